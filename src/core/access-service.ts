@@ -1,0 +1,117 @@
+// Tokens and rights (SPEC §7): tokens are random secrets shown once and stored as SHA-256 hashes;
+// each call needs one right. Also mints the TIES_ADMIN_TOKEN and demo tokens.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from './catalog-service.js';
+import { badParameter, TiesError } from './errors.js';
+import { RIGHTS, type Right, type TokenInfo, type TokenRecord } from './model.js';
+import type { Store } from './store.js';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** 32 random bytes, URL-safe, with a prefix so a leaked token is recognisable in a scan. */
+export function generateToken(): string {
+  return `ties_${randomBytes(32).toString('base64url')}`;
+}
+
+export function tokenSummary(t: TokenInfo) {
+  return { id: t.id, name: t.name, rights: [...t.rights], created_at: t.createdAt, last_used_at: t.lastUsedAt };
+}
+
+export function parseRights(rights: readonly string[], param = 'rights'): Right[] {
+  if (rights.length === 0) throw badParameter(param, `expected one or more of ${RIGHTS.join(', ')}`);
+  const out = new Set<Right>();
+  rights.forEach((r, i) => {
+    if (!RIGHTS.includes(r as Right)) throw badParameter(`${param}[${i}]`, `expected one of ${RIGHTS.join(', ')}`);
+    out.add(r as Right);
+  });
+  return RIGHTS.filter((r) => out.has(r));
+}
+
+const MAX_TOKEN_LENGTH = 512;
+/** last_used_at is written in batches at most this often, not on every call. */
+const TOUCH_INTERVAL_MS = 5_000;
+
+export class AccessService {
+  private readonly pendingTouches = new Map<number, string>();
+  private touchTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Checks the token and the right; answers the token's record or throws 401/403. */
+  async authorize(token: string | undefined, right: Right, call: string): Promise<TokenRecord> {
+    if (token === undefined || token === '') throw new TiesError('TOKEN_MISSING');
+    if (token.length > MAX_TOKEN_LENGTH) throw new TiesError('TOKEN_UNKNOWN');
+    const hash = hashToken(token);
+    const record = await this.store.findTokenByHash(hash);
+    // The lookup is by hash, so timing reveals nothing of the token; the comparison is constant-time anyway.
+    if (!record || !timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) {
+      throw new TiesError('TOKEN_UNKNOWN');
+    }
+    if (!record.rights.includes(right)) throw new TiesError('FORBIDDEN', { right, call });
+    this.touch(record.id);
+    return record;
+  }
+
+  private touch(id: number): void {
+    this.pendingTouches.set(id, this.clock.now().toISOString());
+    if (this.touchTimer) return;
+    this.touchTimer = setTimeout(() => void this.flushTouches(), TOUCH_INTERVAL_MS);
+    this.touchTimer.unref();
+  }
+
+  /** Writes pending last-use times; also called on shutdown. */
+  async flushTouches(): Promise<void> {
+    if (this.touchTimer) clearTimeout(this.touchTimer);
+    this.touchTimer = undefined;
+    if (this.pendingTouches.size === 0) return;
+    const uses = [...this.pendingTouches].map(([id, at]) => ({ id, at }));
+    this.pendingTouches.clear();
+    try {
+      await this.store.touchTokens(uses);
+    } catch {
+      // Last-use times are advisory; losing one batch when the store is away is acceptable.
+    }
+  }
+
+  async create(p: { name: string; rights: readonly string[] }) {
+    const name = p.name.trim();
+    if (name === '' || name.length > 255) throw badParameter('name', 'expected a non-empty name of at most 255 characters');
+    const rights = parseRights(p.rights);
+    const token = generateToken();
+    const info = await this.store.createToken({ name, rights, hash: hashToken(token), now: this.clock.now().toISOString() });
+    return { data: { ...tokenSummary(info), token } };
+  }
+
+  async list() {
+    return { data: (await this.store.listTokens()).map(tokenSummary) };
+  }
+
+  async revoke(p: { id: number }) {
+    if (!(await this.store.revokeToken(p.id))) throw new TiesError('TOKEN_NOT_FOUND', { id: p.id });
+    return { data: { id: p.id } };
+  }
+
+  /** The TIES_ADMIN_TOKEN: exists with every right from this start on. */
+  async ensureAdminToken(token: string): Promise<TokenInfo> {
+    if (token.length < 16) throw new Error('TIES_ADMIN_TOKEN must be at least 16 characters long');
+    return this.store.ensureToken({
+      name: 'admin (TIES_ADMIN_TOKEN)',
+      rights: RIGHTS,
+      hash: hashToken(token),
+      now: this.clock.now().toISOString(),
+    });
+  }
+
+  /** Mints a token under a name, revoking earlier tokens of that name (used by the demo). */
+  async rotateNamed(name: string, rights: readonly Right[]): Promise<string> {
+    await this.store.revokeTokensNamed(name);
+    const token = generateToken();
+    await this.store.createToken({ name, rights, hash: hashToken(token), now: this.clock.now().toISOString() });
+    return token;
+  }
+}

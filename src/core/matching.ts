@@ -1,0 +1,128 @@
+// Matching (SPEC §4): turns an identification (matching mode and its fields) into a ProfileQuery
+// the store executes by index, and decides what a lookup's result means (404, 409, self-relation).
+import { customMatchKeys, findField } from './fields.js';
+import { badParameter } from './errors.js';
+import { PROFILE_ID_PATTERN } from './ids.js';
+import type { Database } from './model.js';
+import type { MatchFailure, PairFailure, PairOk, ProfileQuery, Side } from './store.js';
+import { emailKey, phoneKey, toEmail, toPhone } from './values.js';
+
+export type MatchingMode = 'email' | 'email_profile' | 'email_sub' | 'phone' | 'phone_sub' | 'profile_id' | 'custom';
+export const MATCHING_MODES: readonly MatchingMode[] = [
+  'email',
+  'email_profile',
+  'email_sub',
+  'phone',
+  'phone_sub',
+  'profile_id',
+  'custom',
+];
+
+/** The identification fields of SPEC §4, as a request carries them. */
+export interface Identification {
+  readonly matching?: MatchingMode | undefined;
+  readonly email?: string | undefined;
+  readonly phone?: string | undefined;
+  readonly profile_id?: string | undefined;
+  readonly field_name?: string | undefined;
+  readonly field_value?: string | number | boolean | undefined;
+  readonly resource_id?: number | undefined;
+}
+
+/** The parts of a top-level identification that serve as defaults for profile_a and profile_b. */
+export function sideDefaults(top: Identification): Identification {
+  return { matching: top.matching, resource_id: top.resource_id, field_name: top.field_name };
+}
+
+function inferMode(ident: Identification, fieldName: string | undefined): MatchingMode | undefined {
+  // Altcraft's default is email; without an email the mode follows the field that is present.
+  if (ident.email !== undefined) return 'email';
+  if (ident.profile_id !== undefined) return 'profile_id';
+  if (ident.phone !== undefined) return 'phone';
+  if (fieldName !== undefined) return 'custom';
+  return undefined;
+}
+
+/**
+ * Builds the lookup for one profile. `prefix` is the parameter that holds the identification
+ * ('profile_a', 'profile_b', or '' for top level), used to name parameters in errors.
+ */
+export function toProfileQuery(
+  ident: Identification,
+  defaults: Identification,
+  db: Database,
+  prefix: string,
+): ProfileQuery {
+  const param = (name: string) => (prefix ? `${prefix}.${name}` : name);
+  const fieldName = ident.field_name ?? defaults.field_name;
+  const resourceId = ident.resource_id ?? defaults.resource_id;
+  const mode = ident.matching ?? defaults.matching ?? inferMode(ident, fieldName);
+  if (mode === undefined) {
+    throw badParameter(
+      prefix || 'matching',
+      'expected an identification: profile_id, email, phone, or field_name with field_value',
+    );
+  }
+  const required = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined) throw badParameter(param(name), `required for matching ${mode}`);
+    return value;
+  };
+  switch (mode) {
+    case 'profile_id': {
+      const id = required(ident.profile_id, 'profile_id').trim().toLowerCase();
+      if (!PROFILE_ID_PATTERN.test(id)) throw badParameter(param('profile_id'), 'expected 24 hexadecimal characters');
+      return { by: 'id', id };
+    }
+    case 'email':
+    case 'email_profile':
+    case 'email_sub': {
+      const email = emailKey(toEmail(required(ident.email, 'email'), param('email')));
+      return {
+        by: 'email',
+        email,
+        inProfile: mode !== 'email_sub',
+        inSubscriptions: mode !== 'email_profile',
+        resourceId,
+      };
+    }
+    case 'phone':
+    case 'phone_sub': {
+      const phone = phoneKey(toPhone(required(ident.phone, 'phone'), param('phone')));
+      return { by: 'phone', phone, inProfile: mode === 'phone', inSubscriptions: true, resourceId };
+    }
+    case 'custom': {
+      const name = required(fieldName, 'field_name');
+      const value = required(ident.field_value, 'field_value');
+      const field = findField(db, name);
+      if (!field?.isCustom) {
+        throw badParameter(param('field_name'), `database ${db.id} has no custom field ${name}`);
+      }
+      return { by: 'field', field: name, keys: customMatchKeys(field, value, param('field_value')) };
+    }
+  }
+}
+
+/** The resource a query limits its subscription search to, if any (core checks that it exists). */
+export function queryResourceId(query: ProfileQuery): number | undefined {
+  return query.by === 'email' || query.by === 'phone' ? query.resourceId : undefined;
+}
+
+/** What a lookup that returned these ids (at most two are needed) means. */
+export function resolveOne(
+  ids: readonly string[],
+  side: Side,
+): { readonly kind: 'ok'; readonly id: string } | MatchFailure {
+  if (ids.length === 0) return { kind: 'not_found', side };
+  if (ids.length > 1) return { kind: 'ambiguous', side };
+  return { kind: 'ok', id: ids[0]! };
+}
+
+/** Resolves both sides of a relation call: A is checked first, then B, then self-relation. */
+export function resolvePair(aIds: readonly string[], bIds: readonly string[]): PairOk | PairFailure {
+  const a = resolveOne(aIds, 'profile_a');
+  if (a.kind !== 'ok') return a;
+  const b = resolveOne(bIds, 'profile_b');
+  if (b.kind !== 'ok') return b;
+  if (a.id === b.id) return { kind: 'self', id: a.id };
+  return { kind: 'ok', a: a.id, b: b.id };
+}

@@ -1,0 +1,151 @@
+// Profile calls (SPEC §6): import, add, update, get, delete.
+import type { CatalogService, Clock } from './catalog-service.js';
+import { badParameter } from './errors.js';
+import { findField, parseFieldValue, parseProfileData, type SubscriptionInput } from './fields.js';
+import { newProfileId, PROFILE_ID_PATTERN, profileXxh } from './ids.js';
+import type { Limits } from './limits.js';
+import { type Identification, queryResourceId, toProfileQuery } from './matching.js';
+import type { Database, FieldValue } from './model.js';
+import { matchFailureError } from './relation-service.js';
+import type { ProfileQuery, SaveProfileMode, Store } from './store.js';
+import type { ValueEncoding } from './values.js';
+
+export interface ProfileWriteParams extends Identification {
+  readonly db_id: number;
+  readonly data?: unknown;
+}
+
+export interface ProfileLookupParams extends Identification {
+  readonly db_id: number;
+}
+
+export class ProfileService {
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: CatalogService,
+    private readonly clock: Clock,
+    private readonly limits: Limits,
+  ) {}
+
+  private async lookup(p: ProfileLookupParams): Promise<{ db: Database; query: ProfileQuery }> {
+    const db = await this.catalog.requireDatabase(p.db_id, 'db_id');
+    const query = toProfileQuery(p, {}, db, '');
+    const resourceId = queryResourceId(query);
+    if (resourceId !== undefined) await this.catalog.requireResource(resourceId, 'resource_id');
+    return { db, query };
+  }
+
+  private async checkSubscriptions(db: Database, subscriptions: readonly SubscriptionInput[]): Promise<void> {
+    for (const [i, s] of subscriptions.entries()) {
+      const param = `data.subscriptions[${i}].resource_id`;
+      const resource = await this.catalog.requireResource(s.resourceId, param);
+      if (!resource.dbIds.includes(db.id)) {
+        throw badParameter(param, `resource ${resource.id} does not accept profiles of database ${db.id}`);
+      }
+      if (!resource.channels.includes(s.channel)) {
+        throw badParameter(`data.subscriptions[${i}].channel`, `resource ${resource.id} has no ${s.channel} channel`);
+      }
+    }
+  }
+
+  /**
+   * A profile created by import gets the identification it was matched by, so that the same
+   * import finds it next time (SPEC §6; for custom matching a decision of Ties).
+   */
+  private setOnCreate(p: Identification, query: ProfileQuery, db: Database, encoding: ValueEncoding) {
+    const out: Record<string, FieldValue> = {};
+    if (query.by === 'email' && p.email !== undefined) out.email = p.email.trim();
+    if (query.by === 'phone' && p.phone !== undefined) out.phones = [p.phone.trim()];
+    if (query.by === 'field') {
+      const field = findField(db, query.field);
+      if (field) {
+        const value = field.type === 'tags' ? [...query.keys] : p.field_value;
+        out[query.field] = parseFieldValue(
+          field.type,
+          typeof value === 'number' || typeof value === 'boolean' ? String(value) : value,
+          field.type === 'tags' ? encoding : 'text',
+          this.limits,
+          'field_value',
+        );
+      }
+    }
+    return out;
+  }
+
+  private async save(p: ProfileWriteParams, mode: SaveProfileMode, encoding: ValueEncoding, id?: string) {
+    const db = await this.catalog.requireDatabase(p.db_id, 'db_id');
+    const data = parseProfileData(p.data ?? {}, db, encoding, this.limits);
+    let query: ProfileQuery | undefined;
+    let setOnCreate: Record<string, FieldValue> = {};
+    if (mode !== 'add') {
+      ({ query } = await this.lookup(p));
+      // Matching by id can only find a profile; import then behaves as update (SPEC §6).
+      if (query.by === 'id') mode = 'update';
+      setOnCreate = this.setOnCreate(p, query, db, encoding);
+      for (const name of Object.keys(data.set)) delete setOnCreate[name];
+    }
+    await this.checkSubscriptions(db, data.subscriptions);
+    const now = this.clock.now();
+    const outcome = await this.store.saveProfile({
+      database: db,
+      mode,
+      query,
+      set: data.set,
+      setOnCreate,
+      subscriptions: data.subscriptions,
+      newId: id ?? newProfileId(now.getTime()),
+      now: now.toISOString(),
+    });
+    if (outcome.kind !== 'ok') throw matchFailureError(outcome);
+    return { profile_id: outcome.id };
+  }
+
+  import(p: ProfileWriteParams, encoding: ValueEncoding) {
+    return this.save(p, 'import', encoding);
+  }
+
+  add(p: ProfileWriteParams, encoding: ValueEncoding) {
+    return this.save(p, 'add', encoding);
+  }
+
+  update(p: ProfileWriteParams, encoding: ValueEncoding) {
+    return this.save(p, 'update', encoding);
+  }
+
+  /** Creates a profile with a chosen id (the demo workspace uses the ids of Altcraft's examples). */
+  addWithId(p: ProfileWriteParams, id: string) {
+    if (!PROFILE_ID_PATTERN.test(id)) throw badParameter('id', 'expected 24 hexadecimal characters');
+    return this.save(p, 'add', 'typed', id);
+  }
+
+  async get(p: ProfileLookupParams) {
+    const { query } = await this.lookup(p);
+    const outcome = await this.store.getProfile({ dbId: p.db_id, query });
+    if (outcome.kind !== 'ok') throw matchFailureError(outcome);
+    const profile = outcome.profile;
+    return {
+      data: {
+        id: profile.id,
+        db_id: profile.dbId,
+        _xxh: profileXxh(profile.id),
+        _status: 'active',
+        ...profile.fields,
+        created_at: profile.createdAt,
+        updated_at: profile.updatedAt,
+        subscriptions: profile.subscriptions.map((s) => ({
+          resource_id: s.resourceId,
+          channel: s.channel,
+          [s.channel === 'email' ? 'email' : s.channel === 'sms' ? 'phone' : 'subscription_id']: s.contact,
+          status: s.status,
+        })),
+      },
+    };
+  }
+
+  async delete(p: ProfileLookupParams) {
+    const { query } = await this.lookup(p);
+    const outcome = await this.store.deleteProfile({ dbId: p.db_id, query });
+    if (outcome.kind !== 'ok') throw matchFailureError(outcome);
+    return { data: { profile_id: outcome.id } };
+  }
+}

@@ -1,0 +1,224 @@
+// The six relation calls of the Altcraft API (SPEC §5): attach, detach, strengthen, edit, get,
+// get_counter. Validates, builds the lookups, lets the store do the one transaction, and turns
+// the store's outcome into the call's answer or a catalogue error.
+import type { CatalogService, Clock } from './catalog-service.js';
+import { badParameter, TiesError } from './errors.js';
+import { PROFILE_ID_PATTERN, profileXxh } from './ids.js';
+import type { Limits } from './limits.js';
+import { type Identification, queryResourceId, sideDefaults, toProfileQuery } from './matching.js';
+import type { RelationType, WeightValue, Weights } from './model.js';
+import { parseAttachWeights, parseEditWeights, parseStrengthenWeights } from './property-types.js';
+import type { MatchFailure, PairFailure, ProfileQuery, RelationTarget, Store } from './store.js';
+import type { ValueEncoding } from './values.js';
+
+/** How a call's values arrived: typed JSON or XML text. */
+export interface CallContext {
+  readonly encoding: ValueEncoding;
+}
+
+/** Parameters of attach, detach, strengthen and edit; top-level identification fields are defaults. */
+export interface RelationParams extends Identification {
+  readonly rel_id: number;
+  readonly profile_a: Identification;
+  readonly profile_b: Identification;
+}
+export interface WeightedRelationParams extends RelationParams {
+  readonly weights: unknown;
+}
+
+export interface GetParams extends Identification {
+  readonly rel_id: number;
+  readonly side?: 'a' | 'b' | undefined;
+  readonly limit?: number | undefined;
+  readonly from?: string | undefined;
+}
+
+export interface CounterParams extends Identification {
+  readonly rel_id: number;
+}
+
+export interface RelationAnswer {
+  readonly profile_a: string;
+  readonly profile_b: string;
+  readonly relation_id: number;
+}
+
+export interface RelationServiceOptions {
+  readonly limits: Limits;
+  /** relations/get without `limit` answers at most this many rows (SPEC §5 get). */
+  readonly maxGetRows: number;
+}
+
+export const MAX_PAGE = 10_000;
+
+export function matchFailureError(failure: MatchFailure | PairFailure): TiesError {
+  switch (failure.kind) {
+    case 'not_found':
+      return new TiesError('PROFILE_NOT_FOUND', { side: failure.side });
+    case 'ambiguous':
+      return new TiesError('AMBIGUOUS_PROFILE', { side: failure.side });
+    case 'self':
+      return new TiesError('SELF_RELATION', { profile_id: failure.id });
+  }
+}
+
+export class RelationService {
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: CatalogService,
+    private readonly clock: Clock,
+    private readonly options: RelationServiceOptions,
+  ) {}
+
+  /** Resolves the relation type and builds both lookups; checks named resources exist. */
+  private async target(p: RelationParams): Promise<RelationTarget> {
+    const type = await this.catalog.requireRelationType(p.rel_id);
+    const [dbA, dbB] = await Promise.all([
+      this.catalog.requireDatabase(type.dbA, 'rel_id'),
+      this.catalog.requireDatabase(type.dbB, 'rel_id'),
+    ]);
+    const defaults = sideDefaults(p);
+    const a = toProfileQuery(p.profile_a, defaults, dbA, 'profile_a');
+    const b = toProfileQuery(p.profile_b, defaults, dbB, 'profile_b');
+    await this.checkResources([
+      [a, 'profile_a.resource_id'],
+      [b, 'profile_b.resource_id'],
+    ]);
+    return { type, a, b, now: this.clock.now().toISOString() };
+  }
+
+  private async checkResources(queries: readonly [ProfileQuery, string][]): Promise<void> {
+    for (const [query, param] of queries) {
+      const id = queryResourceId(query);
+      if (id !== undefined) await this.catalog.requireResource(id, param);
+    }
+  }
+
+  private answer(type: RelationType, a: string, b: string): RelationAnswer {
+    return { profile_a: a, profile_b: b, relation_id: type.relId };
+  }
+
+  async attach(p: WeightedRelationParams, ctx: CallContext): Promise<RelationAnswer> {
+    const target = await this.target(p);
+    const weights = parseAttachWeights(p.weights, target.type, ctx.encoding, this.options.limits);
+    const outcome = await this.store.attach({ ...target, weights });
+    switch (outcome.kind) {
+      case 'ok':
+        return this.answer(target.type, outcome.a, outcome.b);
+      case 'duplicate':
+        throw new TiesError('DUPLICATE_RELATION', { profile_a: outcome.a, profile_b: outcome.b, rel_id: p.rel_id });
+      default:
+        throw matchFailureError(outcome);
+    }
+  }
+
+  async detach(p: RelationParams): Promise<RelationAnswer> {
+    const target = await this.target(p);
+    const outcome = await this.store.detach(target);
+    switch (outcome.kind) {
+      case 'ok':
+        return this.answer(target.type, outcome.a, outcome.b);
+      case 'no_relation':
+        throw new TiesError('RELATION_NOT_FOUND', { profile_a: outcome.a, profile_b: outcome.b, rel_id: p.rel_id });
+      default:
+        throw matchFailureError(outcome);
+    }
+  }
+
+  async strengthen(p: WeightedRelationParams, ctx: CallContext): Promise<RelationAnswer> {
+    const target = await this.target(p);
+    const { add, set } = parseStrengthenWeights(p.weights, target.type, ctx.encoding, this.options.limits);
+    const outcome = await this.store.strengthen({ ...target, add, set });
+    switch (outcome.kind) {
+      case 'ok':
+        return this.answer(target.type, outcome.a, outcome.b);
+      case 'overflow':
+        throw new TiesError('INT_OVERFLOW', { property: outcome.property, result: outcome.result });
+      default:
+        throw matchFailureError(outcome);
+    }
+  }
+
+  async edit(p: WeightedRelationParams, ctx: CallContext): Promise<RelationAnswer> {
+    const target = await this.target(p);
+    const { set, remove } = parseEditWeights(p.weights, target.type, ctx.encoding, this.options.limits);
+    const outcome = await this.store.edit({ ...target, set, remove });
+    if (outcome.kind === 'ok') return this.answer(target.type, outcome.a, outcome.b);
+    throw matchFailureError(outcome);
+  }
+
+  /** The profile named at top level, searched in db_a (or db_b for side "b"). */
+  private async topLevelQuery(p: Identification, type: RelationType, side: 'a' | 'b'): Promise<ProfileQuery> {
+    const db = await this.catalog.requireDatabase(side === 'a' ? type.dbA : type.dbB, 'rel_id');
+    const query = toProfileQuery(p, {}, db, '');
+    await this.checkResources([[query, 'resource_id']]);
+    return query;
+  }
+
+  async get(p: GetParams) {
+    const side = p.side ?? 'a';
+    if (p.from !== undefined && !PROFILE_ID_PATTERN.test(p.from)) {
+      throw badParameter('from', 'expected a profile id (24 hexadecimal characters) as given in next_from');
+    }
+    const type = await this.catalog.requireRelationType(p.rel_id);
+    const profile = await this.topLevelQuery(p, type, side);
+    const paged = p.limit !== undefined;
+    const cap = this.options.maxGetRows;
+    const outcome = await this.store.listRelations({
+      type,
+      side,
+      profile,
+      after: p.from,
+      limit: p.limit ?? cap,
+      refuseAbove: paged ? undefined : cap,
+    });
+    switch (outcome.kind) {
+      case 'ok':
+        break;
+      case 'too_many':
+        throw new TiesError('TOO_MANY_ROWS', { count: outcome.total, cap });
+      default:
+        throw matchFailureError(outcome);
+    }
+    const otherDb = side === 'a' ? { db_b: type.dbB } : { db_a: type.dbA };
+    const data = outcome.rows.map((row) => ({
+      profile_id_a: row.a,
+      xxh_a: profileXxh(row.a),
+      profile_id_b: row.b,
+      xxh_b: profileXxh(row.b),
+      ...otherDb,
+      props: propsOf(row.weights),
+    }));
+    const last = outcome.rows[outcome.rows.length - 1];
+    return {
+      data,
+      total_count: outcome.total,
+      ...(outcome.more && last ? { next_from: side === 'a' ? last.b : last.a } : {}),
+    };
+  }
+
+  async getCounter(p: CounterParams) {
+    const type = await this.catalog.requireRelationType(p.rel_id);
+    const profile = await this.topLevelQuery(p, type, 'a');
+    const outcome = await this.store.counter({ type, profile });
+    if (outcome.kind !== 'ok') throw matchFailureError(outcome);
+    const props: Record<string, { total: number; top: { profile_id: string; value: number }[] | null; sum: number | null }> =
+      {};
+    for (const agg of outcome.props) {
+      props[agg.name] = {
+        total: agg.count,
+        top: agg.top ? agg.top.map((t) => ({ profile_id: t.profileId, value: t.value })) : null,
+        sum: agg.sum,
+      };
+    }
+    return {
+      data: { profile_id: outcome.profileId, profile_xxh: profileXxh(outcome.profileId), total: outcome.total, props },
+    };
+  }
+}
+
+function propsOf(weights: Weights): Record<string, { value: WeightValue }> {
+  const props: Record<string, { value: WeightValue }> = {};
+  for (const name of Object.keys(weights)) props[name] = { value: weights[name]! };
+  return props;
+}

@@ -1,0 +1,317 @@
+// The store port: everything core needs from a storage engine, owned by core and implemented by
+// each adapter under src/store/<engine>/. Every method is one transaction. Methods that find
+// profiles and then write take the lookup as data (a ProfileQuery) so that an engine can resolve
+// and write in one statement or one batch; the rules that decide 404/409 stay in core (see
+// resolvePair and resolveOne in matching.ts), the adapter only executes the lookup by index.
+
+import type {
+  Channel,
+  Database,
+  FieldDef,
+  FieldValue,
+  PropertyDef,
+  RelationRow,
+  RelationType,
+  Resource,
+  Right,
+  Subscription,
+  SubscriptionStatus,
+  TokenInfo,
+  TokenRecord,
+  WeightValue,
+  Weights,
+} from './model.js';
+
+// ---------------------------------------------------------------------------------------------
+// Profile lookups
+
+/**
+ * How to find a profile inside one database. Values are already normalised by core:
+ * emails lower-cased and trimmed, phones reduced to digits, field keys as profileMatchKeys makes them.
+ */
+export type ProfileQuery =
+  | { readonly by: 'id'; readonly id: string }
+  | {
+      readonly by: 'email';
+      readonly email: string;
+      readonly inProfile: boolean;
+      readonly inSubscriptions: boolean;
+      readonly resourceId?: number | undefined;
+    }
+  | {
+      readonly by: 'phone';
+      readonly phone: string;
+      readonly inProfile: boolean;
+      readonly inSubscriptions: boolean;
+      readonly resourceId?: number | undefined;
+    }
+  /** A custom field; every key must be present (one key for scalars, one per tag for tags). */
+  | { readonly by: 'field'; readonly field: string; readonly keys: readonly string[] };
+
+export interface ProfileRef {
+  readonly dbId: number;
+  readonly query: ProfileQuery;
+}
+
+export type Side = 'profile_a' | 'profile_b' | 'profile';
+
+export type MatchFailure =
+  | { readonly kind: 'not_found'; readonly side: Side }
+  | { readonly kind: 'ambiguous'; readonly side: Side };
+
+/** Index keys of one profile, computed by core (profileMatchKeys) and stored by the adapter. */
+export interface MatchKeys {
+  /** Lower-cased email of the profile's `email` field, if any. */
+  readonly email: string | null;
+  /** Digits of each entry of `phones`. */
+  readonly phones: readonly string[];
+  /** One entry per indexable custom field value (one per tag for tags). */
+  readonly fields: readonly { readonly field: string; readonly key: string }[];
+}
+
+/** Index key of a subscription's contact: lower-cased email, phone digits, or the push id as is. */
+export interface StoredSubscription extends Subscription {
+  readonly contactKey: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile writes
+
+export interface SubscriptionChange {
+  readonly resourceId: number;
+  readonly channel: Channel;
+  readonly contact: string;
+  readonly contactKey: string;
+  readonly status: SubscriptionStatus;
+}
+
+export type SaveProfileMode = 'import' | 'update' | 'add';
+
+export interface SaveProfileInput {
+  readonly database: Database;
+  /** import: update the match or create; update: update the match or fail; add: always create. */
+  readonly mode: SaveProfileMode;
+  /** The lookup (absent for add). */
+  readonly query?: ProfileQuery | undefined;
+  /** Field changes, validated and normalised; null removes a field. */
+  readonly set: Readonly<Record<string, FieldValue | null>>;
+  /** Extra fields for a created profile only (the email or phone it was matched by). */
+  readonly setOnCreate: Readonly<Record<string, FieldValue>>;
+  readonly subscriptions: readonly SubscriptionChange[];
+  /** Id for a created profile; core makes it (ids.ts). */
+  readonly newId: string;
+  readonly now: string;
+}
+
+export type SaveProfileOutcome = { readonly kind: 'ok'; readonly id: string; readonly created: boolean } | MatchFailure;
+
+export type DeleteProfileOutcome = { readonly kind: 'ok'; readonly id: string } | MatchFailure;
+
+export interface StoredProfile {
+  readonly id: string;
+  readonly dbId: number;
+  readonly fields: Readonly<Record<string, FieldValue>>;
+  readonly subscriptions: readonly Subscription[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type GetProfileOutcome = { readonly kind: 'ok'; readonly profile: StoredProfile } | MatchFailure;
+
+// ---------------------------------------------------------------------------------------------
+// Relation writes and reads
+
+export interface RelationTarget {
+  readonly type: RelationType;
+  /** Profile A, searched in type.dbA. */
+  readonly a: ProfileQuery;
+  /** Profile B, searched in type.dbB. */
+  readonly b: ProfileQuery;
+  readonly now: string;
+}
+
+export type PairFailure = MatchFailure | { readonly kind: 'self'; readonly id: string };
+export interface PairOk {
+  readonly kind: 'ok';
+  readonly a: string;
+  readonly b: string;
+}
+
+export interface AttachInput extends RelationTarget {
+  /** Validated against the type's properties. */
+  readonly weights: Weights;
+}
+export type AttachOutcome = PairOk | PairFailure | { readonly kind: 'duplicate'; readonly a: string; readonly b: string };
+
+export interface StrengthenInput extends RelationTarget {
+  /** Numeric properties: the amount to add (negative subtracts). */
+  readonly add: Readonly<Record<string, number>>;
+  /** bool and string properties: the value to set. */
+  readonly set: Readonly<Record<string, WeightValue>>;
+}
+export type StrengthenOutcome =
+  | (PairOk & { readonly created: boolean })
+  | PairFailure
+  /** The result of an addition left the safe range (int) or became infinite (float); nothing changed. */
+  | { readonly kind: 'overflow'; readonly property: string; readonly result: string };
+
+export interface EditInput extends RelationTarget {
+  readonly set: Weights;
+  /** Properties to remove (given as null). */
+  readonly remove: readonly string[];
+}
+export type EditOutcome = (PairOk & { readonly created: boolean }) | PairFailure;
+
+export type DetachInput = RelationTarget;
+export type DetachOutcome =
+  | PairOk
+  | PairFailure
+  | { readonly kind: 'no_relation'; readonly a: string; readonly b: string };
+
+export interface ListRelationsInput {
+  readonly type: RelationType;
+  /** 'a': the relations pointing at the profile (rows by B); 'b': the relations it initiated (rows by A). */
+  readonly side: 'a' | 'b';
+  readonly profile: ProfileQuery;
+  /** Rows after this profile id of the other side (keyset paging). */
+  readonly after?: string | undefined;
+  readonly limit: number;
+  /** When set and the profile has more relations than this, answer too_many instead of rows. */
+  readonly refuseAbove?: number | undefined;
+}
+export type ListRelationsOutcome =
+  | {
+      readonly kind: 'ok';
+      readonly profileId: string;
+      readonly total: number;
+      /** Ordered by the other side's id; at most `limit` rows. */
+      readonly rows: readonly RelationRow[];
+      /** Whether rows remain after the last one returned. */
+      readonly more: boolean;
+    }
+  | MatchFailure
+  | { readonly kind: 'too_many'; readonly total: number };
+
+export interface CounterInput {
+  readonly type: RelationType;
+  readonly profile: ProfileQuery;
+}
+export interface PropertyAggregate {
+  readonly name: string;
+  /** Relations of this profile that have the property. */
+  readonly count: number;
+  /** null unless the property keeps a sum. */
+  readonly sum: number | null;
+  /** The property's `top` highest values, descending, ties by profile id; null unless it keeps a top. */
+  readonly top: readonly { readonly profileId: string; readonly value: number }[] | null;
+}
+export type CounterOutcome =
+  | {
+      readonly kind: 'ok';
+      readonly profileId: string;
+      readonly total: number;
+      /** Only properties that at least one relation has. */
+      readonly props: readonly PropertyAggregate[];
+    }
+  | MatchFailure;
+
+// ---------------------------------------------------------------------------------------------
+// Catalogue: databases, resources, relation types, tokens
+
+export interface NewDatabase {
+  readonly name: string;
+  readonly description: string;
+  readonly customFields: readonly FieldDef[];
+  readonly now: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly total: number;
+}
+
+export interface NewResource {
+  readonly name: string;
+  readonly channels: readonly Channel[];
+  readonly dbIds: readonly number[];
+  readonly now: string;
+}
+
+export interface NewRelationType {
+  readonly name: string;
+  readonly dbA: number;
+  readonly dbB: number;
+  readonly properties: readonly PropertyDef[];
+  readonly now: string;
+}
+
+export interface UpdateRelationTypeInput {
+  readonly relId: number;
+  readonly name?: string | undefined;
+  /** The complete new list of properties (core merged the changes). */
+  readonly properties: readonly PropertyDef[];
+  /** Properties whose top or sum changed (or that are new): their aggregates are rebuilt. */
+  readonly rebuild: readonly string[];
+}
+
+export interface NewToken {
+  readonly name: string;
+  readonly rights: readonly Right[];
+  readonly hash: string;
+  readonly now: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+
+  // Profiles
+  saveProfile(input: SaveProfileInput): Promise<SaveProfileOutcome>;
+  getProfile(ref: ProfileRef): Promise<GetProfileOutcome>;
+  deleteProfile(ref: ProfileRef): Promise<DeleteProfileOutcome>;
+
+  // Relations
+  attach(input: AttachInput): Promise<AttachOutcome>;
+  strengthen(input: StrengthenInput): Promise<StrengthenOutcome>;
+  edit(input: EditInput): Promise<EditOutcome>;
+  detach(input: DetachInput): Promise<DetachOutcome>;
+  listRelations(input: ListRelationsInput): Promise<ListRelationsOutcome>;
+  counter(input: CounterInput): Promise<CounterOutcome>;
+
+  // Databases and resources
+  createDatabase(input: NewDatabase): Promise<Database>;
+  /** Adds custom fields; null when the database does not exist. Names are checked by core. */
+  addDatabaseFields(id: number, fields: readonly FieldDef[]): Promise<Database | null>;
+  getDatabase(id: number): Promise<Database | null>;
+  listDatabases(afterId: number, limit: number): Promise<Page<Database>>;
+  createResource(input: NewResource): Promise<Resource>;
+  getResource(id: number): Promise<Resource | null>;
+  listResources(afterId: number, limit: number): Promise<Page<Resource>>;
+
+  // Relation types
+  createRelationType(input: NewRelationType): Promise<RelationType>;
+  getRelationType(relId: number): Promise<RelationType | null>;
+  listRelationTypes(): Promise<readonly RelationType[]>;
+  /** null when the type does not exist. */
+  updateRelationType(input: UpdateRelationTypeInput): Promise<RelationType | null>;
+  /** Deletes the type and all its relations; false when it does not exist. */
+  deleteRelationType(relId: number): Promise<boolean>;
+
+  // Tokens
+  createToken(input: NewToken): Promise<TokenInfo>;
+  /** Creates the token unless one with this hash exists; gives it every listed right. */
+  ensureToken(input: NewToken): Promise<TokenInfo>;
+  findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  listTokens(): Promise<readonly TokenInfo[]>;
+  revokeToken(id: number): Promise<boolean>;
+  /** Revokes every token with this name (the demo rotates its token this way). */
+  revokeTokensNamed(name: string): Promise<number>;
+  /** Records last use; called in batches, so it may lag a few seconds. */
+  touchTokens(uses: readonly { readonly id: number; readonly at: string }[]): Promise<void>;
+
+  /** Resolves when the store answers; throws STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+  /** Finishes queued work, then releases the engine. */
+  close(): Promise<void>;
+}
