@@ -1,0 +1,316 @@
+// The call catalogue: every call of the API with its path, right, schemas and the core use case it
+// runs. The HTTP layer, /openapi.json and the client are all generated from this one list.
+import type { Static, TSchema } from 'typebox';
+import type { Right } from '../core/model.js';
+import type { CallContext } from '../core/relation-service.js';
+import type { Ties } from '../core/ties.js';
+import * as S from './schemas.js';
+
+export type CallGroup = 'relations' | 'profiles' | 'databases' | 'resources' | 'relation types' | 'tokens';
+
+export interface CallDef<P extends TSchema = TSchema, A extends TSchema = TSchema> {
+  /** Path under /api/v1.1/. */
+  readonly name: string;
+  readonly group: CallGroup;
+  readonly summary: string;
+  readonly right: Right;
+  readonly params: P;
+  /** The call's own answer fields (the envelope's error and error_text come on top). */
+  readonly answer: A;
+  /**
+   * error_text on success: "" for attach, detach, strengthen and edit (as Altcraft's page shows),
+   * "Successful operation" for every other call (SPEC §2).
+   */
+  readonly successText: '' | 'Successful operation';
+  run(ties: Ties, params: Static<P>, ctx: CallContext): Promise<object>;
+}
+
+function define<P extends TSchema, A extends TSchema>(def: CallDef<P, A>): CallDef {
+  return def as unknown as CallDef;
+}
+
+const OK = 'Successful operation';
+
+export const CALLS: readonly CallDef[] = [
+  // --- relations (SPEC §5) ---
+  define({
+    name: 'relations/attach',
+    group: 'relations',
+    summary: 'Create the relation B → A with its weights; 409 if it exists',
+    right: 'write',
+    params: S.WeightedRelationParams,
+    answer: S.RelationAnswer,
+    successText: '',
+    run: (t, p, ctx) => t.relations.attach(p, ctx),
+  }),
+  define({
+    name: 'relations/detach',
+    group: 'relations',
+    summary: 'Remove the relation B → A; 404 if there is none',
+    right: 'write',
+    params: S.RelationParams,
+    answer: S.RelationAnswer,
+    successText: '',
+    run: (t, p) => t.relations.detach(p),
+  }),
+  define({
+    name: 'relations/strengthen',
+    group: 'relations',
+    summary: 'Add to numeric properties (negative subtracts), set bool/string ones; creates the relation if missing',
+    right: 'write',
+    params: S.WeightedRelationParams,
+    answer: S.RelationAnswer,
+    successText: '',
+    run: (t, p, ctx) => t.relations.strengthen(p, ctx),
+  }),
+  define({
+    name: 'relations/edit',
+    group: 'relations',
+    summary: 'Overwrite the given properties (null removes one); creates the relation if missing',
+    right: 'write',
+    params: S.WeightedRelationParams,
+    answer: S.RelationAnswer,
+    successText: '',
+    run: (t, p, ctx) => t.relations.edit(p, ctx),
+  }),
+  define({
+    name: 'relations/get',
+    group: 'relations',
+    summary: "List profile A's relations (or, with side b, those profile B initiated), ordered by the other id",
+    right: 'read',
+    params: S.GetParams,
+    answer: S.GetAnswer,
+    successText: OK,
+    run: (t, p) => t.relations.get(p),
+  }),
+  define({
+    name: 'relations/get_counter',
+    group: 'relations',
+    summary: "Aggregates over profile A's relations: total, and per property count, top and sum",
+    right: 'read',
+    params: S.CounterParams,
+    answer: S.CounterAnswer,
+    successText: OK,
+    run: (t, p) => t.relations.getCounter(p),
+  }),
+
+  // --- profiles (SPEC §6) ---
+  define({
+    name: 'profiles/import',
+    group: 'profiles',
+    summary: 'Update the matched profile or create one',
+    right: 'write',
+    params: S.ProfileWriteParams,
+    answer: S.ProfileIdAnswer,
+    successText: OK,
+    run: (t, p, ctx) => t.profiles.import(p, ctx.encoding),
+  }),
+  define({
+    name: 'profiles/add',
+    group: 'profiles',
+    summary: 'Create a profile',
+    right: 'write',
+    params: S.ProfileAddParams,
+    answer: S.ProfileIdAnswer,
+    successText: OK,
+    run: (t, p, ctx) => t.profiles.add(p, ctx.encoding),
+  }),
+  define({
+    name: 'profiles/update',
+    group: 'profiles',
+    summary: 'Update the matched profile; 404 if none',
+    right: 'write',
+    params: S.ProfileWriteParams,
+    answer: S.ProfileIdAnswer,
+    successText: OK,
+    run: (t, p, ctx) => t.profiles.update(p, ctx.encoding),
+  }),
+  define({
+    name: 'profiles/get',
+    group: 'profiles',
+    summary: 'The matched profile: fields, id, db_id, _xxh, subscriptions',
+    right: 'read',
+    params: S.ProfileLookupParams,
+    answer: S.ProfileGetAnswer,
+    successText: OK,
+    run: (t, p) => t.profiles.get(p),
+  }),
+  define({
+    name: 'profiles/delete',
+    group: 'profiles',
+    summary: 'Delete the matched profile, its subscriptions and every relation it takes part in',
+    right: 'delete',
+    params: S.ProfileLookupParams,
+    answer: S.ProfileDeleteAnswer,
+    successText: OK,
+    run: (t, p) => t.profiles.delete(p),
+  }),
+
+  // --- databases and resources (SPEC §6, §7) ---
+  define({
+    name: 'databases/list',
+    group: 'databases',
+    summary: 'Databases, by id',
+    right: 'read',
+    params: S.ListParams,
+    answer: S.DatabaseListAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.listDatabases(p),
+  }),
+  define({
+    name: 'databases/get',
+    group: 'databases',
+    summary: 'One database',
+    right: 'read',
+    params: S.IdParams,
+    answer: S.DatabaseGetAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.getDatabase(p),
+  }),
+  define({
+    name: 'databases/fields_get',
+    group: 'databases',
+    summary: "A database's fields, standard and custom",
+    right: 'read',
+    params: S.IdParams,
+    answer: S.FieldsAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.getFields(p),
+  }),
+  define({
+    name: 'databases/create',
+    group: 'databases',
+    summary: 'Create a database with custom fields (administration)',
+    right: 'admin',
+    params: S.DatabaseCreateParams,
+    answer: S.CreatedIdAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.createDatabase(p),
+  }),
+  define({
+    name: 'databases/fields_add',
+    group: 'databases',
+    summary: 'Add custom fields to a database (administration)',
+    right: 'admin',
+    params: S.FieldsAddParams,
+    answer: S.FieldsAddAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.addFields(p),
+  }),
+  define({
+    name: 'resources/list',
+    group: 'resources',
+    summary: 'Resources, by id',
+    right: 'read',
+    params: S.ListParams,
+    answer: S.ResourceListAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.listResources(p),
+  }),
+  define({
+    name: 'resources/get',
+    group: 'resources',
+    summary: 'One resource',
+    right: 'read',
+    params: S.IdParams,
+    answer: S.ResourceGetAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.getResource(p),
+  }),
+  define({
+    name: 'resources/create',
+    group: 'resources',
+    summary: 'Create a resource (administration)',
+    right: 'admin',
+    params: S.ResourceCreateParams,
+    answer: S.CreatedIdAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.createResource(p),
+  }),
+
+  // --- relation types (SPEC §7) ---
+  define({
+    name: 'relations/types/create',
+    group: 'relation types',
+    summary: 'Create a relation type with typed properties (administration)',
+    right: 'admin',
+    params: S.RelationTypeCreateParams,
+    answer: S.RelIdAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.createRelationType(p),
+  }),
+  define({
+    name: 'relations/types/list',
+    group: 'relation types',
+    summary: 'Relation types',
+    right: 'read',
+    params: S.EmptyParams,
+    answer: S.RelationTypeListAnswer,
+    successText: OK,
+    run: (t) => t.catalog.listRelationTypes(),
+  }),
+  define({
+    name: 'relations/types/get',
+    group: 'relation types',
+    summary: 'One relation type',
+    right: 'read',
+    params: S.RelIdParams,
+    answer: S.RelationTypeAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.getRelationType(p),
+  }),
+  define({
+    name: 'relations/types/update',
+    group: 'relation types',
+    summary: 'Add or change properties by name; a changed top or sum rebuilds its aggregates (administration)',
+    right: 'admin',
+    params: S.RelationTypeUpdateParams,
+    answer: S.RelationTypeAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.updateRelationType(p),
+  }),
+  define({
+    name: 'relations/types/delete',
+    group: 'relation types',
+    summary: 'Delete a relation type and all its relations (administration)',
+    right: 'admin',
+    params: S.RelIdParams,
+    answer: S.RelIdAnswer,
+    successText: OK,
+    run: (t, p) => t.catalog.deleteRelationType(p),
+  }),
+
+  // --- tokens (SPEC §7) ---
+  define({
+    name: 'tokens/create',
+    group: 'tokens',
+    summary: 'Mint a token with rights; the token is shown once (administration)',
+    right: 'admin',
+    params: S.TokenCreateParams,
+    answer: S.TokenCreateAnswer,
+    successText: OK,
+    run: (t, p) => t.access.create(p),
+  }),
+  define({
+    name: 'tokens/list',
+    group: 'tokens',
+    summary: 'Tokens, without their secrets (administration)',
+    right: 'admin',
+    params: S.EmptyParams,
+    answer: S.TokenListAnswer,
+    successText: OK,
+    run: (t) => t.access.list(),
+  }),
+  define({
+    name: 'tokens/revoke',
+    group: 'tokens',
+    summary: 'Revoke a token (administration)',
+    right: 'admin',
+    params: S.IdParams,
+    answer: S.IdAnswer,
+    successText: OK,
+    run: (t, p) => t.access.revoke(p),
+  }),
+];
+
+export const CALLS_BY_NAME: ReadonlyMap<string, CallDef> = new Map(CALLS.map((c) => [c.name, c]));

@@ -1,0 +1,311 @@
+// TypeBox schemas of every call's parameters and answer: the one definition that validates
+// requests (http/coerce.ts), documents them (/openapi.json) and types the client.
+import { type TSchema, Type } from 'typebox';
+import { CHANNELS, CUSTOM_FIELD_TYPES, PROPERTY_TYPES, RIGHTS, SUBSCRIPTION_STATUSES } from '../core/model.js';
+import { MATCHING_MODES } from '../core/matching.js';
+import { MAX_PAGE } from '../core/relation-service.js';
+import { MAX_TOP } from '../core/property-types.js';
+
+function oneOf<const T extends readonly string[]>(values: T, description?: string) {
+  return Type.Union(
+    values.map((v) => Type.Literal(v)),
+    description ? { description } : {},
+  );
+}
+
+const Id = (description: string) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
+const Name = Type.String({ minLength: 1, maxLength: 255 });
+
+/** Parameters every call accepts; unknown top-level parameters are accepted and ignored (SPEC §1). */
+const common = {
+  token: Type.Optional(
+    Type.String({ maxLength: 512, description: 'API token (or Authorization: Bearer, or ?token=)' }),
+  ),
+  format: Type.Optional(oneOf(['json', 'xml'], 'Answer format; defaults to the request format')),
+};
+
+export const MatchingMode = oneOf(MATCHING_MODES, 'How the profile is searched (SPEC §4)');
+
+const identificationFields = {
+  matching: Type.Optional(MatchingMode),
+  email: Type.Optional(Type.String({ maxLength: 320, description: 'matching email, email_profile, email_sub' })),
+  phone: Type.Optional(Type.String({ maxLength: 64, description: 'matching phone, phone_sub' })),
+  profile_id: Type.Optional(Type.String({ maxLength: 64, description: 'matching profile_id' })),
+  field_name: Type.Optional(Type.String({ maxLength: 64, description: 'matching custom: the custom field' })),
+  field_value: Type.Optional(
+    Type.Union([Type.String({ maxLength: 65_536 }), Type.Number(), Type.Boolean()], {
+      description: 'matching custom: the value; for a tags field, comma-separated tags that must all be present',
+    }),
+  ),
+  resource_id: Type.Optional(Id('Limits subscription searches to this resource')),
+};
+
+/** profile_a / profile_b: only identification fields; unknown names are refused. */
+export const Identification = Type.Object(identificationFields, { additionalProperties: false });
+
+/** Top-level matching, resource_id and field_name serve as defaults for profile_a and profile_b. */
+const sideDefaults = {
+  matching: identificationFields.matching,
+  resource_id: identificationFields.resource_id,
+  field_name: identificationFields.field_name,
+};
+
+const open = { additionalProperties: true } as const;
+
+const WeightsRecord = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
+
+export const RelationParams = Type.Object(
+  {
+    ...common,
+    rel_id: Id('Relation type'),
+    profile_a: Identification,
+    profile_b: Identification,
+    ...sideDefaults,
+  },
+  open,
+);
+
+export const WeightedRelationParams = Type.Object(
+  {
+    ...common,
+    rel_id: Id('Relation type'),
+    profile_a: Identification,
+    profile_b: Identification,
+    weights: WeightsRecord('Property name → value, typed by the relation type'),
+    ...sideDefaults,
+  },
+  open,
+);
+
+export const RelationAnswer = Type.Object({
+  profile_a: Type.String({ description: 'Id of profile A' }),
+  profile_b: Type.String({ description: 'Id of profile B' }),
+  relation_id: Type.Integer({ description: 'The rel_id' }),
+});
+
+export const GetParams = Type.Object(
+  {
+    ...common,
+    rel_id: Id('Relation type'),
+    ...identificationFields,
+    side: Type.Optional(oneOf(['a', 'b'], '"b": list the relations the profile initiated (profile B)')),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: 'Rows per page' })),
+    from: Type.Optional(Type.String({ maxLength: 64, description: 'next_from of the previous page' })),
+  },
+  open,
+);
+
+const PropValue = Type.Union([Type.Number(), Type.Boolean(), Type.String()]);
+
+export const GetAnswer = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      profile_id_a: Type.String(),
+      xxh_a: Type.String(),
+      profile_id_b: Type.String(),
+      xxh_b: Type.String(),
+      db_b: Type.Optional(Type.Integer({ description: 'side a' })),
+      db_a: Type.Optional(Type.Integer({ description: 'side b' })),
+      props: Type.Record(Type.String(), Type.Object({ value: PropValue })),
+    }),
+  ),
+  total_count: Type.Integer(),
+  next_from: Type.Optional(Type.String({ description: 'Pass as from while rows remain' })),
+});
+
+export const CounterParams = Type.Object({ ...common, rel_id: Id('Relation type'), ...identificationFields }, open);
+
+export const CounterAnswer = Type.Object({
+  data: Type.Object({
+    profile_id: Type.String(),
+    profile_xxh: Type.String(),
+    total: Type.Integer(),
+    props: Type.Record(
+      Type.String(),
+      Type.Object({
+        total: Type.Integer(),
+        top: Type.Union([Type.Array(Type.Object({ profile_id: Type.String(), value: Type.Number() })), Type.Null()]),
+        sum: Type.Union([Type.Number(), Type.Null()]),
+      }),
+    ),
+  }),
+});
+
+// --- profiles --------------------------------------------------------------------------------
+
+const ProfileData = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'Field values by field name; may contain subscriptions: [{resource_id, channel, email|phone, status}]',
+});
+
+export const ProfileWriteParams = Type.Object(
+  { ...common, db_id: Id('Database'), ...identificationFields, data: Type.Optional(ProfileData) },
+  open,
+);
+export const ProfileAddParams = Type.Object({ ...common, db_id: Id('Database'), data: Type.Optional(ProfileData) }, open);
+export const ProfileLookupParams = Type.Object({ ...common, db_id: Id('Database'), ...identificationFields }, open);
+
+export const ProfileIdAnswer = Type.Object({ profile_id: Type.String() });
+export const ProfileGetAnswer = Type.Object({
+  data: Type.Object(
+    {
+      id: Type.String(),
+      db_id: Type.Integer(),
+      _xxh: Type.String(),
+      subscriptions: Type.Array(
+        Type.Object({
+          resource_id: Type.Integer(),
+          channel: oneOf(CHANNELS),
+          email: Type.Optional(Type.String()),
+          phone: Type.Optional(Type.String()),
+          subscription_id: Type.Optional(Type.String()),
+          status: oneOf(SUBSCRIPTION_STATUSES),
+        }),
+      ),
+    },
+    { additionalProperties: true, description: 'The profile fields, plus id, db_id, _xxh and subscriptions' },
+  ),
+});
+export const ProfileDeleteAnswer = Type.Object({ data: Type.Object({ profile_id: Type.String() }) });
+
+// --- databases and resources -----------------------------------------------------------------
+
+export const ListParams = Type.Object(
+  {
+    ...common,
+    from_id: Type.Optional(Type.Integer({ minimum: 0, description: 'Answer items with a greater id' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Items per page (default 100)' })),
+  },
+  open,
+);
+export const IdParams = Type.Object({ ...common, id: Id('Id') }, open);
+
+const DatabaseSummary = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  description: Type.String(),
+  ui_tags: Type.Array(Type.String()),
+  Groups: Type.Array(Type.String()),
+  created_at: Type.String(),
+});
+export const DatabaseListAnswer = Type.Object({
+  data: Type.Array(DatabaseSummary),
+  next_from_id: Type.Optional(Type.Integer()),
+  total_count: Type.Integer(),
+});
+export const DatabaseGetAnswer = Type.Object({ data: DatabaseSummary });
+export const FieldsAnswer = Type.Object({
+  data: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), is_custom: Type.Boolean() })),
+});
+
+const FieldInput = Type.Object(
+  { name: Type.String({ maxLength: 64 }), type: oneOf(CUSTOM_FIELD_TYPES) },
+  { additionalProperties: false },
+);
+const FieldList = Type.Array(FieldInput, { maxItems: 1000 });
+export const DatabaseCreateParams = Type.Object(
+  { ...common, name: Name, description: Type.Optional(Type.String({ maxLength: 4096 })), fields: Type.Optional(FieldList) },
+  open,
+);
+export const FieldsAddParams = Type.Object({ ...common, id: Id('Database'), fields: FieldList }, open);
+export const CreatedIdAnswer = Type.Object({ data: Type.Object({ id: Type.Integer() }) });
+export const FieldsAddAnswer = Type.Object({
+  data: Type.Object({ id: Type.Integer(), fields: Type.Array(Type.String()) }),
+});
+
+const ResourceSummary = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  channels: Type.Array(oneOf(CHANNELS)),
+  dbs_ids: Type.Array(Type.Integer()),
+  created_at: Type.String(),
+});
+export const ResourceCreateParams = Type.Object(
+  {
+    ...common,
+    name: Name,
+    channels: Type.Array(oneOf(CHANNELS), { minItems: 1, maxItems: 3 }),
+    dbs_ids: Type.Array(Id('Database'), { maxItems: 1000 }),
+  },
+  open,
+);
+export const ResourceListAnswer = Type.Object({
+  data: Type.Array(ResourceSummary),
+  next_from_id: Type.Optional(Type.Integer()),
+  total_count: Type.Integer(),
+});
+export const ResourceGetAnswer = Type.Object({ data: ResourceSummary });
+
+// --- relation types --------------------------------------------------------------------------
+
+const PropertyInput = Type.Object(
+  {
+    name: Type.String({ maxLength: 64 }),
+    type: oneOf(PROPERTY_TYPES),
+    top: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TOP, description: 'Top N kept for get_counter' })),
+    sum: Type.Optional(Type.Boolean({ description: 'Whether get_counter reports a sum' })),
+  },
+  { additionalProperties: false },
+);
+const PropertyList = Type.Array(PropertyInput, { maxItems: 1000 });
+
+export const RelationTypeCreateParams = Type.Object(
+  {
+    ...common,
+    name: Name,
+    db_a: Id('Database of profile A (recipient)'),
+    db_b: Id('Database of profile B (initiator)'),
+    properties: Type.Optional(PropertyList),
+  },
+  open,
+);
+export const RelIdParams = Type.Object({ ...common, rel_id: Id('Relation type') }, open);
+export const EmptyParams = Type.Object({ ...common }, open);
+export const RelationTypeUpdateParams = Type.Object(
+  {
+    ...common,
+    rel_id: Id('Relation type'),
+    name: Type.Optional(Name),
+    properties: Type.Optional(PropertyList),
+  },
+  open,
+);
+const RelationTypeSummary = Type.Object({
+  rel_id: Type.Integer(),
+  name: Type.String(),
+  db_a: Type.Integer(),
+  db_b: Type.Integer(),
+  properties: Type.Array(
+    Type.Object({ name: Type.String(), type: oneOf(PROPERTY_TYPES), top: Type.Integer(), sum: Type.Boolean() }),
+  ),
+  created_at: Type.String(),
+});
+export const RelIdAnswer = Type.Object({ data: Type.Object({ rel_id: Type.Integer() }) });
+export const RelationTypeAnswer = Type.Object({ data: RelationTypeSummary });
+export const RelationTypeListAnswer = Type.Object({ data: Type.Array(RelationTypeSummary) });
+
+// --- tokens ----------------------------------------------------------------------------------
+
+export const TokenCreateParams = Type.Object(
+  { ...common, name: Name, rights: Type.Array(oneOf(RIGHTS), { minItems: 1, maxItems: 4 }) },
+  open,
+);
+const TokenSummary = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  rights: Type.Array(oneOf(RIGHTS)),
+  created_at: Type.String(),
+  last_used_at: Type.Union([Type.String(), Type.Null()]),
+});
+export const TokenCreateAnswer = Type.Object({
+  data: Type.Object({ ...TokenSummary.properties, token: Type.String({ description: 'Shown once' }) }),
+});
+export const TokenListAnswer = Type.Object({ data: Type.Array(TokenSummary) });
+export const IdAnswer = Type.Object({ data: Type.Object({ id: Type.Integer() }) });
+
+/** The fields every answer carries (SPEC §2). */
+export const Envelope = Type.Object({
+  error: Type.Integer({ description: '0 on success, else the error code (SPEC §2)' }),
+  error_text: Type.String(),
+});
+
+export type Schema = TSchema;

@@ -1,0 +1,39 @@
+// The `ties` command: parses the subcommand and runs it. Each command calls the same core as HTTP.
+import { VERSION } from '../version.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenCommand } from './commands/token.js';
+
+export const USAGE = `ties ${VERSION} — relations between customer profiles (Altcraft API v1.1)
+
+Usage:
+  ties serve [--port 8080] [--host 127.0.0.1] [--db ./data/ties.db | postgres://…] [--demo] [--log-level info]
+      Run the server. A file path (or none) means the embedded SQLite store. Migrations run at start.
+      --demo loads the demo workspace into an empty store and prints a fresh demo token.
+      Settings also come from the environment (TIES_PORT, TIES_DB, TIES_ADMIN_TOKEN, …; see README).
+  ties token create --rights read,write[,delete,admin] [--name NAME] [--db PATH]
+      Mint a token offline (works while the server runs); the token is shown once.
+  ties --version | --help
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    case '--version':
+    case '-v':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case 'serve':
+      return serveCommand(rest);
+    case 'token':
+      return tokenCommand(rest);
+    default:
+      process.stderr.write(`ties: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}

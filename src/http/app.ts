@@ -1,0 +1,172 @@
+// buildApp: the Fastify application of Ties (never listens; server.ts does). One route per call of
+// the catalogue, all served by the same handler: decode → negotiate → token → parameters → core.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { CALLS, type CallDef } from '../api/calls.js';
+import type { Config } from '../config.js';
+import { isTiesError, TiesError } from '../core/errors.js';
+import type { Ties } from '../core/ties.js';
+import { VERSION } from '../version.js';
+import { type BodyFormat, decodeBody, sniffFormat } from './codecs/body-decoder.js';
+import { coerceParams } from './coerce.js';
+import { errorEnvelope, fromFrameworkError, sendEnvelope } from './envelope.js';
+import { answerFormat } from './negotiate.js';
+import { buildOpenApi } from './openapi.js';
+import { RateLimiter } from './rate-limit.js';
+import { extractToken, redactUrl } from './token.js';
+
+export const API_PREFIX = '/api/v1.1/';
+
+export type AppConfig = Pick<Config, 'bodyLimit' | 'maxDepth' | 'httpStatus' | 'rateLimit' | 'logLevel'>;
+
+export interface AppDeps {
+  readonly ties: Ties;
+  readonly config: AppConfig;
+  /** Where logs go (standard output by default); tests pass a stream to read them. */
+  readonly logStream?: NodeJS.WritableStream | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The call this request names, once routing found it (for logs and metrics). */
+    tiesCall?: string;
+    tiesError?: number;
+  }
+}
+
+type Query = Record<string, unknown>;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { ties, config } = deps;
+  const app = Fastify({
+    bodyLimit: config.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    disableRequestLogging: true,
+    logger: {
+      level: config.logLevel,
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+      serializers: {
+        // Only what helps an operator; never headers (Authorization) and never the query's token.
+        req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+      },
+    },
+    // Requests carry their id into 500 answers and logs; a client-chosen id is not trusted.
+    requestIdHeader: false,
+  });
+  const limiter = config.rateLimit > 0 ? new RateLimiter(config.rateLimit) : undefined;
+
+  // Ties decodes every body itself (JSON, XML, sniffing), so Fastify only collects the bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // Schemas on routes are for the documentation; validation is coerceParams, after the token check.
+  app.setValidatorCompiler(() => () => true);
+
+  const fail = (request: FastifyRequest, reply: FastifyReply, err: unknown, format: BodyFormat) => {
+    let error = fromFrameworkError(err, config.bodyLimit);
+    if (!error) {
+      request.log.error({ err, call: request.tiesCall }, 'internal error');
+      error = new TiesError('INTERNAL', { request_id: request.id });
+    }
+    request.tiesError = error.status;
+    return sendEnvelope(reply, format, errorEnvelope(error), config.httpStatus);
+  };
+
+  /** The answer format when the body could not be used: sniffed, then format/Accept. */
+  const fallbackFormat = (request: FastifyRequest): BodyFormat =>
+    answerFormat({
+      requestFormat: sniffFormat(request.body as Buffer | undefined, request.headers['content-type']),
+      bodyFormat: undefined,
+      queryFormat: (request.query as Query).format,
+      accept: request.headers.accept,
+    });
+
+  const handle = async (call: CallDef, request: FastifyRequest, reply: FastifyReply) => {
+    request.tiesCall = call.name;
+    const query = request.query as Query;
+    let decoded: { format: BodyFormat; value: unknown };
+    try {
+      decoded = decodeBody(request.body as Buffer | undefined, request.headers['content-type'], {
+        maxDepth: config.maxDepth,
+      });
+    } catch (err) {
+      return fail(request, reply, err, fallbackFormat(request));
+    }
+    const body = decoded.value as Record<string, unknown>;
+    const format = answerFormat({
+      requestFormat: decoded.format,
+      bodyFormat: body.format,
+      queryFormat: query.format,
+      accept: request.headers.accept,
+    });
+    try {
+      const token = await ties.access.authorize(
+        extractToken(body, request.headers.authorization, query),
+        call.right,
+        call.name,
+      );
+      if (limiter && !limiter.take(token.id)) throw new TiesError('RATE_LIMITED', { limit: config.rateLimit });
+      const encoding = decoded.format === 'xml' ? 'text' : 'typed';
+      const params = coerceParams(call.params, body, encoding);
+      const result = await call.run(ties, params as never, { encoding });
+      request.tiesError = 0;
+      return sendEnvelope(reply, format, { error: 0, error_text: call.successText, ...result }, config.httpStatus);
+    } catch (err) {
+      return fail(request, reply, err, format);
+    }
+  };
+
+  await app.register(swagger, { mode: 'static', specification: { document: buildOpenApi(CALLS, VERSION) as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  for (const call of CALLS) {
+    app.post(`${API_PREFIX}${call.name}`, { schema: { hide: true } }, (request, reply) => handle(call, request, reply));
+  }
+
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await ties.store.ping();
+      return { status: 'ok', engine: ties.store.engine, version: VERSION };
+    } catch (err) {
+      const reason = isTiesError(err) ? err.message : 'store unavailable';
+      return reply.code(503).send({ status: 'unavailable', engine: ties.store.engine, reason });
+    }
+  });
+
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/docs'));
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!.slice(0, 200);
+    const name = path.startsWith(API_PREFIX) ? path.slice(API_PREFIX.length).replace(/\/+$/, '') : '';
+    const known = CALLS.some((c) => c.name === name);
+    const err = new TiesError('UNKNOWN_CALL', {
+      path: known ? `${request.method} ${path} (calls use POST)` : `${request.method} ${path}`,
+    });
+    // SPEC §1 order: a body that does not parse is reported before the unknown call.
+    if (request.body !== undefined) {
+      try {
+        decodeBody(request.body as Buffer, request.headers['content-type'], { maxDepth: config.maxDepth });
+      } catch (parseErr) {
+        return fail(request, reply, parseErr, fallbackFormat(request));
+      }
+    }
+    return fail(request, reply, err, fallbackFormat(request));
+  });
+
+  app.setErrorHandler((err, request, reply) => fail(request, reply, err, fallbackFormat(request)));
+
+  const logCalls = config.logLevel === 'debug' || config.logLevel === 'trace';
+  app.addHook('onResponse', (request, reply, done) => {
+    if (logCalls) {
+      request.log.debug(
+        { call: request.tiesCall, error: request.tiesError, status: reply.statusCode, ms: reply.elapsedTime },
+        'call',
+      );
+    }
+    done();
+  });
+
+  return app;
+}

@@ -1,0 +1,56 @@
+// Composes a running server: config → store → core → app → listen.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { createTies, type Ties } from './core/ties.js';
+import { loadDemo, rotateDemoToken } from './demo.js';
+import { buildApp } from './http/app.js';
+import { openStore } from './store/open-store.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly ties: Ties;
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  /** Set when the demo is on: the fresh demo token, and whether the workspace was loaded now. */
+  readonly demo?: { readonly token: string; readonly loaded: boolean };
+  /** Stops accepting, finishes the calls in flight, flushes and closes the store. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const store = await openStore(config.db);
+  const ties = createTies({
+    store,
+    limits: { maxStringLength: config.maxStringLength, maxArrayLength: config.maxArrayLength },
+    maxGetRows: config.maxGetRows,
+  });
+  let app: FastifyInstance | undefined;
+  try {
+    if (config.adminToken) await ties.access.ensureAdminToken(config.adminToken);
+    let demo: RunningServer['demo'];
+    if (config.demo) {
+      const loaded = await loadDemo(ties);
+      demo = { loaded, token: await rotateDemoToken(ties) };
+    }
+    app = await buildApp({ ties, config });
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const running = app;
+    return {
+      app: running,
+      ties,
+      url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      ...(demo ? { demo } : {}),
+      async close() {
+        await running.close();
+        await ties.close();
+      },
+    };
+  } catch (err) {
+    await app?.close();
+    await ties.close();
+    throw err;
+  }
+}

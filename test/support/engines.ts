@@ -1,0 +1,21 @@
+// The store engines tests run against: SQLite always; PostgreSQL when TIES_TEST_PG_URL is set.
+import type { Store } from '../../src/core/store.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+export interface TestEngine {
+  readonly name: 'sqlite' | 'postgres';
+  /** A fresh, empty store; cleanup closes it and drops whatever it created. */
+  open(): Promise<{ store: Store; cleanup(): Promise<void> }>;
+}
+
+const sqlite: TestEngine = {
+  name: 'sqlite',
+  async open() {
+    const store = await openSqliteStore({ path: ':memory:' });
+    return { store, cleanup: () => store.close() };
+  },
+};
+
+export function testEngines(): readonly TestEngine[] {
+  return [sqlite];
+}
