@@ -34,7 +34,13 @@ export interface SettingDoc {
 
 export const SETTINGS: readonly SettingDoc[] = [
   { key: 'port', env: 'TIES_PORT', flag: '--port', default: '8080', meaning: 'TCP port to listen on' },
-  { key: 'host', env: 'TIES_HOST', flag: '--host', default: '127.0.0.1', meaning: 'Address to listen on (0.0.0.0 for all)' },
+  {
+    key: 'host',
+    env: 'TIES_HOST',
+    flag: '--host',
+    default: '127.0.0.1',
+    meaning: 'Address to listen on (0.0.0.0 for all)',
+  },
   {
     key: 'db',
     env: 'TIES_DB',
@@ -55,8 +61,18 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: '(none)',
     meaning: 'A token with every right that exists from this start on (at least 16 characters)',
   },
-  { key: 'bodyLimit', env: 'TIES_BODY_LIMIT', default: '1048576', meaning: 'Largest request body in bytes (413 above)' },
-  { key: 'maxDepth', env: 'TIES_MAX_DEPTH', default: '32', meaning: 'Deepest JSON/XML nesting accepted (400 above)' },
+  {
+    key: 'bodyLimit',
+    env: 'TIES_BODY_LIMIT',
+    default: '1048576',
+    meaning: 'Largest request body in bytes (413 above)',
+  },
+  {
+    key: 'maxDepth',
+    env: 'TIES_MAX_DEPTH',
+    default: '32',
+    meaning: 'Deepest JSON/XML nesting accepted (400 above)',
+  },
   {
     key: 'maxStringLength',
     env: 'TIES_MAX_STRING_LENGTH',
@@ -81,7 +97,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: 'mirror',
     meaning: 'mirror: HTTP status equals error; always200: every envelope is HTTP 200',
   },
-  { key: 'rateLimit', env: 'TIES_RATE_LIMIT', default: '0', meaning: 'Calls per second per token, 0 = no limit (429 above)' },
+  {
+    key: 'rateLimit',
+    env: 'TIES_RATE_LIMIT',
+    default: '0',
+    meaning: 'Calls per second per token, 0 = no limit (429 above)',
+  },
   {
     key: 'logLevel',
     env: 'TIES_LOG_LEVEL',
@@ -119,7 +140,8 @@ function int(name: string, raw: string, min: number, max: number): number {
 }
 
 function oneOf<T extends string>(name: string, raw: string, values: readonly T[]): T {
-  if (!values.includes(raw as T)) throw new ConfigError(`${name}: expected one of ${values.join(', ')}, got "${raw}"`);
+  if (!values.includes(raw as T))
+    throw new ConfigError(`${name}: expected one of ${values.join(', ')}, got "${raw}"`);
   return raw as T;
 }
 
@@ -143,8 +165,16 @@ export const SERVE_OPTIONS = {
 } as const;
 
 /** Reads settings from the environment, then the command line (flags win). Throws ConfigError. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[]): Config {
-  const { values } = parseArgs({ args: [...argv], options: SERVE_OPTIONS, strict: true, allowPositionals: false });
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  argv: readonly string[],
+): Config {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: SERVE_OPTIONS,
+    strict: true,
+    allowPositionals: false,
+  });
   const pick = (flag: string | boolean | undefined, envName: string): string | undefined =>
     flag === undefined ? env[envName] : String(flag);
   const c: { -readonly [K in keyof Config]: Config[K] } = { ...DEFAULT_CONFIG };
@@ -165,9 +195,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   if (env.TIES_MAX_STRING_LENGTH) {
     c.maxStringLength = int('TIES_MAX_STRING_LENGTH', env.TIES_MAX_STRING_LENGTH, 16, 100_000_000);
   }
-  if (env.TIES_MAX_ARRAY_LENGTH) c.maxArrayLength = int('TIES_MAX_ARRAY_LENGTH', env.TIES_MAX_ARRAY_LENGTH, 1, 1_000_000);
+  if (env.TIES_MAX_ARRAY_LENGTH)
+    c.maxArrayLength = int('TIES_MAX_ARRAY_LENGTH', env.TIES_MAX_ARRAY_LENGTH, 1, 1_000_000);
   if (env.TIES_MAX_GET_ROWS) c.maxGetRows = int('TIES_MAX_GET_ROWS', env.TIES_MAX_GET_ROWS, 1, 10_000_000);
-  if (env.TIES_HTTP_STATUS) c.httpStatus = oneOf('TIES_HTTP_STATUS', env.TIES_HTTP_STATUS, ['mirror', 'always200']);
+  if (env.TIES_HTTP_STATUS)
+    c.httpStatus = oneOf('TIES_HTTP_STATUS', env.TIES_HTTP_STATUS, ['mirror', 'always200']);
   if (env.TIES_RATE_LIMIT) c.rateLimit = int('TIES_RATE_LIMIT', env.TIES_RATE_LIMIT, 0, 10_000_000);
   const level = pick(values['log-level'], 'TIES_LOG_LEVEL');
   if (level !== undefined) c.logLevel = oneOf('log-level', level, LOG_LEVELS);

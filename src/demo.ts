@@ -62,25 +62,29 @@ export async function loadDemo(ties: Ties): Promise<boolean> {
       ],
     })
   ).data.id;
-  await catalog.createResource({ name: 'Newsletter', channels: ['email', 'sms'], dbs_ids: [readers, authors] });
+  await catalog.createResource({
+    name: 'Newsletter',
+    channels: ['email', 'sms'],
+    dbs_ids: [readers, authors],
+  });
   const referred = (
     await catalog.createRelationType({
-    name: 'referred',
-    db_a: readers,
-    db_b: readers,
-    properties: [{ name: 'bonus', type: 'int', sum: true }],
-  })
+      name: 'referred',
+      db_a: readers,
+      db_b: readers,
+      properties: [{ name: 'bonus', type: 'int', sum: true }],
+    })
   ).data.rel_id;
   const household = (
     await catalog.createRelationType({
-    name: 'household',
-    db_a: readers,
-    db_b: readers,
-    properties: [
-      { name: 'role', type: 'string' },
-      { name: 'since', type: 'int' },
-    ],
-  })
+      name: 'household',
+      db_a: readers,
+      db_b: readers,
+      properties: [
+        { name: 'role', type: 'string' },
+        { name: 'since', type: 'int' },
+      ],
+    })
   ).data.rel_id;
   const donates = (
     await catalog.createRelationType({
@@ -94,11 +98,25 @@ export async function loadDemo(ties: Ties): Promise<boolean> {
       ],
     })
   ).data.rel_id;
-  if (donates !== 3) throw new Error(`demo: expected the third relation type to get rel_id 3, got ${donates}`);
+  if (donates !== 3)
+    throw new Error(`demo: expected the third relation type to get rel_id 3, got ${donates}`);
 
-  const person = (db: number, id: string, data: Record<string, unknown>) => profiles.addWithId({ db_id: db, data }, id);
-  await person(authors, DEMO_AUTHOR_ID, { email: 'anna@example.com', _fname: 'Anna', _lname: 'Author', CRM_ID: 'A-1', genres: ['poetry'] });
-  await person(authors, '5c910f6bc484d023b1309bee', { email: 'boris@example.com', _fname: 'Boris', _lname: 'Writer', CRM_ID: 'A-2', genres: ['crime', 'essays'] });
+  const person = (db: number, id: string, data: Record<string, unknown>) =>
+    profiles.addWithId({ db_id: db, data }, id);
+  await person(authors, DEMO_AUTHOR_ID, {
+    email: 'anna@example.com',
+    _fname: 'Anna',
+    _lname: 'Author',
+    CRM_ID: 'A-1',
+    genres: ['poetry'],
+  });
+  await person(authors, '5c910f6bc484d023b1309bee', {
+    email: 'boris@example.com',
+    _fname: 'Boris',
+    _lname: 'Writer',
+    CRM_ID: 'A-2',
+    genres: ['crime', 'essays'],
+  });
   await person(readers, DEMO_READER_ID, {
     email: 'ivan@example.com',
     phones: ['+7 900 000-00-01'],
@@ -108,19 +126,45 @@ export async function loadDemo(ties: Ties): Promise<boolean> {
     interests: ['poetry', 'jazz'],
     subscriptions: [{ resource_id: 1, channel: 'email', email: 'ivan@example.com', status: 'subscribed' }],
   });
-  await person(readers, '669e6968ebf4ac52b623a997', { email: 'olga@example.com', _fname: 'Olga', CRM_ID: 'R-2', interests: ['poetry'] });
-  await person(readers, '6751b8f1c5e3db9bcb75befa', { email: 'petr@example.com', _fname: 'Petr', CRM_ID: 'R-3', interests: ['crime'] });
-  await person(readers, '5c910938c484d023b1309bac', { email: 'maria@example.com', _fname: 'Maria', CRM_ID: 'R-4' });
+  await person(readers, '669e6968ebf4ac52b623a997', {
+    email: 'olga@example.com',
+    _fname: 'Olga',
+    CRM_ID: 'R-2',
+    interests: ['poetry'],
+  });
+  await person(readers, '6751b8f1c5e3db9bcb75befa', {
+    email: 'petr@example.com',
+    _fname: 'Petr',
+    CRM_ID: 'R-3',
+    interests: ['crime'],
+  });
+  await person(readers, '5c910938c484d023b1309bac', {
+    email: 'maria@example.com',
+    _fname: 'Maria',
+    CRM_ID: 'R-4',
+  });
 
   const ctx = { encoding: 'typed' } as const;
   const link = (rel_id: number, a: string, b: string, weights: Record<string, unknown>) =>
     relations.attach({ rel_id, profile_a: { profile_id: a }, profile_b: { profile_id: b }, weights }, ctx);
   // Other readers already donate to Anna, so get and get_counter have something to show; the
   // seed pair (Ivan → Anna) is left for the newcomer's first attach.
-  await link(donates, DEMO_AUTHOR_ID, '669e6968ebf4ac52b623a997', { user_like: 5, donate: 120, is_online: false });
-  await link(donates, DEMO_AUTHOR_ID, '6751b8f1c5e3db9bcb75befa', { user_like: 1, donate: 40, is_online: true });
+  await link(donates, DEMO_AUTHOR_ID, '669e6968ebf4ac52b623a997', {
+    user_like: 5,
+    donate: 120,
+    is_online: false,
+  });
+  await link(donates, DEMO_AUTHOR_ID, '6751b8f1c5e3db9bcb75befa', {
+    user_like: 1,
+    donate: 40,
+    is_online: true,
+  });
   await link(donates, DEMO_AUTHOR_ID, '5c910938c484d023b1309bac', { user_like: 3, donate: 500 });
-  await link(donates, '5c910f6bc484d023b1309bee', DEMO_READER_ID, { user_like: 4, donate: 75, is_online: true });
+  await link(donates, '5c910f6bc484d023b1309bee', DEMO_READER_ID, {
+    user_like: 4,
+    donate: 75,
+    is_online: true,
+  });
   await link(referred, '669e6968ebf4ac52b623a997', DEMO_READER_ID, { bonus: 100 });
   await link(referred, '6751b8f1c5e3db9bcb75befa', DEMO_READER_ID, { bonus: 100 });
   await link(household, '5c910938c484d023b1309bac', DEMO_READER_ID, { role: 'spouse', since: 2015 });

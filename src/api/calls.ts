@@ -56,7 +56,8 @@ export const CALLS: readonly CallDef[] = [
   define({
     name: 'relations/strengthen',
     group: 'relations',
-    summary: 'Add to numeric properties (negative subtracts), set bool/string ones; creates the relation if missing',
+    summary:
+      'Add to numeric properties (negative subtracts), set bool/string ones; creates the relation if missing',
     right: 'write',
     params: S.WeightedRelationParams,
     answer: S.RelationAnswer,
@@ -76,7 +77,8 @@ export const CALLS: readonly CallDef[] = [
   define({
     name: 'relations/get',
     group: 'relations',
-    summary: "List profile A's relations (or, with side b, those profile B initiated), ordered by the other id",
+    summary:
+      "List profile A's relations (or, with side b, those profile B initiated), ordered by the other id",
     right: 'read',
     params: S.GetParams,
     answer: S.GetAnswer,
@@ -262,7 +264,8 @@ export const CALLS: readonly CallDef[] = [
   define({
     name: 'relations/types/update',
     group: 'relation types',
-    summary: 'Add or change properties by name; a changed top or sum rebuilds its aggregates (administration)',
+    summary:
+      'Add or change properties by name; a changed top or sum rebuilds its aggregates (administration)',
     right: 'admin',
     params: S.RelationTypeUpdateParams,
     answer: S.RelationTypeAnswer,

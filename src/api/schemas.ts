@@ -1,10 +1,16 @@
 // TypeBox schemas of every call's parameters and answer: the one definition that validates
 // requests (http/coerce.ts), documents them (/openapi.json) and types the client.
 import { type TSchema, Type } from 'typebox';
-import { CHANNELS, CUSTOM_FIELD_TYPES, PROPERTY_TYPES, RIGHTS, SUBSCRIPTION_STATUSES } from '../core/model.js';
 import { MATCHING_MODES } from '../core/matching.js';
-import { MAX_PAGE } from '../core/relation-service.js';
+import {
+  CHANNELS,
+  CUSTOM_FIELD_TYPES,
+  PROPERTY_TYPES,
+  RIGHTS,
+  SUBSCRIPTION_STATUSES,
+} from '../core/model.js';
 import { MAX_TOP } from '../core/property-types.js';
+import { MAX_PAGE } from '../core/relation-service.js';
 
 function oneOf<const T extends readonly string[]>(values: T, description?: string) {
   return Type.Union(
@@ -13,7 +19,8 @@ function oneOf<const T extends readonly string[]>(values: T, description?: strin
   );
 }
 
-const Id = (description: string) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
+const Id = (description: string) =>
+  Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
 const Name = Type.String({ minLength: 1, maxLength: 255 });
 
 /** Parameters every call accepts; unknown top-level parameters are accepted and ignored (SPEC §1). */
@@ -28,13 +35,16 @@ export const MatchingMode = oneOf(MATCHING_MODES, 'How the profile is searched (
 
 const identificationFields = {
   matching: Type.Optional(MatchingMode),
-  email: Type.Optional(Type.String({ maxLength: 320, description: 'matching email, email_profile, email_sub' })),
+  email: Type.Optional(
+    Type.String({ maxLength: 320, description: 'matching email, email_profile, email_sub' }),
+  ),
   phone: Type.Optional(Type.String({ maxLength: 64, description: 'matching phone, phone_sub' })),
   profile_id: Type.Optional(Type.String({ maxLength: 64, description: 'matching profile_id' })),
   field_name: Type.Optional(Type.String({ maxLength: 64, description: 'matching custom: the custom field' })),
   field_value: Type.Optional(
     Type.Union([Type.String({ maxLength: 65_536 }), Type.Number(), Type.Boolean()], {
-      description: 'matching custom: the value; for a tags field, comma-separated tags that must all be present',
+      description:
+        'matching custom: the value; for a tags field, comma-separated tags that must all be present',
     }),
   ),
   resource_id: Type.Optional(Id('Limits subscription searches to this resource')),
@@ -113,7 +123,10 @@ export const GetAnswer = Type.Object({
   next_from: Type.Optional(Type.String({ description: 'Pass as from while rows remain' })),
 });
 
-export const CounterParams = Type.Object({ ...common, rel_id: Id('Relation type'), ...identificationFields }, open);
+export const CounterParams = Type.Object(
+  { ...common, rel_id: Id('Relation type'), ...identificationFields },
+  open,
+);
 
 export const CounterAnswer = Type.Object({
   data: Type.Object({
@@ -124,7 +137,10 @@ export const CounterAnswer = Type.Object({
       Type.String(),
       Type.Object({
         total: Type.Integer(),
-        top: Type.Union([Type.Array(Type.Object({ profile_id: Type.String(), value: Type.Number() })), Type.Null()]),
+        top: Type.Union([
+          Type.Array(Type.Object({ profile_id: Type.String(), value: Type.Number() })),
+          Type.Null(),
+        ]),
         sum: Type.Union([Type.Number(), Type.Null()]),
       }),
     ),
@@ -134,15 +150,22 @@ export const CounterAnswer = Type.Object({
 // --- profiles --------------------------------------------------------------------------------
 
 const ProfileData = Type.Record(Type.String(), Type.Unknown(), {
-  description: 'Field values by field name; may contain subscriptions: [{resource_id, channel, email|phone, status}]',
+  description:
+    'Field values by field name; may contain subscriptions: [{resource_id, channel, email|phone, status}]',
 });
 
 export const ProfileWriteParams = Type.Object(
   { ...common, db_id: Id('Database'), ...identificationFields, data: Type.Optional(ProfileData) },
   open,
 );
-export const ProfileAddParams = Type.Object({ ...common, db_id: Id('Database'), data: Type.Optional(ProfileData) }, open);
-export const ProfileLookupParams = Type.Object({ ...common, db_id: Id('Database'), ...identificationFields }, open);
+export const ProfileAddParams = Type.Object(
+  { ...common, db_id: Id('Database'), data: Type.Optional(ProfileData) },
+  open,
+);
+export const ProfileLookupParams = Type.Object(
+  { ...common, db_id: Id('Database'), ...identificationFields },
+  open,
+);
 
 export const ProfileIdAnswer = Type.Object({ profile_id: Type.String() });
 export const ProfileGetAnswer = Type.Object({
@@ -173,7 +196,9 @@ export const ListParams = Type.Object(
   {
     ...common,
     from_id: Type.Optional(Type.Integer({ minimum: 0, description: 'Answer items with a greater id' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Items per page (default 100)' })),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1000, description: 'Items per page (default 100)' }),
+    ),
   },
   open,
 );
@@ -203,7 +228,12 @@ const FieldInput = Type.Object(
 );
 const FieldList = Type.Array(FieldInput, { maxItems: 1000 });
 export const DatabaseCreateParams = Type.Object(
-  { ...common, name: Name, description: Type.Optional(Type.String({ maxLength: 4096 })), fields: Type.Optional(FieldList) },
+  {
+    ...common,
+    name: Name,
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    fields: Type.Optional(FieldList),
+  },
   open,
 );
 export const FieldsAddParams = Type.Object({ ...common, id: Id('Database'), fields: FieldList }, open);
@@ -241,7 +271,9 @@ const PropertyInput = Type.Object(
   {
     name: Type.String({ maxLength: 64 }),
     type: oneOf(PROPERTY_TYPES),
-    top: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TOP, description: 'Top N kept for get_counter' })),
+    top: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_TOP, description: 'Top N kept for get_counter' }),
+    ),
     sum: Type.Optional(Type.Boolean({ description: 'Whether get_counter reports a sum' })),
   },
   { additionalProperties: false },
@@ -275,7 +307,12 @@ const RelationTypeSummary = Type.Object({
   db_a: Type.Integer(),
   db_b: Type.Integer(),
   properties: Type.Array(
-    Type.Object({ name: Type.String(), type: oneOf(PROPERTY_TYPES), top: Type.Integer(), sum: Type.Boolean() }),
+    Type.Object({
+      name: Type.String(),
+      type: oneOf(PROPERTY_TYPES),
+      top: Type.Integer(),
+      sum: Type.Boolean(),
+    }),
   ),
   created_at: Type.String(),
 });

@@ -16,14 +16,21 @@ export function generateToken(): string {
 }
 
 export function tokenSummary(t: TokenInfo) {
-  return { id: t.id, name: t.name, rights: [...t.rights], created_at: t.createdAt, last_used_at: t.lastUsedAt };
+  return {
+    id: t.id,
+    name: t.name,
+    rights: [...t.rights],
+    created_at: t.createdAt,
+    last_used_at: t.lastUsedAt,
+  };
 }
 
 export function parseRights(rights: readonly string[], param = 'rights'): Right[] {
   if (rights.length === 0) throw badParameter(param, `expected one or more of ${RIGHTS.join(', ')}`);
   const out = new Set<Right>();
   rights.forEach((r, i) => {
-    if (!RIGHTS.includes(r as Right)) throw badParameter(`${param}[${i}]`, `expected one of ${RIGHTS.join(', ')}`);
+    if (!RIGHTS.includes(r as Right))
+      throw badParameter(`${param}[${i}]`, `expected one of ${RIGHTS.join(', ')}`);
     out.add(r as Right);
   });
   return RIGHTS.filter((r) => out.has(r));
@@ -80,10 +87,16 @@ export class AccessService {
 
   async create(p: { name: string; rights: readonly string[] }) {
     const name = p.name.trim();
-    if (name === '' || name.length > 255) throw badParameter('name', 'expected a non-empty name of at most 255 characters');
+    if (name === '' || name.length > 255)
+      throw badParameter('name', 'expected a non-empty name of at most 255 characters');
     const rights = parseRights(p.rights);
     const token = generateToken();
-    const info = await this.store.createToken({ name, rights, hash: hashToken(token), now: this.clock.now().toISOString() });
+    const info = await this.store.createToken({
+      name,
+      rights,
+      hash: hashToken(token),
+      now: this.clock.now().toISOString(),
+    });
     return { data: { ...tokenSummary(info), token } };
   }
 
@@ -111,7 +124,12 @@ export class AccessService {
   async rotateNamed(name: string, rights: readonly Right[]): Promise<string> {
     await this.store.revokeTokensNamed(name);
     const token = generateToken();
-    await this.store.createToken({ name, rights, hash: hashToken(token), now: this.clock.now().toISOString() });
+    await this.store.createToken({
+      name,
+      rights,
+      hash: hashToken(token),
+      now: this.clock.now().toISOString(),
+    });
     return token;
   }
 }

@@ -39,7 +39,11 @@ function checkName(name: string, param: string): string {
   return trimmed;
 }
 
-function parseFields(inputs: readonly FieldInput[], existing: readonly FieldDef[], param: string): FieldDef[] {
+function parseFields(
+  inputs: readonly FieldInput[],
+  existing: readonly FieldDef[],
+  param: string,
+): FieldDef[] {
   const seen = new Set(existing.map((f) => f.name));
   return inputs.map((input, i) => {
     const at = `${param}[${i}]`;
@@ -65,7 +69,13 @@ export function databaseSummary(db: Database) {
 }
 
 export function resourceSummary(r: Resource) {
-  return { id: r.id, name: r.name, channels: [...r.channels], dbs_ids: [...r.dbIds], created_at: r.createdAt };
+  return {
+    id: r.id,
+    name: r.name,
+    channels: [...r.channels],
+    dbs_ids: [...r.dbIds],
+    created_at: r.createdAt,
+  };
 }
 
 export function relationTypeSummary(t: RelationType) {
@@ -117,7 +127,11 @@ export class CatalogService {
 
   // --- databases -------------------------------------------------------------------------------
 
-  async createDatabase(p: { name: string; description?: string | undefined; fields?: readonly FieldInput[] | undefined }) {
+  async createDatabase(p: {
+    name: string;
+    description?: string | undefined;
+    fields?: readonly FieldInput[] | undefined;
+  }) {
     const name = checkName(p.name, 'name');
     const description = p.description ?? '';
     if (description.length > MAX_DESCRIPTION) {
@@ -160,9 +174,11 @@ export class CatalogService {
 
   async createResource(p: { name: string; channels: readonly string[]; dbs_ids: readonly number[] }) {
     const name = checkName(p.name, 'name');
-    if (p.channels.length === 0) throw badParameter('channels', `expected one or more of ${CHANNELS.join(', ')}`);
+    if (p.channels.length === 0)
+      throw badParameter('channels', `expected one or more of ${CHANNELS.join(', ')}`);
     p.channels.forEach((c, i) => {
-      if (!CHANNELS.includes(c as Channel)) throw badParameter(`channels[${i}]`, `expected one of ${CHANNELS.join(', ')}`);
+      if (!CHANNELS.includes(c as Channel))
+        throw badParameter(`channels[${i}]`, `expected one of ${CHANNELS.join(', ')}`);
     });
     const dbIds = [...new Set(p.dbs_ids)];
     for (const [i, id] of dbIds.entries()) await this.requireDatabase(id, `dbs_ids[${i}]`);
@@ -192,7 +208,12 @@ export class CatalogService {
 
   // --- relation types --------------------------------------------------------------------------
 
-  async createRelationType(p: { name: string; db_a: number; db_b: number; properties?: readonly PropertyInput[] | undefined }) {
+  async createRelationType(p: {
+    name: string;
+    db_a: number;
+    db_b: number;
+    properties?: readonly PropertyInput[] | undefined;
+  }) {
     const name = checkName(p.name, 'name');
     const properties = parsePropertyDefs(p.properties ?? [], 'properties');
     if (properties.length > this.limits.maxArrayLength) {
@@ -200,7 +221,13 @@ export class CatalogService {
     }
     await this.requireDatabase(p.db_a, 'db_a');
     await this.requireDatabase(p.db_b, 'db_b');
-    const type = await this.store.createRelationType({ name, dbA: p.db_a, dbB: p.db_b, properties, now: this.now() });
+    const type = await this.store.createRelationType({
+      name,
+      dbA: p.db_a,
+      dbB: p.db_b,
+      properties,
+      now: this.now(),
+    });
     return { data: { rel_id: type.relId } };
   }
 
@@ -217,7 +244,11 @@ export class CatalogService {
    * Adds or changes properties by name; unlisted ones are kept. A property's type cannot change
    * (its stored values would no longer fit); a changed top or sum rebuilds its aggregates.
    */
-  async updateRelationType(p: { rel_id: number; name?: string | undefined; properties?: readonly PropertyInput[] | undefined }) {
+  async updateRelationType(p: {
+    rel_id: number;
+    name?: string | undefined;
+    properties?: readonly PropertyInput[] | undefined;
+  }) {
     const type = await this.requireRelationType(p.rel_id);
     const name = p.name === undefined ? undefined : checkName(p.name, 'name');
     const properties: PropertyDef[] = [...type.properties];
@@ -227,10 +258,16 @@ export class CatalogService {
       const at = `properties[${i}]`;
       const current = type.properties.find((x) => x.name === input.name);
       if (current && input.type !== current.type) {
-        throw badParameter(`${at}.type`, `property ${current.name} is ${current.type}; a property's type cannot change`);
+        throw badParameter(
+          `${at}.type`,
+          `property ${current.name} is ${current.type}; a property's type cannot change`,
+        );
       }
       // Unspecified top/sum keep their current values when changing an existing property.
-      const def = parsePropertyDef(current ? { ...input, top: input.top ?? current.top, sum: input.sum ?? current.sum } : input, at);
+      const def = parsePropertyDef(
+        current ? { ...input, top: input.top ?? current.top, sum: input.sum ?? current.sum } : input,
+        at,
+      );
       if (seen.has(def.name)) throw badParameter(`${at}.name`, `${def.name} is listed twice`);
       seen.add(def.name);
       if (!current) {

@@ -40,7 +40,8 @@ export const ERROR_CATALOGUE = {
   },
   TOO_MANY_ROWS: {
     status: 400,
-    message: 'limit: profile has {count} relations, more than the {cap} returned without paging; pass limit and from',
+    message:
+      'limit: profile has {count} relations, more than the {cap} returned without paging; pass limit and from',
     when: 'relations/get without limit on a profile with more relations than the configured cap.',
   },
   TOKEN_MISSING: {

@@ -61,7 +61,14 @@ export const STANDARD_FIELDS: readonly FieldDef[] = [
 
 const STANDARD_BY_NAME = new Map(STANDARD_FIELDS.map((f) => [f.name, f]));
 /** Names a custom field may not take: the standard ones and those the profile answer uses itself. */
-const RESERVED_NAMES = new Set([...STANDARD_BY_NAME.keys(), 'id', 'db_id', 'subscriptions', 'created_at', 'updated_at']);
+const RESERVED_NAMES = new Set([
+  ...STANDARD_BY_NAME.keys(),
+  'id',
+  'db_id',
+  'subscriptions',
+  'created_at',
+  'updated_at',
+]);
 
 export function allFields(db: Database): readonly FieldDef[] {
   return [...STANDARD_FIELDS, ...db.customFields];
@@ -74,10 +81,16 @@ export function findField(db: Database, name: string): FieldDef | undefined {
 /** Checks a custom field definition for databases/create and databases/fields_add. */
 export function checkCustomFieldName(name: string, param: string): void {
   if (!isValidName(name)) {
-    throw badParameter(param, 'expected a name of letters, digits and _ (at most 64, not starting with a digit)');
+    throw badParameter(
+      param,
+      'expected a name of letters, digits and _ (at most 64, not starting with a digit)',
+    );
   }
   if (name.startsWith('_') || RESERVED_NAMES.has(name)) {
-    throw badParameter(param, `${name} is reserved; custom field names may not start with _ or repeat a standard field`);
+    throw badParameter(
+      param,
+      `${name} is reserved; custom field names may not start with _ or repeat a standard field`,
+    );
   }
 }
 
@@ -175,13 +188,19 @@ function parseTags(value: unknown, encoding: ValueEncoding, limits: Limits, path
   toList(value, encoding, limits, path).forEach((raw, i) => {
     const tag = toText(raw, `${path}[${i}]`, 255).trim();
     // A comma would make the tag impossible to match (custom matching splits field_value on commas).
-    if (tag === '' || tag.includes(',')) throw badParameter(`${path}[${i}]`, 'expected a non-empty tag without commas');
+    if (tag === '' || tag.includes(','))
+      throw badParameter(`${path}[${i}]`, 'expected a non-empty tag without commas');
     tags.add(tag);
   });
   return [...tags];
 }
 
-function parseSubscriptions(value: unknown, encoding: ValueEncoding, limits: Limits, path: string): SubscriptionInput[] {
+function parseSubscriptions(
+  value: unknown,
+  encoding: ValueEncoding,
+  limits: Limits,
+  path: string,
+): SubscriptionInput[] {
   return toList(value, encoding, limits, path).map((raw, i) => {
     const at = `${path}[${i}]`;
     const item = toRecord(raw, encoding, at);
@@ -204,7 +223,8 @@ function parseSubscriptions(value: unknown, encoding: ValueEncoding, limits: Lim
     }
     const contactParam = channel === 'email' ? 'email' : channel === 'sms' ? 'phone' : 'subscription_id';
     const rawContact = item[contactParam];
-    if (rawContact === undefined) throw badParameter(`${at}.${contactParam}`, `required for channel ${channel}`);
+    if (rawContact === undefined)
+      throw badParameter(`${at}.${contactParam}`, `required for channel ${channel}`);
     const contactPath = `${at}.${contactParam}`;
     const contact =
       channel === 'email'
@@ -212,7 +232,13 @@ function parseSubscriptions(value: unknown, encoding: ValueEncoding, limits: Lim
         : channel === 'sms'
           ? toPhone(rawContact, contactPath)
           : toText(rawContact, contactPath, 1024);
-    return { resourceId, channel, contact, contactKey: contactKeyOf(channel, contact), status: statusRaw as SubscriptionStatus };
+    return {
+      resourceId,
+      channel,
+      contact,
+      contactKey: contactKeyOf(channel, contact),
+      status: statusRaw as SubscriptionStatus,
+    };
   });
 }
 
@@ -242,7 +268,9 @@ function scalarKey(type: FieldType, value: FieldValue): string | null {
 /** Keys under which a profile with these fields can be found (email, phones, custom fields). */
 export function profileMatchKeys(fields: Readonly<Record<string, FieldValue>>, db: Database): MatchKeys {
   const email = typeof fields.email === 'string' ? emailKey(fields.email) : null;
-  const phones = Array.isArray(fields.phones) ? [...new Set(fields.phones.map((p) => phoneKey(String(p))))] : [];
+  const phones = Array.isArray(fields.phones)
+    ? [...new Set(fields.phones.map((p) => phoneKey(String(p))))]
+    : [];
   const keys: { field: string; key: string }[] = [];
   for (const field of db.customFields) {
     const value = fields[field.name];
@@ -275,7 +303,13 @@ export function customMatchKeys(field: FieldDef, value: unknown, path: string): 
     default: {
       // field_value is "int/string" in Altcraft's table: convert a string by the field's type.
       const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
-      const parsed = parseFieldValue(field.type, text, 'text', { maxStringLength: 65_536, maxArrayLength: 1 }, path);
+      const parsed = parseFieldValue(
+        field.type,
+        text,
+        'text',
+        { maxStringLength: 65_536, maxArrayLength: 1 },
+        path,
+      );
       return [scalarKey(field.type, parsed)!];
     }
   }

@@ -1,13 +1,21 @@
 // Matching (SPEC §4): turns an identification (matching mode and its fields) into a ProfileQuery
 // the store executes by index, and decides what a lookup's result means (404, 409, self-relation).
-import { customMatchKeys, findField } from './fields.js';
+
 import { badParameter } from './errors.js';
+import { customMatchKeys, findField } from './fields.js';
 import { PROFILE_ID_PATTERN } from './ids.js';
 import type { Database } from './model.js';
 import type { MatchFailure, PairFailure, PairOk, ProfileQuery, Side } from './store.js';
 import { emailKey, phoneKey, toEmail, toPhone } from './values.js';
 
-export type MatchingMode = 'email' | 'email_profile' | 'email_sub' | 'phone' | 'phone_sub' | 'profile_id' | 'custom';
+export type MatchingMode =
+  | 'email'
+  | 'email_profile'
+  | 'email_sub'
+  | 'phone'
+  | 'phone_sub'
+  | 'profile_id'
+  | 'custom';
 export const MATCHING_MODES: readonly MatchingMode[] = [
   'email',
   'email_profile',
@@ -70,7 +78,8 @@ export function toProfileQuery(
   switch (mode) {
     case 'profile_id': {
       const id = required(ident.profile_id, 'profile_id').trim().toLowerCase();
-      if (!PROFILE_ID_PATTERN.test(id)) throw badParameter(param('profile_id'), 'expected 24 hexadecimal characters');
+      if (!PROFILE_ID_PATTERN.test(id))
+        throw badParameter(param('profile_id'), 'expected 24 hexadecimal characters');
       return { by: 'id', id };
     }
     case 'email':

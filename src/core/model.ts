@@ -27,7 +27,13 @@ export interface FieldDef {
   readonly readOnly: boolean;
 }
 
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [k: string]: JsonValue };
 
 /** A stored field value. Dates are ISO strings ('YYYY-MM-DD' or a full UTC timestamp); tags and phones are string arrays. */
 export type FieldValue = string | number | boolean | readonly string[] | JsonValue;
@@ -44,7 +50,11 @@ export interface Database {
 export type Channel = 'email' | 'sms' | 'push';
 export const CHANNELS: readonly Channel[] = ['email', 'sms', 'push'];
 export type SubscriptionStatus = 'subscribed' | 'unsubscribed' | 'suspended';
-export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = ['subscribed', 'unsubscribed', 'suspended'];
+export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = [
+  'subscribed',
+  'unsubscribed',
+  'suspended',
+];
 
 export interface Subscription {
   readonly resourceId: number;

@@ -43,7 +43,10 @@ export class ProfileService {
         throw badParameter(param, `resource ${resource.id} does not accept profiles of database ${db.id}`);
       }
       if (!resource.channels.includes(s.channel)) {
-        throw badParameter(`data.subscriptions[${i}].channel`, `resource ${resource.id} has no ${s.channel} channel`);
+        throw badParameter(
+          `data.subscriptions[${i}].channel`,
+          `resource ${resource.id} has no ${s.channel} channel`,
+        );
       }
     }
   }

@@ -2,8 +2,23 @@
 // call carries, typed by the property types of the relation type (SPEC §3, §5).
 import { badParameter, TiesError } from './errors.js';
 import type { Limits } from './limits.js';
-import { PROPERTY_TYPES, type PropertyDef, type PropertyType, type RelationType, type WeightValue } from './model.js';
-import { entriesOf, isValidName, toBool, toFloat, toInt, toRecord, toText, type ValueEncoding } from './values.js';
+import {
+  PROPERTY_TYPES,
+  type PropertyDef,
+  type PropertyType,
+  type RelationType,
+  type WeightValue,
+} from './model.js';
+import {
+  entriesOf,
+  isValidName,
+  toBool,
+  toFloat,
+  toInt,
+  toRecord,
+  toText,
+  type ValueEncoding,
+} from './values.js';
 
 export function isNumeric(type: PropertyType): boolean {
   return type === 'int' || type === 'float';
@@ -122,7 +137,10 @@ export function parsePropertyDef(input: PropertyInput, path: string): PropertyDe
   const top = input.top ?? 0;
   const sum = input.sum ?? false;
   if (!isNumeric(type) && (top !== 0 || sum)) {
-    throw badParameter(`${path}.${top !== 0 ? 'top' : 'sum'}`, `only int and float properties keep top or sum, not ${type}`);
+    throw badParameter(
+      `${path}.${top !== 0 ? 'top' : 'sum'}`,
+      `only int and float properties keep top or sum, not ${type}`,
+    );
   }
   if (!Number.isInteger(top) || top < 0 || top > MAX_TOP) {
     throw badParameter(`${path}.top`, `expected an integer from 0 to ${MAX_TOP}`);

@@ -6,7 +6,7 @@ import { badParameter, TiesError } from './errors.js';
 import { PROFILE_ID_PATTERN, profileXxh } from './ids.js';
 import type { Limits } from './limits.js';
 import { type Identification, queryResourceId, sideDefaults, toProfileQuery } from './matching.js';
-import type { RelationType, WeightValue, Weights } from './model.js';
+import type { RelationType, Weights, WeightValue } from './model.js';
 import { parseAttachWeights, parseEditWeights, parseStrengthenWeights } from './property-types.js';
 import type { MatchFailure, PairFailure, ProfileQuery, RelationTarget, Store } from './store.js';
 import type { ValueEncoding } from './values.js';
@@ -106,7 +106,11 @@ export class RelationService {
       case 'ok':
         return this.answer(target.type, outcome.a, outcome.b);
       case 'duplicate':
-        throw new TiesError('DUPLICATE_RELATION', { profile_a: outcome.a, profile_b: outcome.b, rel_id: p.rel_id });
+        throw new TiesError('DUPLICATE_RELATION', {
+          profile_a: outcome.a,
+          profile_b: outcome.b,
+          rel_id: p.rel_id,
+        });
       default:
         throw matchFailureError(outcome);
     }
@@ -119,7 +123,11 @@ export class RelationService {
       case 'ok':
         return this.answer(target.type, outcome.a, outcome.b);
       case 'no_relation':
-        throw new TiesError('RELATION_NOT_FOUND', { profile_a: outcome.a, profile_b: outcome.b, rel_id: p.rel_id });
+        throw new TiesError('RELATION_NOT_FOUND', {
+          profile_a: outcome.a,
+          profile_b: outcome.b,
+          rel_id: p.rel_id,
+        });
       default:
         throw matchFailureError(outcome);
     }
@@ -202,8 +210,10 @@ export class RelationService {
     const profile = await this.topLevelQuery(p, type, 'a');
     const outcome = await this.store.counter({ type, profile });
     if (outcome.kind !== 'ok') throw matchFailureError(outcome);
-    const props: Record<string, { total: number; top: { profile_id: string; value: number }[] | null; sum: number | null }> =
-      {};
+    const props: Record<
+      string,
+      { total: number; top: { profile_id: string; value: number }[] | null; sum: number | null }
+    > = {};
     for (const agg of outcome.props) {
       props[agg.name] = {
         total: agg.count,
@@ -212,7 +222,12 @@ export class RelationService {
       };
     }
     return {
-      data: { profile_id: outcome.profileId, profile_xxh: profileXxh(outcome.profileId), total: outcome.total, props },
+      data: {
+        profile_id: outcome.profileId,
+        profile_xxh: profileXxh(outcome.profileId),
+        total: outcome.total,
+        props,
+      },
     };
   }
 }

@@ -18,8 +18,8 @@ import type {
   SubscriptionStatus,
   TokenInfo,
   TokenRecord,
-  WeightValue,
   Weights,
+  WeightValue,
 } from './model.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -103,7 +103,9 @@ export interface SaveProfileInput {
   readonly now: string;
 }
 
-export type SaveProfileOutcome = { readonly kind: 'ok'; readonly id: string; readonly created: boolean } | MatchFailure;
+export type SaveProfileOutcome =
+  | { readonly kind: 'ok'; readonly id: string; readonly created: boolean }
+  | MatchFailure;
 
 export type DeleteProfileOutcome = { readonly kind: 'ok'; readonly id: string } | MatchFailure;
 
@@ -141,7 +143,10 @@ export interface AttachInput extends RelationTarget {
   /** Validated against the type's properties. */
   readonly weights: Weights;
 }
-export type AttachOutcome = PairOk | PairFailure | { readonly kind: 'duplicate'; readonly a: string; readonly b: string };
+export type AttachOutcome =
+  | PairOk
+  | PairFailure
+  | { readonly kind: 'duplicate'; readonly a: string; readonly b: string };
 
 export interface StrengthenInput extends RelationTarget {
   /** Numeric properties: the amount to add (negative subtracts). */

@@ -12,7 +12,8 @@ const FLOAT_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 export function toInt(value: unknown, encoding: ValueEncoding, param: string): number {
   let n: number | undefined;
   if (typeof value === 'number') n = value;
-  else if (encoding === 'text' && typeof value === 'string' && INT_TEXT.test(value.trim())) n = Number(value.trim());
+  else if (encoding === 'text' && typeof value === 'string' && INT_TEXT.test(value.trim()))
+    n = Number(value.trim());
   if (n === undefined || !Number.isInteger(n)) throw badParameter(param, 'expected an integer');
   if (Math.abs(n) > MAX_SAFE_INT) throw badParameter(param, 'expected an integer within ±(2^53 − 1)');
   return n;
@@ -21,7 +22,8 @@ export function toInt(value: unknown, encoding: ValueEncoding, param: string): n
 export function toFloat(value: unknown, encoding: ValueEncoding, param: string): number {
   let n: number | undefined;
   if (typeof value === 'number') n = value;
-  else if (encoding === 'text' && typeof value === 'string' && FLOAT_TEXT.test(value.trim())) n = Number(value.trim());
+  else if (encoding === 'text' && typeof value === 'string' && FLOAT_TEXT.test(value.trim()))
+    n = Number(value.trim());
   if (n === undefined || !Number.isFinite(n)) throw badParameter(param, 'expected a finite number');
   // -0 would be stored and answered as 0 by some engines and -0 by others; normalise it.
   return n === 0 ? 0 : n;
@@ -39,7 +41,8 @@ export function toBool(value: unknown, encoding: ValueEncoding, param: string): 
 
 export function toText(value: unknown, param: string, maxLength: number): string {
   if (typeof value !== 'string') throw badParameter(param, 'expected a string');
-  if (value.length > maxLength) throw badParameter(param, `expected a string of at most ${maxLength} characters`);
+  if (value.length > maxLength)
+    throw badParameter(param, `expected a string of at most ${maxLength} characters`);
   return value;
 }
 
@@ -49,7 +52,12 @@ const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
  * A date or datetime given as an ISO string or as epoch milliseconds (a number, or digits in XML).
  * Answered as 'YYYY-MM-DD' for dates and a full UTC ISO timestamp for datetimes.
  */
-export function toDate(value: unknown, kind: 'date' | 'datetime', encoding: ValueEncoding, param: string): string {
+export function toDate(
+  value: unknown,
+  kind: 'date' | 'datetime',
+  encoding: ValueEncoding,
+  param: string,
+): string {
   const expected =
     kind === 'date'
       ? 'expected a date (YYYY-MM-DD, an ISO timestamp or epoch milliseconds)'
@@ -95,7 +103,8 @@ export function toEmail(value: unknown, param: string): string {
 export function toPhone(value: unknown, param: string): string {
   const text = toText(value, param, 64).trim();
   const digits = phoneKey(text);
-  if (digits.length < 3 || digits.length > 20) throw badParameter(param, 'expected a phone number of 3 to 20 digits');
+  if (digits.length < 3 || digits.length > 20)
+    throw badParameter(param, 'expected a phone number of 3 to 20 digits');
   return text;
 }
 
@@ -108,9 +117,14 @@ export function isValidName(name: string): boolean {
 }
 
 /** A plain object as a record, or a 400 naming the parameter; '' (an empty XML element) is {}. */
-export function toRecord(value: unknown, encoding: ValueEncoding, param: string): Readonly<Record<string, unknown>> {
+export function toRecord(
+  value: unknown,
+  encoding: ValueEncoding,
+  param: string,
+): Readonly<Record<string, unknown>> {
   if (encoding === 'text' && value === '') return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badParameter(param, 'expected an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw badParameter(param, 'expected an object');
   return value as Record<string, unknown>;
 }
 

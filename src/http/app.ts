@@ -48,7 +48,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.logStream ? { stream: deps.logStream } : {}),
       serializers: {
         // Only what helps an operator; never headers (Authorization) and never the query's token.
-        req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+        req: (req: FastifyRequest) => ({
+          method: req.method,
+          url: redactUrl(req.url),
+          remoteAddress: req.ip,
+        }),
       },
     },
     // Requests carry their id into 500 answers and logs; a client-chosen id is not trusted.
@@ -105,22 +109,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         call.right,
         call.name,
       );
-      if (limiter && !limiter.take(token.id)) throw new TiesError('RATE_LIMITED', { limit: config.rateLimit });
+      if (limiter && !limiter.take(token.id))
+        throw new TiesError('RATE_LIMITED', { limit: config.rateLimit });
       const encoding = decoded.format === 'xml' ? 'text' : 'typed';
       const params = coerceParams(call.params, body, encoding);
       const result = await call.run(ties, params as never, { encoding });
       request.tiesError = 0;
-      return sendEnvelope(reply, format, { error: 0, error_text: call.successText, ...result }, config.httpStatus);
+      return sendEnvelope(
+        reply,
+        format,
+        { error: 0, error_text: call.successText, ...result },
+        config.httpStatus,
+      );
     } catch (err) {
       return fail(request, reply, err, format);
     }
   };
 
-  await app.register(swagger, { mode: 'static', specification: { document: buildOpenApi(CALLS, VERSION) as never } });
+  await app.register(swagger, {
+    mode: 'static',
+    specification: { document: buildOpenApi(CALLS, VERSION) as never },
+  });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   for (const call of CALLS) {
-    app.post(`${API_PREFIX}${call.name}`, { schema: { hide: true } }, (request, reply) => handle(call, request, reply));
+    app.post(`${API_PREFIX}${call.name}`, { schema: { hide: true } }, (request, reply) =>
+      handle(call, request, reply),
+    );
   }
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -1,11 +1,11 @@
 // Builds and sends answer envelopes (SPEC §2): success and error, JSON or XML, with the HTTP
 // status mapped from the envelope's error code in one place.
 import type { FastifyReply } from 'fastify';
-import { ERROR_CATALOGUE, isTiesError, TiesError } from '../core/errors.js';
 import type { HttpStatusMode } from '../config.js';
+import { ERROR_CATALOGUE, isTiesError, TiesError } from '../core/errors.js';
+import type { BodyFormat } from './codecs/body-decoder.js';
 import { encodeJson } from './codecs/json-codec.js';
 import { encodeXml } from './codecs/xml-codec.js';
-import type { BodyFormat } from './codecs/body-decoder.js';
 
 export interface Envelope {
   readonly error: number;
@@ -32,7 +32,12 @@ export function encodeAnswer(format: BodyFormat, envelope: Envelope): string {
   return format === 'xml' ? encodeXml(envelope) : encodeJson(envelope);
 }
 
-export function sendEnvelope(reply: FastifyReply, format: BodyFormat, envelope: Envelope, mode: HttpStatusMode): FastifyReply {
+export function sendEnvelope(
+  reply: FastifyReply,
+  format: BodyFormat,
+  envelope: Envelope,
+  mode: HttpStatusMode,
+): FastifyReply {
   reply.code(httpStatusOf(envelope.error, mode)).header('content-type', CONTENT_TYPES[format]);
   // Clients that back off on 429/503 get a hint of how long.
   if (envelope.error === 429 || envelope.error === 503) reply.header('retry-after', '1');
@@ -47,7 +52,12 @@ export function fromFrameworkError(err: unknown, bodyLimit: number): TiesError |
     return new TiesError('BODY_TOO_LARGE', { limit: bodyLimit });
   }
   if (e.statusCode === 415) return new TiesError('UNSUPPORTED_MEDIA_TYPE', { reason: 'not JSON or XML' });
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && typeof e.code === 'string') {
+  if (
+    typeof e.statusCode === 'number' &&
+    e.statusCode >= 400 &&
+    e.statusCode < 500 &&
+    typeof e.code === 'string'
+  ) {
     // Fastify's client-error messages describe the request framing (lengths, encodings), never internals.
     const reason = typeof e.message === 'string' ? e.message.slice(0, 200) : 'unreadable request';
     return new TiesError('BAD_BODY', { reason });
@@ -55,4 +65,6 @@ export function fromFrameworkError(err: unknown, bodyLimit: number): TiesError |
   return undefined;
 }
 
-export const ERROR_NUMBERS: ReadonlySet<number> = new Set(Object.values(ERROR_CATALOGUE).map((e) => e.status));
+export const ERROR_NUMBERS: ReadonlySet<number> = new Set(
+  Object.values(ERROR_CATALOGUE).map((e) => e.status),
+);

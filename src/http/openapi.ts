@@ -56,7 +56,10 @@ export function buildOpenApi(calls: readonly CallDef[], version: string): Record
           },
           default: {
             description: 'An error envelope; the HTTP status equals error unless TIES_HTTP_STATUS=always200',
-            content: { 'application/json': { schema: ERROR_SCHEMA }, 'application/xml': { schema: ERROR_SCHEMA } },
+            content: {
+              'application/json': { schema: ERROR_SCHEMA },
+              'application/xml': { schema: ERROR_SCHEMA },
+            },
           },
         },
         security: [{ bearer: [] }, {}],

@@ -11,6 +11,9 @@ test('the token comes from the body, then the Bearer header, then the query', ()
 });
 
 test('tokens in URLs are masked for logs', () => {
-  assert.equal(redactUrl('/api/v1.1/relations/get?token=secret&format=xml'), '/api/v1.1/relations/get?token=[redacted]&format=xml');
+  assert.equal(
+    redactUrl('/api/v1.1/relations/get?token=secret&format=xml'),
+    '/api/v1.1/relations/get?token=[redacted]&format=xml',
+  );
   assert.equal(redactUrl('/x?a=1&TOKEN=s'), '/x?a=1&TOKEN=[redacted]');
 });

@@ -47,7 +47,8 @@ export function toXml(params: Record<string, unknown>): string {
   const element = (name: string, value: unknown): string => {
     if (value === undefined) return '';
     if (value === null) return `<${name} nil="true"/>`;
-    if (Array.isArray(value)) return value.length ? value.map((v) => element(name, v)).join('') : `<${name}/>`;
+    if (Array.isArray(value))
+      return value.length ? value.map((v) => element(name, v)).join('') : `<${name}/>`;
     if (typeof value === 'object') {
       return `<${name}>${Object.entries(value as Record<string, unknown>)
         .map(([k, v]) => element(k, v))
@@ -67,7 +68,12 @@ function decode(raw: string, contentType: string): Record<string, any> {
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export async function startHarness(
-  options: { engine?: TestEngine; config?: Partial<AppConfig>; logStream?: NodeJS.WritableStream; maxGetRows?: number } = {},
+  options: {
+    engine?: TestEngine;
+    config?: Partial<AppConfig>;
+    logStream?: NodeJS.WritableStream;
+    maxGetRows?: number;
+  } = {},
 ): Promise<Harness> {
   const engine = options.engine ?? testEngines()[0]!;
   const { store, cleanup } = await engine.open();

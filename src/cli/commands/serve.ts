@@ -13,7 +13,9 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     }
     config = loadConfig(process.env, argv);
   } catch (err) {
-    process.stderr.write(`ties serve: ${err instanceof ConfigError || err instanceof TypeError ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `ties serve: ${err instanceof ConfigError || err instanceof TypeError ? err.message : String(err)}\n`,
+    );
     return 2;
   }
   const server = await startServer(config);
@@ -22,9 +24,11 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   if (server.demo) {
     const body = JSON.stringify(seedAttachRequest(server.demo.token));
     lines.push(
-      server.demo.loaded ? 'Demo workspace loaded (databases 1-2, relation types 1-3).' : 'Demo workspace present.',
+      server.demo.loaded
+        ? 'Demo workspace loaded (databases 1-2, relation types 1-3).'
+        : 'Demo workspace present.',
       `Demo token (replaced at every demo start): ${server.demo.token}`,
-      'Try the attach example of Altcraft\'s page:',
+      "Try the attach example of Altcraft's page:",
       `  curl -s ${server.url}/api/v1.1/relations/attach -H 'Content-Type: application/json' -d '${body}'`,
     );
   }

@@ -30,9 +30,17 @@ export async function tokenCommand(argv: readonly string[]): Promise<number> {
   }
   const ties = createTies({ store: await openStore(values.db ?? process.env.TIES_DB ?? DEFAULT_CONFIG.db) });
   try {
-    const rights = values.rights.split(',').map((r) => r.trim()).filter(Boolean);
-    const { data } = await ties.access.create({ name: values.name ?? `cli ${new Date().toISOString()}`, rights });
-    process.stdout.write(`Token ${data.id} "${data.name}" with rights ${data.rights.join(',')} (shown once):\n${data.token}\n`);
+    const rights = values.rights
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
+    const { data } = await ties.access.create({
+      name: values.name ?? `cli ${new Date().toISOString()}`,
+      rights,
+    });
+    process.stdout.write(
+      `Token ${data.id} "${data.name}" with rights ${data.rights.join(',')} (shown once):\n${data.token}\n`,
+    );
     return 0;
   } catch (err) {
     process.stderr.write(`ties token create: ${isTiesError(err) ? err.message : String(err)}\n`);
