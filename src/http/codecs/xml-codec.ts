@@ -370,10 +370,28 @@ export function encodeXml(value: Record<string, unknown>): string {
   return out.join('');
 }
 
+/**
+ * Whether a value maps onto Altcraft's XML shape: every key a valid element name and no array
+ * directly inside an array. A `json` profile field may hold anything; such a value is answered
+ * as JSON text in one element instead (docs/decisions.md).
+ */
+function representable(value: unknown, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > 64) return false;
+  if (Array.isArray(value)) return value.every((item) => !Array.isArray(item) && representable(item, depth + 1));
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+  const record = value as Record<string, unknown>;
+  return Object.keys(record).every((key) => XML_NAME.test(key) && representable(record[key], depth + 1));
+}
+
 function encodeField(out: string[], name: string, value: unknown): void {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return;
   if (!XML_NAME.test(name)) {
     throw new Error(`encodeXml: ${JSON.stringify(name).slice(0, 80)} is not a valid XML element name`);
+  }
+  if (!representable(value)) {
+    out.push(`<${name}>${escapeText(JSON.stringify(value))}</${name}>`);
+    return;
   }
   if (!Array.isArray(value)) {
     encodeElement(out, name, value);
