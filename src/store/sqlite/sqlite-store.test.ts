@@ -1,0 +1,397 @@
+// Runs the store contract on SQLite (in memory and on a file), plus what only SQLite has: query
+// plans, migrations, pragmas, group commit, disk-full and read-only behaviour, close.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { isTiesError } from '../../core/errors.js';
+import { newProfileId } from '../../core/ids.js';
+import type { ProfileQuery } from '../../core/store.js';
+import { createTies } from '../../core/ties.js';
+import { storeContract } from '../store-contract.case.js';
+import { MIGRATIONS, migrate, SchemaTooNewError } from './migrations.js';
+import { MAX_BATCH, openSqliteStore, type SqliteStore } from './sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ties-sqlite-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const tempPath = () => join(dir, `store-${++files}.db`);
+
+const silent = { warn() {}, error() {} };
+
+storeContract('sqlite :memory:', async () => {
+  const store = await openSqliteStore({ path: ':memory:' });
+  return { store, cleanup: () => store.close() };
+});
+
+storeContract('sqlite file', async () => {
+  const path = tempPath();
+  const store = await openSqliteStore({ path, logger: silent });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    },
+  };
+});
+
+/** A store with one database, one relation type (people → people) and a few profiles. */
+async function fixture(store: SqliteStore, profiles = 3) {
+  const ties = createTies({ store });
+  const dbId = (
+    await ties.catalog.createDatabase({
+      name: 'people',
+      fields: [
+        { name: 'code', type: 'string' },
+        { name: 'labels', type: 'tags' },
+      ],
+    })
+  ).data.id;
+  const relId = (
+    await ties.catalog.createRelationType({
+      name: 'likes',
+      db_a: dbId,
+      db_b: dbId,
+      properties: [
+        { name: 'hits', type: 'int', top: 3, sum: true },
+        { name: 'score', type: 'float', top: 2, sum: true },
+        { name: 'note', type: 'string' },
+      ],
+    })
+  ).data.rel_id;
+  const type = (await store.getRelationType(relId))!;
+  const ids: string[] = [];
+  for (let i = 0; i < profiles; i++) {
+    ids.push(
+      (await ties.profiles.add({ db_id: dbId, data: { email: `p${i}@example.com` } }, 'typed')).profile_id,
+    );
+  }
+  const byId = (id: string): ProfileQuery => ({ by: 'id', id });
+  const target = (a: string, b: string) => ({ type, a: byId(a), b: byId(b), now: new Date().toISOString() });
+  return { ties, dbId, relId, type, ids, byId, target };
+}
+
+async function rejectsUnavailable(promise: Promise<unknown>, reason?: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(isTiesError(err), `expected a TiesError, got ${String(err)}`);
+    assert.equal(err.code, 'STORE_UNAVAILABLE');
+    if (reason) assert.match(String(err.details.reason), reason);
+    return true;
+  });
+}
+
+describe('sqlite store', () => {
+  it('serves every hot query from an index: top N, relations by A (primary key) and by B (relations_by_b)', async () => {
+    const store = await openSqliteStore({ path: ':memory:' });
+    try {
+      const { relId } = await fixture(store, 0);
+      const plans = store.sqlite.queryPlans();
+      const text = (name: string) => {
+        const plan = plans[name];
+        assert.ok(plan, `no plan for ${name}`);
+        return plan.join(' | ');
+      };
+      for (const [name, plan] of Object.entries(plans)) {
+        for (const line of plan) {
+          // json_each is the list of tags bound as one parameter and (subquery-N) a streamed
+          // UNION ALL of two index searches; neither is a table.
+          if (/^SCAN /.test(line) && !/^SCAN (json_each|\(subquery)/.test(line)) {
+            assert.fail(`${name} scans: ${plan.join(' | ')}`);
+          }
+        }
+        assert.doesNotMatch(plan.join(' | '), /USE TEMP B-TREE FOR ORDER BY/, `${name} sorts`);
+      }
+      assert.match(
+        text('topQuery'),
+        /^SEARCH relation_tops USING PRIMARY KEY \(rel_id=\? AND a=\? AND prop=\?\)$/,
+      );
+      assert.match(
+        text('topDelete'),
+        /SEARCH relation_tops USING PRIMARY KEY \(rel_id=\? AND a=\? AND prop=\? AND value=\? AND b=\?\)/,
+      );
+      assert.match(text('listByA'), /SEARCH relations USING PRIMARY KEY \(rel_id=\? AND a=\? AND b>\?\)/);
+      assert.match(
+        text('listByB'),
+        /SEARCH relations USING (COVERING )?INDEX relations_by_b \(rel_id=\? AND b=\? AND a>\?\)/,
+      );
+      assert.match(text('relGet'), /SEARCH relations USING PRIMARY KEY \(rel_id=\? AND a=\? AND b=\?\)/);
+      assert.match(text('relDeleteByA'), /SEARCH relations USING PRIMARY KEY \(rel_id=\? AND a=\?\)/);
+      assert.match(text('relDeleteByB'), /relations_by_b \(rel_id=\? AND b=\?\)/);
+      assert.match(
+        text(`strengthen:${relId}:hits`),
+        /SEARCH relations USING PRIMARY KEY \(rel_id=\? AND a=\? AND b=\?\)/,
+      );
+      assert.match(
+        text('keyLookup'),
+        /SEARCH profile_keys USING PRIMARY KEY \(db_id=\? AND kind=\? AND key=\?\)/,
+      );
+      assert.match(
+        text('allKeysLookup'),
+        /SEARCH profile_keys USING PRIMARY KEY \(db_id=\? AND kind=\? AND key=\?\)/,
+      );
+      assert.match(
+        text('subLookupIn'),
+        /subscriptions_by_contact \(db_id=\? AND channel=\? AND contact_key=\? AND resource_id=\?\)/,
+      );
+      assert.match(
+        text('keyOrSubLookup'),
+        /subscriptions_by_contact \(db_id=\? AND channel=\? AND contact_key=\?\)/,
+      );
+      assert.match(
+        text('statRowsA'),
+        /SEARCH relation_stats USING PRIMARY KEY \(rel_id=\? AND profile_id=\? AND side=\?\)/,
+      );
+      assert.match(text('keysDelete'), /profile_keys_by_profile \(profile_id=\?\)/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('relation types add no indexes: a write costs the same however many types keep tops', async () => {
+    const store = await openSqliteStore({ path: ':memory:' });
+    try {
+      const indexes = () =>
+        (store.sqlite.pragma('index_list(relations)') as { name: string }[]).map((i) => i.name).sort();
+      const before = indexes();
+      const { ties, relId } = await fixture(store, 0);
+      await fixture(store, 0);
+      await ties.catalog.updateRelationType({
+        rel_id: relId,
+        properties: [{ name: 'extra', type: 'int', top: 5 }],
+      });
+      assert.deepEqual(indexes(), before);
+      assert.ok(before.includes('relations_by_b'));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('applies migrations once, records them, and refuses a newer schema', async () => {
+    const path = tempPath();
+    const first = await openSqliteStore({ path });
+    await first.close();
+    const raw = new BetterSqlite3(path);
+    try {
+      assert.deepEqual(migrate(raw), [], 'a second run applies nothing');
+      const rows = raw.prepare('SELECT version, name FROM schema_migrations').all();
+      assert.deepEqual(
+        rows,
+        MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
+      );
+      // A newer Ties adds a migration; this code must then refuse the file rather than guess.
+      const future = [...MIGRATIONS, { version: 999, name: 'future', sql: 'CREATE TABLE future (x)' }];
+      assert.deepEqual(migrate(raw, future), [999]);
+    } finally {
+      raw.close();
+    }
+    await assert.rejects(openSqliteStore({ path }), (err: unknown) => {
+      assert.ok(err instanceof SchemaTooNewError);
+      assert.match(err.message, /schema version is 999, newer than the 1/);
+      return true;
+    });
+    await assert.rejects(openSqliteStore({ path, readonly: true }), SchemaTooNewError);
+  });
+
+  it('opens a file in WAL mode with synchronous=FULL and the busy timeout', async () => {
+    const store = await openSqliteStore({ path: tempPath(), busyTimeoutMs: 1234 });
+    try {
+      assert.equal(store.sqlite.pragma('journal_mode', true), 'wal');
+      assert.equal(store.sqlite.pragma('synchronous', true), 2);
+      assert.equal(store.sqlite.pragma('busy_timeout', true), 1234);
+      assert.equal(store.sqlite.pragma('foreign_keys', true), 0);
+      assert.equal(store.sqlite.pragma('cache_size', true), -32768);
+    } finally {
+      await store.close();
+    }
+    const memory = await openSqliteStore({ path: ':memory:' });
+    assert.equal(memory.sqlite.pragma('synchronous', true), 2);
+    await memory.close();
+  });
+
+  it('group commit: concurrent writes share a few commits, each answered after its batch', async () => {
+    const store = await openSqliteStore({ path: tempPath() });
+    try {
+      const { ids, target } = await fixture(store, 2);
+      const [a, b] = ids as [string, string];
+      const before = store.stats();
+      const outcomes = await Promise.all(
+        Array.from({ length: 500 }, () => store.strengthen({ ...target(a, b), add: { hits: 1 }, set: {} })),
+      );
+      assert.ok(outcomes.every((o) => o.kind === 'ok'));
+      const stats = store.stats();
+      assert.ok(
+        stats.commits - before.commits <= 2,
+        `500 writes took ${stats.commits - before.commits} commits`,
+      );
+      assert.equal(stats.ops - before.ops, 500);
+
+      // More than a batch holds: the rest goes to later turns, in order, and nothing is lost.
+      const many = 2 * MAX_BATCH + 10;
+      const mid = store.stats();
+      await Promise.all(
+        Array.from({ length: many }, () => store.strengthen({ ...target(a, b), add: { hits: 1 }, set: {} })),
+      );
+      const end = store.stats();
+      assert.equal(end.batches - mid.batches, 3);
+      assert.equal(end.largestBatch, MAX_BATCH);
+      assert.equal(end.queued, 0);
+      const rows = await store.listRelations({
+        type: target(a, b).type,
+        side: 'a',
+        profile: { by: 'id', id: a },
+        limit: 10,
+      });
+      assert.ok(rows.kind === 'ok');
+      assert.equal(rows.kind === 'ok' && rows.rows[0]?.weights.hits, 500 + many);
+
+      // A failing call inside a batch (a duplicate) does not undo its neighbours.
+      const [dup, fresh] = await Promise.all([
+        store.attach({ ...target(a, b), weights: {} }),
+        store.attach({ ...target(b, a), weights: { hits: 7 } }),
+      ]);
+      assert.equal(dup.kind, 'duplicate');
+      assert.equal(fresh.kind, 'ok');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('disk full: the write fails with STORE_UNAVAILABLE and nothing of it is written', async () => {
+    const store = await openSqliteStore({ path: tempPath(), logger: silent });
+    try {
+      const { dbId, ids, target } = await fixture(store, 2);
+      const [a, b] = ids as [string, string];
+      await store.attach({ ...target(a, b), weights: { hits: 1, note: 'kept' } });
+      const database = (await store.getDatabase(dbId))!;
+      const pages = store.sqlite.pragma('page_count', true) as number;
+      store.sqlite.pragma(`max_page_count = ${pages + 4}`);
+
+      const bigId = newProfileId();
+      await rejectsUnavailable(
+        store.saveProfile({
+          database,
+          mode: 'add',
+          set: { email: 'big@example.com', _fname: 'x'.repeat(200_000) },
+          setOnCreate: {},
+          subscriptions: [],
+          newId: bigId,
+          now: new Date().toISOString(),
+        }),
+        /disk full/,
+      );
+      assert.deepEqual(await store.getProfile({ dbId, query: { by: 'id', id: bigId } }), {
+        kind: 'not_found',
+        side: 'profile',
+      });
+      const byEmail: ProfileQuery = {
+        by: 'email',
+        email: 'big@example.com',
+        inProfile: true,
+        inSubscriptions: true,
+      };
+      assert.equal(
+        (await store.getProfile({ dbId, query: byEmail })).kind,
+        'not_found',
+        'no match key left behind',
+      );
+      const rows = await store.listRelations({
+        type: target(a, b).type,
+        side: 'a',
+        profile: { by: 'id', id: a },
+        limit: 10,
+      });
+      assert.deepEqual(rows.kind === 'ok' && rows.rows.map((r) => r.weights), [{ hits: 1, note: 'kept' }]);
+
+      // Once space is back, writes work again.
+      store.sqlite.pragma('max_page_count = 1073741823');
+      assert.equal((await store.strengthen({ ...target(a, b), add: { hits: 1 }, set: {} })).kind, 'ok');
+      assert.ok(store.stats().failedBatches >= 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('read-only file: reads work, writes fail with STORE_UNAVAILABLE', async () => {
+    const path = tempPath();
+    const writer = await openSqliteStore({ path });
+    const { dbId, ids, target, type } = await fixture(writer, 2);
+    const [a, b] = ids as [string, string];
+    await writer.attach({ ...target(a, b), weights: { hits: 4 } });
+    await writer.createToken({
+      name: 't',
+      rights: ['read'],
+      hash: 'f'.repeat(64),
+      now: new Date().toISOString(),
+    });
+    await writer.close();
+
+    const store = await openSqliteStore({ path, readonly: true, logger: silent });
+    try {
+      assert.equal((await store.getDatabase(dbId))?.name, 'people');
+      assert.equal((await store.getProfile({ dbId, query: { by: 'id', id: a } })).kind, 'ok');
+      const counter = await store.counter({ type, profile: { by: 'id', id: a } });
+      assert.ok(counter.kind === 'ok' && counter.total === 1);
+      assert.equal((await store.findTokenByHash('f'.repeat(64)))?.name, 't');
+      await store.ping();
+      await rejectsUnavailable(store.attach({ ...target(b, a), weights: {} }), /read-only/);
+      await rejectsUnavailable(
+        store.createDatabase({ name: 'x', description: '', customFields: [], now: '' }),
+        /read-only/,
+      );
+      assert.equal(await store.getDatabase(dbId + 1), null, 'the refused database is not cached either');
+      await rejectsUnavailable(store.touchTokens([{ id: 1, at: new Date().toISOString() }]));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('close applies queued writes first, then refuses every call', async () => {
+    const path = tempPath();
+    const store = await openSqliteStore({ path });
+    const { ids, target, type } = await fixture(store, 2);
+    const [a, b] = ids as [string, string];
+    const queued = Promise.all(
+      Array.from({ length: 10 }, () => store.strengthen({ ...target(a, b), add: { hits: 2 }, set: {} })),
+    );
+    await store.close();
+    assert.equal((await queued).length, 10);
+    await rejectsUnavailable(store.ping(), /closed/);
+    await rejectsUnavailable(store.attach({ ...target(b, a), weights: {} }), /closed/);
+    await rejectsUnavailable(store.getDatabase(1), /closed/);
+    await store.close();
+
+    const reopened = await openSqliteStore({ path });
+    try {
+      const counter = await reopened.counter({ type, profile: { by: 'id', id: a } });
+      assert.ok(counter.kind === 'ok');
+      assert.equal(counter.kind === 'ok' && counter.props.find((p) => p.name === 'hits')?.sum, 20);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('a rolled-back catalogue write leaves the cache as the database is', async () => {
+    const store = await openSqliteStore({ path: ':memory:' });
+    try {
+      const { relId, ids, target } = await fixture(store, 2);
+      const [a, b] = ids as [string, string];
+      // Same batch: the type is deleted, then an attach names it; the attach must fail cleanly.
+      const [deleted, attached] = await Promise.allSettled([
+        store.deleteRelationType(relId),
+        store.attach({ ...target(a, b), weights: {} }),
+      ]);
+      assert.deepEqual(deleted, { status: 'fulfilled', value: true });
+      assert.equal(attached.status, 'rejected');
+      assert.equal(
+        attached.status === 'rejected' && (attached.reason as { code?: string }).code,
+        'RELATION_TYPE_NOT_FOUND',
+      );
+      assert.equal(await store.getRelationType(relId), null);
+    } finally {
+      await store.close();
+    }
+  });
+});
