@@ -165,7 +165,9 @@ export class RelationService {
 
   async get(p: GetParams) {
     const side = p.side ?? 'a';
-    if (p.from !== undefined && !PROFILE_ID_PATTERN.test(p.from)) {
+    // Ids are stored in lower case; accept a `from` in either case, as profile_id is.
+    const from = p.from?.toLowerCase();
+    if (from !== undefined && !PROFILE_ID_PATTERN.test(from)) {
       throw badParameter('from', 'expected a profile id (24 hexadecimal characters) as given in next_from');
     }
     const type = await this.catalog.requireRelationType(p.rel_id);
@@ -176,7 +178,7 @@ export class RelationService {
       type,
       side,
       profile,
-      after: p.from,
+      after: from,
       limit: p.limit ?? cap,
       refuseAbove: paged ? undefined : cap,
     });

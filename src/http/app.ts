@@ -2,7 +2,12 @@
 // the catalogue, all served by the same handler: decode → negotiate → token → parameters → core.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { CALLS, type CallDef } from '../api/calls.js';
 import type { Config } from '../config.js';
 import { isTiesError, TiesError } from '../core/errors.js';
@@ -58,6 +63,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // Requests carry their id into 500 answers and logs; a client-chosen id is not trusted.
     requestIdHeader: false,
+  });
+  // Every answer names its request id (docs/decisions.md); a 500's error_text quotes the same id.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
   });
   const limiter = config.rateLimit > 0 ? new RateLimiter(config.rateLimit) : undefined;
 

@@ -378,7 +378,8 @@ export function encodeXml(value: Record<string, unknown>): string {
 function representable(value: unknown, depth = 0): boolean {
   if (typeof value !== 'object' || value === null) return true;
   if (depth > 64) return false;
-  if (Array.isArray(value)) return value.every((item) => !Array.isArray(item) && representable(item, depth + 1));
+  if (Array.isArray(value))
+    return value.every((item) => !Array.isArray(item) && representable(item, depth + 1));
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
   const record = value as Record<string, unknown>;
   return Object.keys(record).every((key) => XML_NAME.test(key) && representable(record[key], depth + 1));
