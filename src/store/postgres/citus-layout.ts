@@ -1,0 +1,40 @@
+// How each table of the PostgreSQL store is meant to be laid out on Citus: distributed by which
+// column, or replicated as a reference table. citus-rules.test.ts checks the schema against it and
+// docs/scaling.md shows the setup SQL it generates, so neither can drift from the migrations.
+
+/** Tables spread over shards by the hash of one column; all colocated with profiles. */
+export const DISTRIBUTED_TABLES: Readonly<Record<string, string>> = {
+  profiles: 'id',
+  subscriptions: 'profile_id',
+  relations: 'a',
+  relations_by_b: 'b',
+  relation_stats: 'profile_id',
+  relation_tops: 'a',
+  // The matching index is distributed by the looked-up value: a lookup reads one shard, and a
+  // profile's write touches the shards of its own few keys.
+  match_keys: 'key',
+};
+
+/** Small catalogue tables, copied to every node (joins with them never leave a shard). */
+export const REFERENCE_TABLES: readonly string[] = ['databases', 'resources', 'relation_types', 'tokens'];
+
+/** Tables that stay on the coordinator only. */
+export const LOCAL_TABLES: readonly string[] = ['schema_migrations'];
+
+/** The statements that turn a migrated (still empty) Ties schema into a Citus one. */
+export function citusSetupSql(): string {
+  const lines = [
+    '-- Run once on the coordinator, in the Ties schema, after the first `ties serve` migrated it.',
+  ];
+  for (const table of REFERENCE_TABLES) lines.push(`SELECT create_reference_table('${table}');`);
+  let first = true;
+  for (const [table, column] of Object.entries(DISTRIBUTED_TABLES)) {
+    lines.push(
+      first
+        ? `SELECT create_distributed_table('${table}', '${column}');`
+        : `SELECT create_distributed_table('${table}', '${column}', colocate_with => 'profiles');`,
+    );
+    first = false;
+  }
+  return `${lines.join('\n')}\n`;
+}
