@@ -1,0 +1,87 @@
+// Serves the Explorer web page at / : its compiled scripts and styles from dist/explorer, and
+// Cytoscape from the installed package — nothing is fetched from the internet, so it works offline.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+/** The package root, from src/http (tsx) and dist/http (built) alike. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Where `npm run build` puts the Explorer (scripts/build-explorer.mjs). */
+export const EXPLORER_DIR = join(PACKAGE_ROOT, 'dist', 'explorer');
+
+/** The one Cytoscape file the page loads: the minified UMD build, which defines window.cytoscape. */
+const CYTOSCAPE_FILE = 'cytoscape.min.js';
+
+// The page holds a token: it may run only its own scripts, talk only to its own server, and never
+// be framed. Styles allow inline because Cytoscape sizes its canvas through style attributes.
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-cache',
+} as const;
+
+/** Cytoscape's dist folder (its package exports only the module entry points, not package.json). */
+function cytoscapeDist(): string {
+  return dirname(createRequire(import.meta.url).resolve('cytoscape'));
+}
+
+export interface ExplorerOptions {
+  /** The built Explorer (index.html, explorer.css, *.js); defaults to dist/explorer. */
+  readonly dir?: string;
+}
+
+/**
+ * Registers the Explorer's routes. Not awaited on purpose: awaiting a registration inside buildApp
+ * would load the routes declared so far before the app sets its error handler, and they would
+ * answer with Fastify's own error bodies instead of envelopes.
+ */
+export function explorerRoutes(app: FastifyInstance, options: ExplorerOptions = {}): void {
+  const dir = options.dir ?? EXPLORER_DIR;
+  const built = existsSync(join(dir, 'index.html'));
+  const vendor = cytoscapeDist();
+
+  app.register(async (scope) => {
+    if (built) {
+      await scope.register(fastifyStatic, {
+        root: dir,
+        prefix: '/explorer/',
+        index: false,
+        decorateReply: true,
+        setHeaders: (reply) => {
+          reply.header('x-content-type-options', 'nosniff');
+          reply.header('cache-control', 'no-cache');
+        },
+      });
+    }
+    await scope.register(fastifyStatic, {
+      root: vendor,
+      prefix: '/vendor/',
+      decorateReply: !built,
+      index: false,
+      wildcard: false,
+      allowedPath: (path) => path === `/${CYTOSCAPE_FILE}`,
+      setHeaders: (reply) => {
+        reply.header('x-content-type-options', 'nosniff');
+        reply.header('cache-control', 'public, max-age=86400');
+      },
+    });
+
+    scope.get('/', { schema: { hide: true } }, (_request, reply: FastifyReply) => {
+      reply.headers(PAGE_HEADERS);
+      if (!built) {
+        return reply
+          .code(503)
+          .type('text/plain; charset=utf-8')
+          .send(`The Explorer is not built (${dir} is missing): run npm run build. API docs: /docs\n`);
+      }
+      return reply.sendFile('index.html', dir);
+    });
+  });
+}
