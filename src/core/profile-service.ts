@@ -1,7 +1,7 @@
 // Profile calls (SPEC §6): import, add, update, get, delete.
 import type { CatalogService, Clock } from './catalog-service.js';
 import { badParameter } from './errors.js';
-import { findField, parseFieldValue, parseProfileData, type SubscriptionInput } from './fields.js';
+import { allFields, findField, parseFieldValue, parseProfileData, type SubscriptionInput } from './fields.js';
 import { newProfileId, PROFILE_ID_PATTERN, profileXxh } from './ids.js';
 import type { Limits } from './limits.js';
 import { type Identification, queryResourceId, toProfileQuery } from './matching.js';
@@ -122,17 +122,23 @@ export class ProfileService {
   }
 
   async get(p: ProfileLookupParams) {
-    const { query } = await this.lookup(p);
+    const { db, query } = await this.lookup(p);
     const outcome = await this.store.getProfile({ dbId: p.db_id, query });
     if (outcome.kind !== 'ok') throw matchFailureError(outcome);
     const profile = outcome.profile;
+    // Fields in the database's field order, whatever order the engine stored them in.
+    const fields: Record<string, FieldValue> = {};
+    for (const { name } of allFields(db)) {
+      const value = profile.fields[name];
+      if (value !== undefined) fields[name] = value;
+    }
     return {
       data: {
         id: profile.id,
         db_id: profile.dbId,
         _xxh: profileXxh(profile.id),
         _status: 'active',
-        ...profile.fields,
+        ...fields,
         created_at: profile.createdAt,
         updated_at: profile.updatedAt,
         subscriptions: profile.subscriptions.map((s) => ({
