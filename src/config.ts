@@ -3,6 +3,8 @@
 import { parseArgs } from 'node:util';
 
 export type HttpStatusMode = 'mirror' | 'always200';
+/** Where the SQLite store runs its group commits: on the main thread, or in a worker thread. */
+export type SqliteWriter = 'worker' | 'inline';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -21,6 +23,11 @@ export interface Config {
   /** Calls per second per token; 0 turns the limit off. */
   readonly rateLimit: number;
   readonly logLevel: LogLevel;
+  readonly sqliteWriter: SqliteWriter;
+  /** PostgreSQL only: connections in the pool. */
+  readonly pgPoolMax: number;
+  /** PostgreSQL only: longest statement before PostgreSQL cancels it and the call answers 503. */
+  readonly pgStatementTimeoutMs: number;
 }
 
 /** One row of the configuration table: env name, flag, default, meaning. */
@@ -110,6 +117,25 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: 'info',
     meaning: 'fatal, error, warn, info, debug (one line per call), trace, silent',
   },
+  {
+    key: 'sqliteWriter',
+    env: 'TIES_SQLITE_WRITER',
+    default: 'inline',
+    meaning:
+      'SQLite only. inline: group commits run on the main thread; worker: in a worker thread (see docs/benchmarks.md)',
+  },
+  {
+    key: 'pgPoolMax',
+    env: 'TIES_PG_POOL_MAX',
+    default: '10',
+    meaning: 'PostgreSQL only. Connections per server (each call holds one for one statement)',
+  },
+  {
+    key: 'pgStatementTimeoutMs',
+    env: 'TIES_PG_STATEMENT_TIMEOUT_MS',
+    default: '30000',
+    meaning: 'PostgreSQL only. Longest statement in ms; then PostgreSQL cancels it and the call answers 503',
+  },
 ];
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -126,6 +152,9 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   httpStatus: 'mirror',
   rateLimit: 0,
   logLevel: 'info',
+  sqliteWriter: 'inline',
+  pgPoolMax: 10,
+  pgStatementTimeoutMs: 30_000,
 });
 
 export class ConfigError extends Error {
@@ -201,6 +230,17 @@ export function loadConfig(
   if (env.TIES_HTTP_STATUS)
     c.httpStatus = oneOf('TIES_HTTP_STATUS', env.TIES_HTTP_STATUS, ['mirror', 'always200']);
   if (env.TIES_RATE_LIMIT) c.rateLimit = int('TIES_RATE_LIMIT', env.TIES_RATE_LIMIT, 0, 10_000_000);
+  if (env.TIES_SQLITE_WRITER)
+    c.sqliteWriter = oneOf('TIES_SQLITE_WRITER', env.TIES_SQLITE_WRITER, ['worker', 'inline']);
+  if (env.TIES_PG_POOL_MAX) c.pgPoolMax = int('TIES_PG_POOL_MAX', env.TIES_PG_POOL_MAX, 1, 1_000);
+  if (env.TIES_PG_STATEMENT_TIMEOUT_MS) {
+    c.pgStatementTimeoutMs = int(
+      'TIES_PG_STATEMENT_TIMEOUT_MS',
+      env.TIES_PG_STATEMENT_TIMEOUT_MS,
+      100,
+      86_400_000,
+    );
+  }
   const level = pick(values['log-level'], 'TIES_LOG_LEVEL');
   if (level !== undefined) c.logLevel = oneOf('log-level', level, LOG_LEVELS);
   return Object.freeze(c);

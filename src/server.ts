@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { createTies, type Ties } from './core/ties.js';
 import { loadDemo, rotateDemoToken } from './demo.js';
 import { buildApp } from './http/app.js';
+import { enableGracefulClose } from './http/graceful-close.js';
 import { openStore } from './store/open-store.js';
 
 export interface RunningServer {
@@ -18,7 +19,11 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = await openStore(config.db);
+  const store = await openStore(config.db, undefined, {
+    sqliteWriter: config.sqliteWriter,
+    pgPoolMax: config.pgPoolMax,
+    pgStatementTimeoutMs: config.pgStatementTimeoutMs,
+  });
   const ties = createTies({
     store,
     limits: { maxStringLength: config.maxStringLength, maxArrayLength: config.maxArrayLength },
@@ -33,6 +38,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       demo = { loaded, token: await rotateDemoToken(ties) };
     }
     app = await buildApp({ ties, config });
+    const graceful = enableGracefulClose(app);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -44,6 +50,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       ...(demo ? { demo } : {}),
       async close() {
+        // Calls already sent on open connections are read and answered before Fastify closes.
+        await graceful.drain();
         await running.close();
         await ties.close();
       },

@@ -2,7 +2,7 @@
 // runs. The HTTP layer, /openapi.json and the client are all generated from this one list.
 import type { Static, TSchema } from 'typebox';
 import type { Right } from '../core/model.js';
-import type { CallContext } from '../core/relation-service.js';
+import type { BatchItemOutcome, CallContext } from '../core/relation-service.js';
 import type { Ties } from '../core/ties.js';
 import * as S from './schemas.js';
 
@@ -30,6 +30,22 @@ function define<P extends TSchema, A extends TSchema>(def: CallDef<P, A>): CallD
 }
 
 const OK = 'Successful operation';
+
+/**
+ * A batch call's answer (SPEC §2): one envelope-like entry per item, in order; a failed item's
+ * entry carries its error and, when they were found, the two profile ids.
+ */
+function batchAnswer(outcomes: readonly BatchItemOutcome[]) {
+  return {
+    data: outcomes.map((o) => {
+      if (o.ok) return { error: 0, error_text: '', ...o.answer };
+      const { profile_a, profile_b } = o.error.details;
+      const ids =
+        typeof profile_a === 'string' && typeof profile_b === 'string' ? { profile_a, profile_b } : {};
+      return { error: o.error.status, error_text: o.error.message, ...ids, relation_id: o.relId };
+    }),
+  };
+}
 
 export const CALLS: readonly CallDef[] = [
   // --- relations (SPEC §5) ---
@@ -73,6 +89,26 @@ export const CALLS: readonly CallDef[] = [
     answer: S.RelationAnswer,
     successText: '',
     run: (t, p, ctx) => t.relations.edit(p, ctx),
+  }),
+  define({
+    name: 'relations/attach_batch',
+    group: 'relations',
+    summary: 'Up to 1,000 attach calls in one request; each item answered in order with its own error',
+    right: 'write',
+    params: S.BatchParams,
+    answer: S.BatchAnswer,
+    successText: OK,
+    run: (t, p, ctx) => t.relations.attachBatch(p, ctx).then(batchAnswer),
+  }),
+  define({
+    name: 'relations/strengthen_batch',
+    group: 'relations',
+    summary: 'Up to 1,000 strengthen calls in one request; each item answered in order with its own error',
+    right: 'write',
+    params: S.BatchParams,
+    answer: S.BatchAnswer,
+    successText: OK,
+    run: (t, p, ctx) => t.relations.strengthenBatch(p, ctx).then(batchAnswer),
   }),
   define({
     name: 'relations/get',

@@ -1,6 +1,6 @@
 // TypeBox schemas of every call's parameters and answer: the one definition that validates
 // requests (http/coerce.ts), documents them (/openapi.json) and types the client.
-import { type TSchema, Type } from 'typebox';
+import { type TLiteral, type TSchema, type TUnion, Type } from 'typebox';
 import { MATCHING_MODES } from '../core/matching.js';
 import {
   CHANNELS,
@@ -12,11 +12,16 @@ import {
 import { MAX_TOP } from '../core/property-types.js';
 import { MAX_PAGE } from '../core/relation-service.js';
 
-function oneOf<const T extends readonly string[]>(values: T, description?: string) {
+// The cast keeps the value types: `values.map` yields an array, not a tuple, whose Static is never
+// (the client and the services would see no valid matching, side, rights…). One literal of the
+// union of the values has the same Static as the union of one literal per value.
+type OneOf<T extends readonly string[]> = TUnion<[TLiteral<T[number]>]>;
+
+function oneOf<const T extends readonly string[]>(values: T, description?: string): OneOf<T> {
   return Type.Union(
     values.map((v) => Type.Literal(v)),
     description ? { description } : {},
-  );
+  ) as unknown as OneOf<T>;
 }
 
 const Id = (description: string) =>
@@ -91,6 +96,48 @@ export const RelationAnswer = Type.Object({
   profile_a: Type.String({ description: 'Id of profile A' }),
   profile_b: Type.String({ description: 'Id of profile B' }),
   relation_id: Type.Integer({ description: 'The rel_id' }),
+});
+
+/** Most items relations/attach_batch and strengthen_batch take in one call. */
+export const MAX_BATCH_ITEMS = 1000;
+
+/** One item of a batch call: the single call's parameters but the token (docs/decisions.md). */
+export const BatchItem = Type.Object(
+  {
+    rel_id: Type.Optional(Id('Relation type of this item; defaults to the top-level rel_id')),
+    profile_a: Identification,
+    profile_b: Identification,
+    weights: WeightsRecord('Property name → value, typed by the relation type'),
+    ...sideDefaults,
+  },
+  open,
+);
+
+export const BatchParams = Type.Object(
+  {
+    ...common,
+    rel_id: Id('Relation type of every item that does not name its own'),
+    ...sideDefaults,
+    items: Type.Array(BatchItem, {
+      minItems: 1,
+      maxItems: MAX_BATCH_ITEMS,
+      description: 'Each item is its own call, answered in order; in XML, repeated <items> elements',
+    }),
+  },
+  open,
+);
+
+export const BatchAnswer = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      error: Type.Integer({ description: "The item's own error code: 0, 400, 404, 409, …" }),
+      error_text: Type.String(),
+      profile_a: Type.Optional(Type.String({ description: 'Id of profile A, when it was found' })),
+      profile_b: Type.Optional(Type.String({ description: 'Id of profile B, when it was found' })),
+      relation_id: Type.Integer({ description: "The item's rel_id" }),
+    }),
+    { description: 'One answer per item, in order' },
+  ),
 });
 
 export const GetParams = Type.Object(

@@ -37,11 +37,22 @@ export function parseRights(rights: readonly string[], param = 'rights'): Right[
 }
 
 const MAX_TOKEN_LENGTH = 512;
+/**
+ * A known token is looked up in the store at most this often: every call checks one, and the
+ * lookup costs more than the rest of a simple read. Revoking in this process takes effect at once;
+ * another process sharing the store (a second server) sees a revocation within this time.
+ */
+export const TOKEN_CACHE_TTL_MS = 5_000;
+const TOKEN_CACHE_MAX = 10_000;
 /** last_used_at is written in batches at most this often, not on every call. */
 const TOUCH_INTERVAL_MS = 5_000;
 
 export class AccessService {
   private readonly pendingTouches = new Map<number, string>();
+  /** Known tokens by hash (never by the token itself), each until its expiry time. */
+  private readonly cache = new Map<string, { readonly record: TokenRecord; readonly expires: number }>();
+  /** Bumped by every revocation, so that a lookup that raced it is not cached. */
+  private generation = 0;
   private touchTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -54,7 +65,7 @@ export class AccessService {
     if (token === undefined || token === '') throw new TiesError('TOKEN_MISSING');
     if (token.length > MAX_TOKEN_LENGTH) throw new TiesError('TOKEN_UNKNOWN');
     const hash = hashToken(token);
-    const record = await this.store.findTokenByHash(hash);
+    const record = await this.lookup(hash);
     // The lookup is by hash, so timing reveals nothing of the token; the comparison is constant-time anyway.
     if (!record || !timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) {
       throw new TiesError('TOKEN_UNKNOWN');
@@ -62,6 +73,27 @@ export class AccessService {
     if (!record.rights.includes(right)) throw new TiesError('FORBIDDEN', { right, call });
     this.touch(record.id);
     return record;
+  }
+
+  /** The token with this hash, from the cache while fresh; unknown hashes are never cached. */
+  private async lookup(hash: string): Promise<TokenRecord | null> {
+    const now = this.clock.now().getTime();
+    const cached = this.cache.get(hash);
+    if (cached && cached.expires > now) return cached.record;
+    const generation = this.generation;
+    const record = await this.store.findTokenByHash(hash);
+    this.cache.delete(hash);
+    if (record && generation === this.generation) {
+      if (this.cache.size >= TOKEN_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(hash, { record, expires: now + TOKEN_CACHE_TTL_MS });
+    }
+    return record;
+  }
+
+  /** Drops cached tokens that match (after a revocation or a change of rights). */
+  private forget(match: (record: TokenRecord) => boolean): void {
+    this.generation++;
+    for (const [hash, entry] of this.cache) if (match(entry.record)) this.cache.delete(hash);
   }
 
   private touch(id: number): void {
@@ -105,24 +137,30 @@ export class AccessService {
   }
 
   async revoke(p: { id: number }) {
-    if (!(await this.store.revokeToken(p.id))) throw new TiesError('TOKEN_NOT_FOUND', { id: p.id });
+    const revoked = await this.store.revokeToken(p.id);
+    this.forget((record) => record.id === p.id);
+    if (!revoked) throw new TiesError('TOKEN_NOT_FOUND', { id: p.id });
     return { data: { id: p.id } };
   }
 
   /** The TIES_ADMIN_TOKEN: exists with every right from this start on. */
   async ensureAdminToken(token: string): Promise<TokenInfo> {
     if (token.length < 16) throw new Error('TIES_ADMIN_TOKEN must be at least 16 characters long');
-    return this.store.ensureToken({
+    const hash = hashToken(token);
+    const info = await this.store.ensureToken({
       name: 'admin (TIES_ADMIN_TOKEN)',
       rights: RIGHTS,
-      hash: hashToken(token),
+      hash,
       now: this.clock.now().toISOString(),
     });
+    this.forget((record) => record.hash === hash);
+    return info;
   }
 
   /** Mints a token under a name, revoking earlier tokens of that name (used by the demo). */
   async rotateNamed(name: string, rights: readonly Right[]): Promise<string> {
     await this.store.revokeTokensNamed(name);
+    this.forget((record) => record.name === name);
     const token = generateToken();
     await this.store.createToken({
       name,

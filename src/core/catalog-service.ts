@@ -137,6 +137,7 @@ export class CatalogService {
     if (description.length > MAX_DESCRIPTION) {
       throw badParameter('description', `expected at most ${MAX_DESCRIPTION} characters`);
     }
+    this.checkFieldCount(p.fields?.length ?? 0);
     const fields = parseFields(p.fields ?? [], [], 'fields');
     const db = await this.store.createDatabase({ name, description, customFields: fields, now: this.now() });
     return { data: { id: db.id } };
@@ -144,10 +145,21 @@ export class CatalogService {
 
   async addFields(p: { id: number; fields: readonly FieldInput[] }) {
     const db = await this.requireDatabase(p.id, 'id');
+    this.checkFieldCount(db.customFields.length + p.fields.length);
     const fields = parseFields(p.fields, allFields(db), 'fields');
     const updated = await this.store.addDatabaseFields(p.id, fields);
     if (!updated) throw new TiesError('DATABASE_NOT_FOUND', { param: 'id', id: p.id });
     return { data: { id: updated.id, fields: fields.map((f) => f.name) } };
+  }
+
+  /** A database's custom fields are a list like any other: TIES_MAX_ARRAY_LENGTH bounds it. */
+  private checkFieldCount(count: number): void {
+    if (count > this.limits.maxArrayLength) {
+      throw badParameter(
+        'fields',
+        `expected at most ${this.limits.maxArrayLength} custom fields in a database`,
+      );
+    }
   }
 
   async listDatabases(p: ListParams) {

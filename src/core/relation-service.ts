@@ -26,6 +26,25 @@ export interface WeightedRelationParams extends RelationParams {
   readonly weights: unknown;
 }
 
+/** One item of attach_batch / strengthen_batch: a single call's parameters, its rel_id optional. */
+export interface BatchItemParams extends Identification {
+  readonly rel_id?: number | undefined;
+  readonly profile_a: Identification;
+  readonly profile_b: Identification;
+  readonly weights: unknown;
+}
+
+/** A batch call: top-level rel_id and identification defaults serve every item that sets none. */
+export interface BatchParams extends Identification {
+  readonly rel_id: number;
+  readonly items: readonly BatchItemParams[];
+}
+
+/** What one item of a batch call came to: its answer, or the error a single call would have thrown. */
+export type BatchItemOutcome =
+  | { readonly ok: true; readonly answer: RelationAnswer }
+  | { readonly ok: false; readonly error: TiesError; readonly relId: number };
+
 export interface GetParams extends Identification {
   readonly rel_id: number;
   readonly side?: 'a' | 'b' | undefined;
@@ -155,6 +174,45 @@ export class RelationService {
     throw matchFailureError(outcome);
   }
 
+  /**
+   * relations/attach_batch: every item runs the attach use case, all in the same turn, so that
+   * they join one group commit; each keeps its own outcome (a failed item changes nothing).
+   */
+  attachBatch(p: BatchParams, ctx: CallContext): Promise<BatchItemOutcome[]> {
+    return this.batch(p, (item) => this.attach(item, ctx));
+  }
+
+  /** relations/strengthen_batch: as attachBatch, with the strengthen use case. */
+  strengthenBatch(p: BatchParams, ctx: CallContext): Promise<BatchItemOutcome[]> {
+    return this.batch(p, (item) => this.strengthen(item, ctx));
+  }
+
+  private batch(
+    p: BatchParams,
+    run: (item: WeightedRelationParams) => Promise<RelationAnswer>,
+  ): Promise<BatchItemOutcome[]> {
+    return Promise.all(
+      p.items.map(async (item): Promise<BatchItemOutcome> => {
+        const params: WeightedRelationParams = {
+          rel_id: item.rel_id ?? p.rel_id,
+          profile_a: item.profile_a,
+          profile_b: item.profile_b,
+          weights: item.weights,
+          matching: item.matching ?? p.matching,
+          resource_id: item.resource_id ?? p.resource_id,
+          field_name: item.field_name ?? p.field_name,
+        };
+        try {
+          return { ok: true, answer: await run(params) };
+        } catch (err) {
+          // Anything but a catalogue error is a fault of Ties, not of the item: the call fails.
+          if (err instanceof TiesError) return { ok: false, error: err, relId: params.rel_id };
+          throw err;
+        }
+      }),
+    );
+  }
+
   /** The profile named at top level, searched in db_a (or db_b for side "b"). */
   private async topLevelQuery(p: Identification, type: RelationType, side: 'a' | 'b'): Promise<ProfileQuery> {
     const db = await this.catalog.requireDatabase(side === 'a' ? type.dbA : type.dbB, 'rel_id');
@@ -197,7 +255,7 @@ export class RelationService {
       profile_id_b: row.b,
       xxh_b: profileXxh(row.b),
       ...otherDb,
-      props: propsOf(row.weights),
+      props: propsOf(row.weights, type),
     }));
     const last = outcome.rows[outcome.rows.length - 1];
     return {
@@ -234,8 +292,12 @@ export class RelationService {
   }
 }
 
-function propsOf(weights: Weights): Record<string, { value: WeightValue }> {
+/** Props in the relation type's property order, whatever order the engine stored them in. */
+function propsOf(weights: Weights, type: RelationType): Record<string, { value: WeightValue }> {
   const props: Record<string, { value: WeightValue }> = {};
-  for (const name of Object.keys(weights)) props[name] = { value: weights[name]! };
+  for (const { name } of type.properties) {
+    const value = weights[name];
+    if (value !== undefined) props[name] = { value };
+  }
   return props;
 }

@@ -86,6 +86,42 @@ const SCENARIOS = new Map<string, (s: Scenario) => Promise<void>>([
     },
   ],
   [
+    'relations/attach_batch',
+    async (s) => {
+      const { a, pair } = await related(s);
+      const b2 = await addProfile(s.h, s.w.dbB);
+      const body = await s.call('relations/attach_batch', {
+        rel_id: s.w.relId,
+        items: [
+          { profile_a: pair.profile_a, profile_b: byId(b2), weights: { count: 1 } },
+          { ...pair, weights: {} },
+        ],
+      });
+      const items = list(body.data);
+      assert.deepEqual(
+        items[0],
+        as(s.format, { error: 0, error_text: '', profile_a: a, profile_b: b2, relation_id: s.w.relId }),
+      );
+      assert.equal(items[1].error, as(s.format, 409));
+    },
+  ],
+  [
+    'relations/strengthen_batch',
+    async (s) => {
+      const { a, b, pair } = await related(s);
+      await s.call('relations/strengthen_batch', {
+        rel_id: s.w.relId,
+        items: [
+          { profile_a: pair.profile_a, profile_b: pair.profile_b, weights: { count: 5 } },
+          { profile_a: pair.profile_a, profile_b: pair.profile_b, weights: { count: 1 } },
+        ],
+      });
+      const got = await adminCall(s.h, 'relations/get', { rel_id: s.w.relId, profile_id: a });
+      assert.deepEqual(got.data[0].props.count, { value: 8 });
+      assert.equal(got.data[0].profile_id_b, b);
+    },
+  ],
+  [
     'relations/get',
     async (s) => {
       const { a, b } = await related(s);

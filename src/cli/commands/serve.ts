@@ -20,7 +20,9 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   }
   const server = await startServer(config);
   const engine = server.ties.store.engine === 'sqlite' ? `SQLite ${config.db}` : 'PostgreSQL';
-  const lines = [`Ties is listening on ${server.url} (${engine}); API docs at ${server.url}/docs`];
+  const lines = [
+    `Ties is listening on ${server.url} (${engine}); Explorer at ${server.url}/, API docs at ${server.url}/docs`,
+  ];
   if (server.demo) {
     const body = JSON.stringify(seedAttachRequest(server.demo.token));
     lines.push(
@@ -28,6 +30,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
         ? 'Demo workspace loaded (databases 1-2, relation types 1-3).'
         : 'Demo workspace present.',
       `Demo token (replaced at every demo start): ${server.demo.token}`,
+      `Explore the demo relations in a browser: ${server.url}/ (sign in with the demo token)`,
       "Try the attach example of Altcraft's page:",
       `  curl -s ${server.url}/api/v1.1/relations/attach -H 'Content-Type: application/json' -d '${body}'`,
     );

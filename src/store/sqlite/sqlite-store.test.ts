@@ -203,6 +203,7 @@ describe('sqlite store', () => {
       assert.equal(store.sqlite.pragma('busy_timeout', true), 1234);
       assert.equal(store.sqlite.pragma('foreign_keys', true), 0);
       assert.equal(store.sqlite.pragma('cache_size', true), -32768);
+      assert.equal(store.sqlite.pragma('wal_autocheckpoint', true), 10000);
     } finally {
       await store.close();
     }

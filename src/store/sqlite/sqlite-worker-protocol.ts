@@ -1,0 +1,61 @@
+// Messages between SqliteWorkerStore and its writer thread, and how errors cross between them
+// (structured clone keeps neither an error's class nor its catalogue code).
+import { type ErrorCode, type ErrorDetails, isTiesError, TiesError } from '../../core/errors.js';
+import { SchemaTooNewError } from './migrations.js';
+import type { EngineStats, SqliteEngineOptions, WriteOp } from './sqlite-engine.js';
+
+/** The engine options a worker can receive: plain data (the logger stays on the main thread). */
+export type WorkerOptions = Omit<SqliteEngineOptions, 'logger' | 'readonly'>;
+
+export type ToWorker =
+  | { readonly type: 'batch'; readonly id: number; readonly ops: readonly WriteOp[] }
+  | { readonly type: 'close' };
+
+export type SerializedError =
+  | { readonly kind: 'ties'; readonly code: ErrorCode; readonly details: ErrorDetails }
+  | { readonly kind: 'schema'; readonly found: number; readonly known: number }
+  | { readonly kind: 'other'; readonly name: string; readonly message: string; readonly code?: unknown };
+
+export type WorkerResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: SerializedError };
+
+interface BatchReport {
+  readonly id: number;
+  /** A catalogue write ran: the main thread's reader reloads its cache before answering. */
+  readonly catalogChanged: boolean;
+  readonly stats: EngineStats;
+  /** Time the batch took in the worker, commit included. */
+  readonly ms: number;
+}
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly error: SerializedError }
+  | ({ readonly type: 'done'; readonly results: readonly WorkerResult[] } & BatchReport)
+  | ({ readonly type: 'batch-failed'; readonly error: SerializedError } & BatchReport)
+  | {
+      readonly type: 'log';
+      readonly level: 'warn' | 'error';
+      readonly obj: Record<string, unknown>;
+      readonly msg: string;
+    }
+  | { readonly type: 'closed' };
+
+export function serializeError(err: unknown): SerializedError {
+  if (isTiesError(err)) return { kind: 'ties', code: err.code, details: err.details };
+  if (err instanceof SchemaTooNewError) return { kind: 'schema', found: err.found, known: err.known };
+  if (err instanceof Error) {
+    return { kind: 'other', name: err.name, message: err.message, code: (err as { code?: unknown }).code };
+  }
+  return { kind: 'other', name: 'Error', message: String(err) };
+}
+
+export function deserializeError(err: SerializedError): Error {
+  if (err.kind === 'ties') return new TiesError(err.code, err.details);
+  if (err.kind === 'schema') return new SchemaTooNewError(err.found, err.known);
+  const error = new Error(err.message);
+  error.name = err.name;
+  if (err.code !== undefined) (error as { code?: unknown }).code = err.code;
+  return error;
+}
