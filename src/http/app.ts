@@ -16,6 +16,8 @@ import { VERSION } from '../version.js';
 import { type BodyFormat, decodeBody, sniffFormat } from './codecs/body-decoder.js';
 import { coerceParams } from './coerce.js';
 import { errorEnvelope, fromFrameworkError, sendEnvelope } from './envelope.js';
+import { explorerRoutes } from './explorer-routes.js';
+import { registerMetrics } from './metrics.js';
 import { answerFormat } from './negotiate.js';
 import { buildOpenApi } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
@@ -63,6 +65,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // Requests carry their id into 500 answers and logs; a client-chosen id is not trusted.
     requestIdHeader: false,
+    // A call reaching a live connection during the SIGTERM drain is served and answered with an
+    // envelope, not refused with Fastify's own 503 body (SPEC §2: every answer is an envelope).
+    return503OnClosing: false,
   });
   // Every answer names its request id (docs/decisions.md); a 500's error_text quotes the same id.
   app.addHook('onRequest', (request, reply, done) => {
@@ -151,6 +156,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
+  // GET /metrics (Prometheus): calls by name and error code, group commits, process metrics.
+  registerMetrics(app, ties);
+
   app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
     try {
       await ties.store.ping();
@@ -161,7 +169,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/docs'));
+  // The Explorer web page (src/explorer); the API's own docs stay at /docs.
+  explorerRoutes(app);
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!.slice(0, 200);
