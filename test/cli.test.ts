@@ -93,13 +93,21 @@ describe('ties command', () => {
       headers: { 'content-type': 'application/json' },
       body: /-d '(\{.*\})'/.exec(out2)![1],
     });
-    assert.equal(((await duplicate.json()) as { error: number }).error, 409, 'the relation from the first start is still there');
+    assert.equal(
+      ((await duplicate.json()) as { error: number }).error,
+      409,
+      'the relation from the first start is still there',
+    );
     const stale = await fetch(`${url2}/api/v1.1/relations/attach`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: curl,
     });
-    assert.equal(((await stale.json()) as { error: number }).error, 401, 'the earlier demo token was replaced');
+    assert.equal(
+      ((await stale.json()) as { error: number }).error,
+      401,
+      'the earlier demo token was replaced',
+    );
     again.kill('SIGTERM');
     assert.equal((await once(again, 'close'))[0], 0);
   });

@@ -1,5 +1,6 @@
 // The `ties` command: parses the subcommand and runs it. Each command calls the same core as HTTP.
 import { VERSION } from '../version.js';
+import { importCommand } from './commands/import.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
 
@@ -12,6 +13,10 @@ Usage:
       Settings also come from the environment (TIES_PORT, TIES_DB, TIES_ADMIN_TOKEN, …; see README).
   ties token create --rights read,write[,delete,admin] [--name NAME] [--db PATH]
       Mint a token offline (works while the server runs); the token is shown once.
+  ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH] [--errors FILE] [--batch 1000]
+      Load relations from a file, streamed, in batches of one commit each. CSV: a header naming
+      profile_a,profile_b (ids) or a_email, b_phone, … and property columns; NDJSON: one
+      attach_batch item per line. Existing relations are counted, not failed: re-run to resume.
   ties --version | --help
 `;
 
@@ -32,6 +37,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serveCommand(rest);
     case 'token':
       return tokenCommand(rest);
+    case 'import':
+      return importCommand(rest);
     default:
       process.stderr.write(`ties: unknown command "${command}"\n\n${USAGE}`);
       return 2;

@@ -1,0 +1,294 @@
+// `ties import relations FILE.csv|FILE.ndjson --rel-id N`: streams a file of relations into the
+// store through core's attach_batch use case, in batches that each make one group commit. Lines
+// whose relation already exists are counted, not failed, so an interrupted import is resumed by
+// running it again. See docs/decisions.md for the file formats.
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import * as S from '../../api/schemas.js';
+import { DEFAULT_CONFIG } from '../../config.js';
+import { isTiesError } from '../../core/errors.js';
+import type { RelationType } from '../../core/model.js';
+import type { BatchItemParams } from '../../core/relation-service.js';
+import { createTies, type Ties } from '../../core/ties.js';
+import type { ValueEncoding } from '../../core/values.js';
+import { coerceParams } from '../../http/coerce.js';
+import { openStore } from '../../store/open-store.js';
+import { CsvSyntaxError, csvRecords } from '../csv-reader.js';
+import { type ProgressBar, progressBar } from '../progress-bar.js';
+
+const USAGE =
+  'Usage: ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH|URL] [--errors FILE]\n' +
+  '                            [--format csv|ndjson] [--batch 1000]\n';
+
+/** Identification fields a CSV column may name for side A (a_<field>) or side B (b_<field>). */
+const SIDE_FIELDS = ['matching', 'email', 'phone', 'profile_id', 'field_name', 'field_value', 'resource_id'];
+
+export interface ImportSummary {
+  created: number;
+  existed: number;
+  failed: number;
+  lines: number;
+}
+
+class UsageError extends Error {}
+
+/** Where each CSV column goes in an item. */
+type Column =
+  | { readonly kind: 'side'; readonly side: 'profile_a' | 'profile_b'; readonly field: string }
+  | { readonly kind: 'rel_id' }
+  | { readonly kind: 'weight'; readonly name: string };
+
+function csvColumns(header: readonly string[], type: RelationType): Column[] {
+  const seen = new Set<string>();
+  const columns = header.map((raw): Column => {
+    const name = raw.trim();
+    if (name === '') throw new UsageError('the CSV header has an empty column name');
+    if (seen.has(name)) throw new UsageError(`the CSV header names ${name} twice`);
+    seen.add(name);
+    if (name === 'profile_a' || name === 'profile_b')
+      return { kind: 'side', side: name, field: 'profile_id' };
+    if (name === 'rel_id') return { kind: 'rel_id' };
+    const side = name.startsWith('a_') ? 'profile_a' : name.startsWith('b_') ? 'profile_b' : undefined;
+    if (side && SIDE_FIELDS.includes(name.slice(2))) return { kind: 'side', side, field: name.slice(2) };
+    if (!type.properties.some((p) => p.name === name)) {
+      throw new UsageError(
+        `CSV column ${name} is neither an identification (profile_a, profile_b, a_email, b_phone, …) ` +
+          `nor a property of relation type ${type.relId} (${type.properties.map((p) => p.name).join(', ') || 'none'})`,
+      );
+    }
+    return { kind: 'weight', name };
+  });
+  for (const side of ['profile_a', 'profile_b'] as const) {
+    if (!columns.some((c) => c.kind === 'side' && c.side === side)) {
+      throw new UsageError(
+        `the CSV header identifies no ${side}: add ${side} (an id) or a column like ${side[8]}_email`,
+      );
+    }
+  }
+  return columns;
+}
+
+function csvItem(columns: readonly Column[], fields: readonly string[]): Record<string, unknown> {
+  if (fields.length !== columns.length) {
+    throw new LineError(`expected ${columns.length} fields as the header has, found ${fields.length}`);
+  }
+  const a: Record<string, string> = {};
+  const b: Record<string, string> = {};
+  const weights: Record<string, string> = {};
+  const item: Record<string, unknown> = { profile_a: a, profile_b: b, weights };
+  columns.forEach((column, i) => {
+    const value = fields[i]!;
+    // An empty cell gives nothing: no weight, no identification field.
+    if (value === '') return;
+    if (column.kind === 'side') (column.side === 'profile_a' ? a : b)[column.field] = value;
+    else if (column.kind === 'rel_id') item.rel_id = value;
+    else weights[column.name] = value;
+  });
+  return item;
+}
+
+/** A line that cannot become an item; reported with its line number. */
+class LineError extends Error {}
+
+interface Pending {
+  readonly line: number;
+  readonly item: BatchItemParams;
+}
+
+/** Imports one file; answers the counts. Failed lines go to `report` as they are known. */
+export async function importRelations(options: {
+  readonly ties: Ties;
+  readonly file: string;
+  readonly format: 'csv' | 'ndjson';
+  readonly relId: number;
+  readonly batch: number;
+  readonly report: (line: number, error: string) => void;
+  readonly progress?: ProgressBar | undefined;
+}): Promise<ImportSummary> {
+  const { ties, file, relId } = options;
+  const type = await ties.store.getRelationType(relId);
+  if (!type) throw new UsageError(`relation type ${relId} does not exist`);
+  const encoding: ValueEncoding = options.format === 'csv' ? 'text' : 'typed';
+  const size = statSync(file).size;
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 18 });
+  /** Bytes handed to the parser so far (the stream reads ahead), for the progress bar and ETA. */
+  let consumed = 0;
+  const summary: ImportSummary = { created: 0, existed: 0, failed: 0, lines: 0 };
+  const fail = (line: number, error: string) => {
+    summary.failed++;
+    options.report(line, error);
+  };
+
+  const submit = async (chunk: readonly Pending[]) => {
+    const outcomes = await ties.relations.attachBatch(
+      { rel_id: relId, items: chunk.map((p) => p.item) },
+      { encoding },
+    );
+    outcomes.forEach((o, i) => {
+      if (o.ok) summary.created++;
+      else if (o.error.code === 'DUPLICATE_RELATION') summary.existed++;
+      else fail(chunk[i]!.line, `${o.error.status} ${o.error.message}`);
+    });
+  };
+  // Two batches in flight: the next one is read and checked while the previous one commits.
+  const inFlight: Promise<void>[] = [];
+  let chunk: Pending[] = [];
+  const accept = async (line: number, raw: unknown) => {
+    summary.lines++;
+    try {
+      chunk.push({ line, item: coerceParams(S.BatchItem, raw, encoding) as BatchItemParams });
+    } catch (err) {
+      if (!isTiesError(err)) throw err;
+      fail(line, `${err.status} ${err.message}`);
+    }
+    if (chunk.length >= options.batch) {
+      inFlight.push(submit(chunk));
+      chunk = [];
+      if (inFlight.length >= 2) await inFlight.shift();
+      options.progress?.update(summary.lines, size > 0 ? consumed / size : undefined);
+    }
+  };
+
+  if (options.format === 'csv') {
+    let columns: Column[] | undefined;
+    try {
+      const counted = async function* () {
+        for await (const chunk of stream as AsyncIterable<string>) {
+          consumed += Buffer.byteLength(chunk);
+          yield chunk;
+        }
+      };
+      for await (const record of csvRecords(counted())) {
+        if (!columns) {
+          columns = csvColumns(record.fields, type);
+          continue;
+        }
+        let raw: Record<string, unknown>;
+        try {
+          raw = csvItem(columns, record.fields);
+        } catch (err) {
+          if (!(err instanceof LineError)) throw err;
+          summary.lines++;
+          fail(record.line, `400 ${err.message}`);
+          continue;
+        }
+        await accept(record.line, raw);
+      }
+    } catch (err) {
+      if (!(err instanceof CsvSyntaxError)) throw err;
+      summary.lines++;
+      fail(err.line, `400 ${err.message}`);
+    }
+    if (!columns) throw new UsageError('the CSV file is empty: it needs a header line');
+  } else {
+    let line = 0;
+    for await (const text of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
+      line++;
+      consumed += Buffer.byteLength(text) + 1;
+      if (text.trim() === '') continue;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch (err) {
+        summary.lines++;
+        fail(line, `400 malformed JSON: ${(err as Error).message.slice(0, 120)}`);
+        continue;
+      }
+      await accept(line, raw);
+    }
+  }
+  if (chunk.length > 0) inFlight.push(submit(chunk));
+  await Promise.all(inFlight);
+  return summary;
+}
+
+function formatOf(file: string, flag: string | undefined): 'csv' | 'ndjson' {
+  const chosen = flag ?? extname(file).slice(1).toLowerCase();
+  if (chosen === 'csv') return 'csv';
+  if (chosen === 'ndjson' || chosen === 'jsonl') return 'ndjson';
+  throw new UsageError(
+    `cannot tell the format of ${file}: name it .csv or .ndjson, or pass --format csv|ndjson`,
+  );
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback?: number): number {
+  if (raw === undefined && fallback !== undefined) return fallback;
+  if (raw === undefined || !/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw new UsageError(
+      `--${name}: expected a positive integer${raw === undefined ? '' : `, got "${raw}"`}`,
+    );
+  }
+  return Number(raw);
+}
+
+export async function importCommand(argv: readonly string[]): Promise<number> {
+  let values: { 'rel-id'?: string; db?: string; errors?: string; format?: string; batch?: string };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: {
+        'rel-id': { type: 'string' },
+        db: { type: 'string' },
+        errors: { type: 'string' },
+        format: { type: 'string' },
+        batch: { type: 'string' },
+      },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`ties import: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [what, file, ...extra] = positionals;
+  if (what !== 'relations' || !file || extra.length > 0) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  let relId: number;
+  let batch: number;
+  let format: 'csv' | 'ndjson';
+  try {
+    relId = positiveInt('rel-id', values['rel-id']);
+    batch = Math.min(positiveInt('batch', values.batch, S.MAX_BATCH_ITEMS), S.MAX_BATCH_ITEMS);
+    format = formatOf(file, values.format);
+    statSync(file);
+  } catch (err) {
+    process.stderr.write(`ties import: ${(err as Error).message}\n${err instanceof UsageError ? USAGE : ''}`);
+    return 2;
+  }
+
+  const errorsOut = values.errors ? createWriteStream(values.errors) : undefined;
+  const report = (line: number, error: string) => {
+    const text = `line ${line}: ${error}\n`;
+    if (errorsOut) errorsOut.write(text);
+    else process.stderr.write(text);
+  };
+  const progress = progressBar(process.stderr, { label: 'importing', unit: 'rows' });
+  const started = performance.now();
+  const ties = createTies({ store: await openStore(values.db ?? process.env.TIES_DB ?? DEFAULT_CONFIG.db) });
+  try {
+    const summary = await importRelations({ ties, file, format, relId, batch, report, progress });
+    progress.finish(summary.lines);
+    const seconds = (performance.now() - started) / 1000;
+    const n = (x: number) => x.toLocaleString('en-US');
+    process.stdout.write(
+      `Imported ${file} into relation type ${relId}: ${n(summary.created)} created, ` +
+        `${n(summary.existed)} already existed, ${n(summary.failed)} failed ` +
+        `(${n(summary.lines)} lines in ${seconds.toFixed(1)} s, ${n(Math.round(summary.lines / seconds))} lines/s)\n` +
+        (summary.failed > 0 && values.errors ? `Failed lines are listed in ${values.errors}\n` : ''),
+    );
+    return summary.failed > 0 ? 1 : 0;
+  } catch (err) {
+    process.stderr.write(
+      `\nties import: ${err instanceof UsageError || isTiesError(err) ? err.message : String(err)}\n`,
+    );
+    return err instanceof UsageError ? 2 : 1;
+  } finally {
+    await ties.close();
+    if (errorsOut) await new Promise((resolve) => errorsOut.end(resolve));
+  }
+}
