@@ -1,0 +1,119 @@
+// Child processes of the benchmark: the Ties server under test (compiled JavaScript, as `ties serve`
+// runs in production), the no-op HTTP baseline, and their peak memory read from /proc.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TIES_BIN = `${ROOT}bin/ties.js`;
+const NOOP = `${ROOT}bench/noop-server.mjs`;
+
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Peak resident memory so far, in MiB (VmHWM), or NaN when /proc cannot tell. */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+function waitForUrl(child: ChildProcess, what: string, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}${err}`)), timeoutMs);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const match = /(http:\/\/[\w.:[\]-]+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.stderr!.on('data', (d) => {
+      err += d;
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code} before listening: ${out}${err}`));
+    });
+  });
+}
+
+/** VmHWM of a process: the peak resident set size since it started. */
+export function peakRssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function wrap(child: ChildProcess, url: string): ServerProcess {
+  let peak = Number.NaN;
+  const sample = () => {
+    const now = peakRssMb(child.pid!);
+    if (!Number.isNaN(now)) peak = Number.isNaN(peak) ? now : Math.max(peak, now);
+    return peak;
+  };
+  return {
+    url,
+    pid: child.pid!,
+    peakRssMb: sample,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        sample();
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** `ties serve` on a database (file or postgres:// URL), on a free port, with the bench admin token. */
+export async function startTies(
+  db: string,
+  env: Record<string, string> = {},
+  nodeArgs: readonly string[] = [],
+): Promise<ServerProcess> {
+  const argv = [...nodeArgs, TIES_BIN, 'serve', '--db', db, '--port', '0', '--log-level', 'warn'];
+  const child = spawn(process.execPath, argv, {
+    env: { ...process.env, ...env, TIES_ADMIN_TOKEN: BENCH_ADMIN_TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Warnings (store unavailable, …) would hide in a pipe nobody reads: pass them on.
+  child.stderr!.on('data', (d) => process.stderr.write(`[ties] ${d}`));
+  const url = await waitForUrl(child, 'ties serve');
+  return wrap(child, url);
+}
+
+export async function startNoop(): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [NOOP], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await waitForUrl(child, 'noop server');
+  return wrap(child, url);
+}
+
+/** Runs a command to completion; rejects on a non-zero exit with its output. */
+export function runCommand(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [TIES_BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve({ stdout, stderr })
+        : reject(new Error(`ties ${args.join(' ')} exited with ${code}: ${stderr}`)),
+    );
+  });
+}

@@ -1,0 +1,483 @@
+// `npm run bench [-- --quick] [-- --engine postgres]`: starts real servers as separate processes,
+// drives them over HTTP with autocannon, and prints every figure as a ratio to a baseline measured
+// in the same run. The last line of output is one JSON object with all the figures.
+// Method and latest results: docs/benchmarks.md.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import {
+  BATCH,
+  freshGroupedPair,
+  groupedPair,
+  loadOverHttp,
+  type PairSpace,
+  rawPg,
+  rawSqlite,
+  writeCsv,
+} from './bench-bulk.js';
+import { ATTACH_WEIGHTS, buildWorkspace, type Workspace } from './bench-fixtures.js';
+import { load } from './bench-load.js';
+import {
+  BENCH_ADMIN_TOKEN,
+  runCommand,
+  type ServerProcess,
+  startNoop,
+  startTies,
+} from './bench-processes.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'sqlite' },
+    // Comma-separated sections to run (attach, strengthen, get, counter, bulk, scale); all by default.
+    only: { type: 'string' },
+    // Keeps the data directory (its path is printed) for a look afterwards.
+    keep: { type: 'boolean', default: false },
+    // Writes a V8 CPU profile of every Ties server into this directory (see docs/benchmarks.md).
+    'cpu-prof': { type: 'string' },
+    // The PostgreSQL server --engine postgres creates its scratch database on.
+    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    // Smaller data for a slow engine: relations of the bulk load, and of the data-size test.
+    'bulk-rows': { type: 'string' },
+    'scale-rows': { type: 'string' },
+    // TIES_SQLITE_WRITER for every server: inline (the default) or worker.
+    'sqlite-writer': { type: 'string' },
+  },
+});
+const quick = args.quick!;
+const engine = args.engine === 'postgres' ? 'postgres' : 'sqlite';
+const only = args.only ? new Set(args.only.split(',')) : undefined;
+const wants = (section: string) => !only || only.has(section);
+const serverNodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
+
+const SIZES = quick
+  ? { warmup: 1, slice: 1.25, rounds: 2, as: 1_000, bs: 20_000, hub: 20_000 }
+  : { warmup: 2, slice: 2, rounds: 5, as: 2_000, bs: 100_000, hub: 100_000 };
+/** Bulk loading: rows, over a space of as × bs profiles (each pair at most once). */
+const BULK = {
+  ...(quick ? { as: 1_000, bs: 1_000, rows: 50_000 } : { as: 10_000, bs: 10_000, rows: 1_000_000 }),
+  ...(args['bulk-rows'] ? { rows: Number(args['bulk-rows']) } : {}),
+};
+/**
+ * The data-size test (full run only): attach with `small`, then with `large` relations stored,
+ * `perA` per profile A, loaded through `ties import` in A order (as an export sorted by profile).
+ */
+const SCALE = {
+  as: 100_000,
+  bs: 100_000,
+  perA: 100,
+  small: 10_000,
+  large: Number(args['scale-rows'] ?? 10_000_000),
+  runs: 3,
+  seconds: 10,
+};
+const CONNECTIONS = 50;
+/** get_counter's latency is measured at a moderate concurrency, where queueing does not dominate. */
+const COUNTER_CONNECTIONS = 10;
+/** attach_batch calls in flight during the bulk load: one is parsed while the other commits. */
+const BULK_IN_FLIGHT = 2;
+/** The PostgreSQL store's pool size (its default), for the raw baseline's concurrency. */
+const PG_POOL = 10;
+
+const figures: Record<string, number | string> = { engine };
+const noopRates: number[] = [];
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 2) : String(n));
+
+const dir = mkdtempSync(join(tmpdir(), 'ties-bench-'));
+const started: ServerProcess[] = [];
+const pgDatabases: string[] = [];
+let noop: ServerProcess | undefined;
+
+const NOOP_BODY = JSON.stringify({
+  rel_id: 1,
+  profile_a: { profile_id: '5d63dbdb439e7306b596c5d0' },
+  profile_b: { profile_id: '5d441038439e7363f3c26539' },
+  weights: ATTACH_WEIGHTS,
+});
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function attachBody(relId: number, a: string, b: string): string {
+  return `{"rel_id":${relId},"profile_a":{"profile_id":"${a}"},"profile_b":{"profile_id":"${b}"},"weights":${JSON.stringify(ATTACH_WEIGHTS)}}`;
+}
+
+/** Fresh pairs for attach: A from as[2..] (no relations yet), B from bs; never the same pair twice. */
+function pairSource(w: Workspace): () => string {
+  const as = w.as.slice(2);
+  let k = 0;
+  return () => {
+    const a = as[k % as.length]!;
+    const b = w.bs[Math.floor(k / as.length) % w.bs.length]!;
+    k++;
+    return attachBody(w.relId, a, b);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores and servers
+
+/**
+ * A fresh database for one section: a SQLite file, or a scratch PostgreSQL database (a copy of
+ * `template`, another scratch database no one is connected to, when given).
+ */
+async function freshDb(name: string, template?: string): Promise<string> {
+  if (engine === 'sqlite') return join(dir, `${name}.db`);
+  const database = `ties_bench_${process.pid}_${name.replace(/\W/g, '_')}`;
+  const client = new pg.Client({ connectionString: args['pg-url'] });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${database}`);
+    const from = template ? ` TEMPLATE ${new URL(template).pathname.slice(1)}` : '';
+    await client.query(`CREATE DATABASE ${database}${from}`);
+  } finally {
+    await client.end();
+  }
+  pgDatabases.push(database);
+  const url = new URL(args['pg-url']!);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function dropPgDatabases(): Promise<void> {
+  if (pgDatabases.length === 0) return;
+  const client = new pg.Client({ connectionString: args['pg-url'] });
+  await client.connect();
+  try {
+    for (const database of pgDatabases)
+      await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function serve(db: string): Promise<ServerProcess> {
+  const env: Record<string, string> = args['sqlite-writer']
+    ? { TIES_SQLITE_WRITER: args['sqlite-writer'] }
+    : {};
+  const server = await startTies(db, env, serverNodeArgs);
+  started.push(server);
+  return server;
+}
+
+async function stop(server: ServerProcess): Promise<void> {
+  await server.stop();
+  figures.rss_mb = Math.max(Number(figures.rss_mb ?? 0), server.peakRssMb());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load over HTTP
+
+interface Compared {
+  readonly rps: number;
+  /** The no-op server's rate in the slices interleaved with this workload's. */
+  readonly noopRps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/**
+ * Runs a workload against Ties in slices alternating with as many no-op slices, so that both see
+ * the same background load (the machine is shared): the ratio compares like with like.
+ */
+async function compare(
+  server: ServerProcess,
+  call: string,
+  body: string | (() => string),
+  connections = CONNECTIONS,
+): Promise<Compared> {
+  const path = `/api/v1.1/${call}`;
+  const tiesRun = (seconds: number) =>
+    load({ url: server.url, path, connections, body, token: BENCH_ADMIN_TOKEN, seconds });
+  const noopRun = (seconds: number) =>
+    load({
+      url: noop!.url,
+      path: '/api/v1.1/relations/attach',
+      connections: CONNECTIONS,
+      body: NOOP_BODY,
+      seconds,
+    });
+  await tiesRun(SIZES.warmup);
+  let ties = 0;
+  let base = 0;
+  let seconds = 0;
+  const p50: number[] = [];
+  const p99: number[] = [];
+  for (let round = 0; round < SIZES.rounds; round++) {
+    base += (await noopRun(SIZES.slice)).requests;
+    const r = await tiesRun(SIZES.slice);
+    if (r.failures > 0) log(`  warning: ${r.failures} failed requests in ${call}`);
+    ties += r.requests;
+    seconds += SIZES.slice;
+    p50.push(r.p50Ms);
+    p99.push(r.p99Ms);
+  }
+  noopRates.push(base / seconds);
+  return { rps: ties / seconds, noopRps: base / seconds, p50Ms: median(p50), p99Ms: median(p99) };
+}
+
+async function httpWorkloads(): Promise<void> {
+  const db = await freshDb('http');
+  const t0 = performance.now();
+  const w = await buildWorkspace(db, { ...SIZES, get100: true });
+  log(
+    `workspace: ${SIZES.as} + ${SIZES.bs} profiles, a hub of ${SIZES.hub} relations (${fmt((performance.now() - t0) / 1000)} s)`,
+  );
+  const server = await serve(db);
+  const report = (name: string, key: string, r: Compared) => {
+    figures[`${key}_rps`] = r.rps;
+    figures[`${key}_ratio`] = r.rps / r.noopRps;
+    log(
+      `${name.padEnd(16)}${fmt(r.rps).padStart(7)} req/s  ratio ${fmt(r.rps / r.noopRps)} (noop ${fmt(r.noopRps)})  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`,
+    );
+  };
+
+  if (wants('attach')) report('attach', 'attach', await compare(server, 'relations/attach', pairSource(w)));
+  if (wants('strengthen')) {
+    const hot = `{"rel_id":${w.relId},"profile_a":{"profile_id":"${w.as[1]}"},"profile_b":{"profile_id":"${w.bs[0]}"},"weights":{"user_like":1,"donate":5}}`;
+    report('strengthen hot', 'strengthen_hot', await compare(server, 'relations/strengthen', hot));
+  }
+  if (wants('get')) {
+    const get = JSON.stringify({ rel_id: w.relId, profile_id: w.as[1] });
+    report('get 100 rows', 'get100', await compare(server, 'relations/get', get));
+  }
+  if (wants('counter')) {
+    const body = JSON.stringify({ rel_id: w.relId, profile_id: w.as[0] });
+    const r = await compare(server, 'relations/get_counter', body, COUNTER_CONNECTIONS);
+    figures.counter_hub_rps = r.rps;
+    figures.counter_hub_p50_ms = r.p50Ms;
+    figures.counter_hub_p99_ms = r.p99Ms;
+    log(
+      `${'counter hub'.padEnd(16)}${fmt(r.rps).padStart(7)} req/s  (${COUNTER_CONNECTIONS} connections)  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`,
+    );
+  }
+  await stop(server);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk loading
+
+/** A database holding only the profiles of a pair space (and the type), ready to load relations. */
+async function spaceDb(
+  name: string,
+  as: number,
+  bs: number,
+): Promise<{ db: string; w: Workspace; space: PairSpace }> {
+  const db = await freshDb(name);
+  const w = await buildWorkspace(db, { as, bs, hub: 0, get100: false });
+  return { db, w, space: { as: w.as, bs: w.bs } };
+}
+
+/** A copy of a database no one has open (a closed SQLite file is the whole of it). */
+async function copyOf(source: { db: string }, name: string): Promise<string> {
+  if (engine === 'postgres') return freshDb(name, source.db);
+  const db = join(dir, `${name}.db`);
+  copyFileSync(source.db, db);
+  return db;
+}
+
+async function importCsv(db: string, relId: number, csv: string): Promise<number> {
+  const t0 = performance.now();
+  const { stdout } = await runCommand(['import', 'relations', csv, '--rel-id', String(relId), '--db', db]);
+  if (!/ 0 failed /.test(stdout)) throw new Error(`import reported failures: ${stdout}`);
+  return (performance.now() - t0) / 1000;
+}
+
+async function bulk(): Promise<void> {
+  const t0 = performance.now();
+  const base = await spaceDb('bulk', BULK.as, BULK.bs);
+  log(
+    `bulk: ${BULK.rows.toLocaleString('en-US')} relations over ${BULK.as} × ${BULK.bs} profiles (setup ${fmt((performance.now() - t0) / 1000)} s)`,
+  );
+
+  let raw: { rows: number; seconds: number };
+  if (engine === 'sqlite') {
+    raw = rawSqlite(join(dir, 'raw.db'), base.space, 0, BULK.rows);
+  } else {
+    raw = await rawPg({
+      url: await freshDb('raw'),
+      space: base.space,
+      from: 0,
+      to: BULK.rows,
+      clients: CONNECTIONS,
+      poolMax: PG_POOL,
+    });
+  }
+  const rawRate = raw.rows / raw.seconds;
+  figures.raw_rows_per_s = rawRate;
+  log(
+    `  raw store     ${fmt(rawRate).padStart(8)} rows/s  (${engine === 'sqlite' ? `plain table, ${BATCH} rows per transaction` : `single-row INSERTs, ${CONNECTIONS} clients, pool of ${PG_POOL}`})`,
+  );
+
+  const httpDb = await copyOf(base, 'bulk-http');
+  const server = await serve(httpDb);
+  const http = await loadOverHttp({
+    url: server.url,
+    token: BENCH_ADMIN_TOKEN,
+    relId: base.w.relId,
+    space: base.space,
+    from: 0,
+    to: BULK.rows,
+    inFlight: BULK_IN_FLIGHT,
+  });
+  await stop(server);
+  if (http.failed > 0) log(`  warning: ${http.failed} items failed`);
+  figures.bulk_rows_per_s = http.rows / http.seconds;
+  figures.bulk_ratio = figures.bulk_rows_per_s / rawRate;
+  log(
+    `  attach_batch  ${fmt(figures.bulk_rows_per_s).padStart(8)} rows/s  ratio ${fmt(figures.bulk_ratio)}  (HTTP, ${BATCH} items per call, ${BULK_IN_FLIGHT} calls in flight)`,
+  );
+
+  const csv = join(dir, 'bulk.csv');
+  await writeCsv(csv, base.space, 0, BULK.rows);
+  const importDb = await copyOf(base, 'bulk-import');
+  const seconds = await importCsv(importDb, base.w.relId, csv);
+  figures.import_rows_per_s = BULK.rows / seconds;
+  figures.import_ratio = figures.import_rows_per_s / rawRate;
+  log(
+    `  ties import   ${fmt(figures.import_rows_per_s).padStart(8)} rows/s  ratio ${fmt(figures.import_ratio)}  (CSV file, process start included)`,
+  );
+  rmSync(csv, { force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data size: attach with 10k relations stored, then with 10M
+
+/** Attach bodies of fresh pairs from the n-th on (none of them is loaded, nor made by another source). */
+function freshAttach(w: Workspace, space: PairSpace, first: number): () => string {
+  let n = first;
+  return () => {
+    const [a, b] = freshGroupedPair(space, n++, SCALE.perA);
+    return attachBody(w.relId, a, b);
+  };
+}
+
+async function scale(): Promise<void> {
+  const t0 = performance.now();
+  const { db, w, space } = await spaceDb('scale', SCALE.as, SCALE.bs);
+  const grouped = (sp: PairSpace, k: number) => groupedPair(sp, k, SCALE.perA);
+  const csv = join(dir, 'scale.csv');
+  await writeCsv(csv, space, 0, SCALE.small, grouped);
+  await importCsv(db, w.relId, csv);
+  // The small database is kept as a copy, so that both sizes are measured side by side at the end.
+  const smallDb = await copyOf({ db }, 'scale-small');
+  const count = (n: number) => n.toLocaleString('en-US');
+  log(
+    `scale: ${count(SCALE.as)} × ${count(SCALE.bs)} profiles, ${count(SCALE.small)} relations (${fmt((performance.now() - t0) / 1000)} s)`,
+  );
+
+  const t1 = performance.now();
+  await writeCsv(csv, space, SCALE.small, SCALE.large, grouped);
+  const loadSeconds = await importCsv(db, w.relId, csv);
+  rmSync(csv, { force: true });
+  const size = engine === 'sqlite' ? `, a ${(statSync(db).size / 2 ** 30).toFixed(1)} GiB file` : '';
+  figures.scale_load_rows_per_s = (SCALE.large - SCALE.small) / loadSeconds;
+  log(
+    `  loaded to ${count(SCALE.large)} through ties import: ${fmt(figures.scale_load_rows_per_s)} rows/s${size} (${fmt((performance.now() - t1) / 1000)} s with writing the CSV)`,
+  );
+
+  // Both servers run at once and are loaded in alternating runs, so both see the same machine.
+  const sizes = [
+    { name: 'small', server: await serve(smallDb), body: freshAttach(w, space, 0), rates: [] as number[] },
+    {
+      name: 'large',
+      server: await serve(db),
+      body: freshAttach(w, space, 10_000_000),
+      rates: [] as number[],
+    },
+  ];
+  const path = '/api/v1.1/relations/attach';
+  const run = (s: (typeof sizes)[number], seconds: number) =>
+    load({
+      url: s.server.url,
+      path,
+      connections: CONNECTIONS,
+      body: s.body,
+      token: BENCH_ADMIN_TOKEN,
+      seconds,
+    });
+  for (const s of sizes) await run(s, SIZES.warmup);
+  for (let round = 0; round < SCALE.runs; round++) {
+    for (const s of round % 2 ? [...sizes].reverse() : sizes) s.rates.push((await run(s, SCALE.seconds)).rps);
+  }
+  for (const s of sizes) await stop(s.server);
+  const small = median(sizes[0]!.rates);
+  const large = median(sizes[1]!.rates);
+  figures.attach_10k_rps = small;
+  figures.attach_10m_rps = large;
+  figures.attach_10m_vs_10k = large / small;
+  log(`  attach with ${count(SCALE.small)} stored: ${fmt(small)} req/s (median of ${SCALE.runs})`);
+  log(
+    `  attach with ${count(SCALE.large)} stored: ${fmt(large)} req/s (median of ${SCALE.runs}, runs alternating); ratio ${fmt(large / small)}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function buildIfStale(): void {
+  const newest = (path: string): number => {
+    const st = statSync(path);
+    if (!st.isDirectory()) return st.mtimeMs;
+    let max = st.mtimeMs;
+    for (const name of readdirSync(path)) max = Math.max(max, newest(join(path, name)));
+    return max;
+  };
+  let built = 0;
+  try {
+    built = statSync('dist/cli/main.js').mtimeMs;
+  } catch {}
+  if (newest('src') <= built) return;
+  log('building (npm run build)…');
+  try {
+    execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+  } catch (err) {
+    // tsc writes its output even when it reports type errors; stop only when nothing was written.
+    if (statSync('dist/cli/main.js').mtimeMs <= built) throw err;
+    log('warning: the build reported type errors; measuring the JavaScript it wrote');
+  }
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  buildIfStale();
+  log(
+    `ties bench: engine ${engine}, ${quick ? 'quick' : 'full'} run, ${CONNECTIONS} connections, load average ${loadavg()[0]!.toFixed(1)}`,
+  );
+  noop = await startNoop();
+  started.push(noop);
+  if (['attach', 'strengthen', 'get', 'counter'].some(wants)) await httpWorkloads();
+  if (wants('bulk')) await bulk();
+  if (!quick && wants('scale')) await scale();
+  if (noopRates.length > 0) figures.noop_rps = median(noopRates);
+  // PostgreSQL's target: attach against raw single-row INSERTs at the same concurrency.
+  if (
+    engine === 'postgres' &&
+    typeof figures.attach_rps === 'number' &&
+    typeof figures.raw_rows_per_s === 'number'
+  ) {
+    figures.attach_vs_raw_insert = figures.attach_rps / figures.raw_rows_per_s;
+  }
+  figures.seconds = (performance.now() - t0) / 1000;
+  // The machine is shared: the 1-minute load average at the end tells how busy it was.
+  figures.load_avg = loadavg()[0]!;
+}
+
+try {
+  await main();
+} finally {
+  await Promise.all(started.map((s) => s.stop()));
+  await dropPgDatabases();
+  if (args.keep) log(`data kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}
+for (const [key, value] of Object.entries(figures)) {
+  if (typeof value === 'number') figures[key] = Number(value.toFixed(value >= 100 ? 0 : 3));
+}
+log(JSON.stringify(figures));
