@@ -13,7 +13,29 @@ export function extractToken(
   return undefined;
 }
 
-/** The URL with any token parameter masked, for logs (tokens are never written to logs). */
+/**
+ * The URL with any token parameter masked, for logs (tokens are never written to logs). Names are
+ * compared decoded, since the query parser accepts `?to%6Ben=` as `token` too.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq !== -1 && isTokenName(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
+}
+
+function isTokenName(raw: string): boolean {
+  let name = raw;
+  try {
+    name = decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    // A malformed escape: judge the name as written.
+  }
+  return name.trim().toLowerCase() === 'token';
 }
