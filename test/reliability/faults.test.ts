@@ -198,8 +198,8 @@ async function assertReadsServed(send: Send, f: Fixture, url?: string): Promise<
 describe('SQLite faults over HTTP', () => {
   test('disk full (max_page_count): 503 envelopes, reads served, nothing lost or half-written, recovery', async () => {
     const db = join(dir, 'full.db');
-    // The page limit is set on the connection that writes: the inline writer's (the real full
-    // file system below covers the default worker-thread writer).
+    // The page limit is set on the connection that writes: the inline writer's, the default (the
+    // real full file system below covers the worker-thread writer).
     const server = await serve(db, { TIES_SQLITE_WRITER: 'inline' });
     try {
       const send = overHttp(server.url);
@@ -242,7 +242,8 @@ describe('SQLite faults over HTTP', () => {
     const db = join(mnt, 'ties.db');
     let server: RunningServer | undefined;
     try {
-      server = await serve(db);
+      // The worker-thread writer: the page-limit test above covers the inline one.
+      server = await serve(db, { TIES_SQLITE_WRITER: 'worker' });
       const send = overHttp(server.url);
       const f = await makeFixture(send);
       const before = await hitsOf(send, f);

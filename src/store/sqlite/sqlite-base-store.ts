@@ -28,11 +28,18 @@ import type {
   UpdateRelationTypeInput,
 } from '../../core/store.js';
 import type { CommitInfo, CommitListener } from '../../core/store-stats.js';
-import type { EngineStats, SqliteEngine, WriteMethod } from './sqlite-engine.js';
+import type { EngineStats, SqliteEngine, WriteMethod, WriteOp } from './sqlite-engine.js';
 import { storeClosed } from './sqlite-errors.js';
 
 /** At most this many writes share one transaction; the rest wait for the next one. */
 export const MAX_BATCH = 1000;
+
+/** A write waiting for its group commit, with the promise its call awaits. */
+export interface PendingWrite {
+  readonly op: WriteOp;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
 
 export interface SqliteStoreStats extends EngineStats {
   /** Writes waiting for the next batch. */

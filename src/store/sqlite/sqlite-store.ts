@@ -1,7 +1,7 @@
 // The embedded SQLite store: the Store port over SqliteEngine, with group commit. Writes are queued
 // and applied once per event-loop turn as one transaction (one fsync for the whole batch); every
 // write is answered only after that commit. Reads run at once on the committed state.
-import { MAX_BATCH, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
+import { MAX_BATCH, type PendingWrite, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
 import { SqliteEngine, type WriteMethod, type WriteOp } from './sqlite-engine.js';
 import { type StoreLogger, storeClosed, toStoreError } from './sqlite-errors.js';
 
@@ -16,18 +16,12 @@ export interface SqliteStoreOptions {
   readonly logger?: StoreLogger | undefined;
 }
 
-interface Pending {
-  readonly op: WriteOp;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   return new SqliteStore(SqliteEngine.open(options), options.logger);
 }
 
 export class SqliteStore extends SqliteBaseStore {
-  private queue: Pending[] = [];
+  private queue: PendingWrite[] = [];
   private scheduled: NodeJS.Immediate | undefined;
 
   constructor(

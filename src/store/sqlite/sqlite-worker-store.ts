@@ -4,7 +4,7 @@
 // connection, which in WAL mode sees only committed transactions.
 import { Worker } from 'node:worker_threads';
 import { TiesError } from '../../core/errors.js';
-import { MAX_BATCH, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
+import { MAX_BATCH, type PendingWrite, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
 import { type EngineStats, SqliteEngine, type WriteMethod, type WriteOp } from './sqlite-engine.js';
 import { type StoreLogger, storeClosed } from './sqlite-errors.js';
 import {
@@ -19,12 +19,6 @@ export interface SqliteWorkerStoreOptions {
   readonly path: string;
   readonly busyTimeoutMs?: number | undefined;
   readonly logger?: StoreLogger | undefined;
-}
-
-interface Pending {
-  readonly op: WriteOp;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
 }
 
 function startWorker(workerData: WorkerOptions): Worker {
@@ -81,8 +75,10 @@ export async function openSqliteWorkerStore(options: SqliteWorkerStoreOptions): 
 }
 
 export class SqliteWorkerStore extends SqliteBaseStore {
-  private queue: Pending[] = [];
-  private inFlight: { readonly id: number; readonly batch: Pending[]; readonly started: number } | undefined;
+  private queue: PendingWrite[] = [];
+  private inFlight:
+    | { readonly id: number; readonly batch: PendingWrite[]; readonly started: number }
+    | undefined;
   private scheduled: NodeJS.Immediate | undefined;
   private nextId = 1;
   private lastStats: EngineStats = NO_STATS;
