@@ -15,6 +15,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** Peak resident memory so far, in MiB (VmHWM), or NaN when /proc cannot tell. */
   peakRssMb(): number;
+  /** CPU time (user + system) the process has used so far, in ms, or NaN when /proc cannot tell. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,17 @@ export function peakRssMb(pid: number): number {
   }
 }
 
+/** utime + stime of a process from /proc/<pid>/stat, in ms (clock ticks are 1/100 s on Linux). */
+export function cpuMs(pid: number): number {
+  try {
+    // The command name (field 2) may hold spaces: count fields from after its closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function wrap(child: ChildProcess, url: string): ServerProcess {
   let peak = Number.NaN;
   const sample = () => {
@@ -63,6 +76,7 @@ function wrap(child: ChildProcess, url: string): ServerProcess {
     url,
     pid: child.pid!,
     peakRssMb: sample,
+    cpuMs: () => cpuMs(child.pid!),
     stop: () =>
       new Promise<void>((resolve) => {
         sample();

@@ -181,6 +181,17 @@ interface Compared {
   readonly noopRps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Server CPU time per call, µs, over the measured slices (the profile of where the ratio goes). */
+  readonly cpuUs: number;
+  /** The no-op server's CPU time per call, µs, over its slices. */
+  readonly noopCpuUs: number;
+}
+
+/** Runs a slice and measures the CPU time the server spent on it. */
+async function measured<R>(server: ServerProcess, run: () => Promise<R>): Promise<R & { cpuMs: number }> {
+  const before = server.cpuMs();
+  const r = await run();
+  return { ...r, cpuMs: server.cpuMs() - before };
 }
 
 /**
@@ -207,20 +218,32 @@ async function compare(
   await tiesRun(SIZES.warmup);
   let ties = 0;
   let base = 0;
+  let tiesCpu = 0;
+  let baseCpu = 0;
   let seconds = 0;
   const p50: number[] = [];
   const p99: number[] = [];
   for (let round = 0; round < SIZES.rounds; round++) {
-    base += (await noopRun(SIZES.slice)).requests;
-    const r = await tiesRun(SIZES.slice);
+    const n = await measured(noop!, () => noopRun(SIZES.slice));
+    base += n.requests;
+    baseCpu += n.cpuMs;
+    const r = await measured(server, () => tiesRun(SIZES.slice));
     if (r.failures > 0) log(`  warning: ${r.failures} failed requests in ${call}`);
     ties += r.requests;
+    tiesCpu += r.cpuMs;
     seconds += SIZES.slice;
     p50.push(r.p50Ms);
     p99.push(r.p99Ms);
   }
   noopRates.push(base / seconds);
-  return { rps: ties / seconds, noopRps: base / seconds, p50Ms: median(p50), p99Ms: median(p99) };
+  return {
+    rps: ties / seconds,
+    noopRps: base / seconds,
+    p50Ms: median(p50),
+    p99Ms: median(p99),
+    cpuUs: (tiesCpu * 1000) / ties,
+    noopCpuUs: (baseCpu * 1000) / base,
+  };
 }
 
 async function httpWorkloads(): Promise<void> {
@@ -234,8 +257,10 @@ async function httpWorkloads(): Promise<void> {
   const report = (name: string, key: string, r: Compared) => {
     figures[`${key}_rps`] = r.rps;
     figures[`${key}_ratio`] = r.rps / r.noopRps;
+    figures[`${key}_cpu_us`] = r.cpuUs;
+    figures[`${key}_noop_cpu_us`] = r.noopCpuUs;
     log(
-      `${name.padEnd(16)}${fmt(r.rps).padStart(7)} req/s  ratio ${fmt(r.rps / r.noopRps)} (noop ${fmt(r.noopRps)})  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`,
+      `${name.padEnd(16)}${fmt(r.rps).padStart(7)} req/s  ratio ${fmt(r.rps / r.noopRps)} (noop ${fmt(r.noopRps)})  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  server CPU ${fmt(r.cpuUs)} µs/call (noop ${fmt(r.noopCpuUs)})`,
     );
   };
 
@@ -254,8 +279,9 @@ async function httpWorkloads(): Promise<void> {
     figures.counter_hub_rps = r.rps;
     figures.counter_hub_p50_ms = r.p50Ms;
     figures.counter_hub_p99_ms = r.p99Ms;
+    figures.counter_hub_cpu_us = r.cpuUs;
     log(
-      `${'counter hub'.padEnd(16)}${fmt(r.rps).padStart(7)} req/s  (${COUNTER_CONNECTIONS} connections)  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`,
+      `${'counter hub'.padEnd(16)}${fmt(r.rps).padStart(7)} req/s  (${COUNTER_CONNECTIONS} connections)  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  server CPU ${fmt(r.cpuUs)} µs/call`,
     );
   }
   await stop(server);

@@ -249,11 +249,13 @@ export class RelationService {
         throw matchFailureError(outcome);
     }
     const otherDb = side === 'a' ? { db_b: type.dbB } : { db_a: type.dbA };
+    // Every row shares the profile asked for: its hash is computed once, not once per row.
+    const ownXxh = profileXxh(outcome.profileId);
     const data = outcome.rows.map((row) => ({
       profile_id_a: row.a,
-      xxh_a: profileXxh(row.a),
+      xxh_a: side === 'a' ? ownXxh : profileXxh(row.a),
       profile_id_b: row.b,
-      xxh_b: profileXxh(row.b),
+      xxh_b: side === 'b' ? ownXxh : profileXxh(row.b),
       ...otherDb,
       props: propsOf(row.weights, type),
     }));
