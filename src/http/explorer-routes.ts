@@ -54,9 +54,11 @@ export function explorerRoutes(app: FastifyInstance, options: ExplorerOptions = 
         prefix: '/explorer/',
         index: false,
         decorateReply: true,
-        setHeaders: (reply) => {
-          reply.header('x-content-type-options', 'nosniff');
-          reply.header('cache-control', 'no-cache');
+        // Our own cache-control below; the plugin's would overwrite it.
+        cacheControl: false,
+        setHeaders: (res) => {
+          res.setHeader('x-content-type-options', 'nosniff');
+          res.setHeader('cache-control', 'no-cache');
         },
       });
     }
@@ -67,9 +69,10 @@ export function explorerRoutes(app: FastifyInstance, options: ExplorerOptions = 
       index: false,
       wildcard: false,
       allowedPath: (path) => path === `/${CYTOSCAPE_FILE}`,
-      setHeaders: (reply) => {
-        reply.header('x-content-type-options', 'nosniff');
-        reply.header('cache-control', 'public, max-age=86400');
+      cacheControl: false,
+      setHeaders: (res) => {
+        res.setHeader('x-content-type-options', 'nosniff');
+        res.setHeader('cache-control', 'public, max-age=86400');
       },
     });
 

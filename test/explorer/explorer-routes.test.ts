@@ -45,10 +45,14 @@ test('the assets and Cytoscape are served by Ties; nothing else of node_modules 
   const css = await app.inject({ method: 'GET', url: '/explorer/explorer.css' });
   assert.equal(css.statusCode, 200);
   assert.match(String(css.headers['content-type']), /^text\/css/);
+  // Assets change with every build: the browser revalidates them; Cytoscape is pinned by the lock.
+  assert.equal(css.headers['cache-control'], 'no-cache');
+  assert.equal(css.headers['x-content-type-options'], 'nosniff');
   const cytoscape = await app.inject({ method: 'GET', url: '/vendor/cytoscape.min.js' });
   assert.equal(cytoscape.statusCode, 200);
   assert.match(String(cytoscape.headers['content-type']), /javascript/);
   assert.match(cytoscape.body, /cytoscape/i);
+  assert.equal(cytoscape.headers['cache-control'], 'public, max-age=86400');
   for (const url of [
     '/vendor/cytoscape.cjs.js',
     '/vendor/../package.json',
