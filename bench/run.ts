@@ -27,28 +27,56 @@ import {
   startNoop,
   startTies,
 } from './bench-processes.js';
+import { intOption, scriptArgs, usageError } from './script-args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    engine: { type: 'string', default: 'sqlite' },
-    // Comma-separated sections to run (attach, strengthen, get, counter, bulk, scale); all by default.
-    only: { type: 'string' },
-    // Keeps the data directory (its path is printed) for a look afterwards.
-    keep: { type: 'boolean', default: false },
-    // Writes a V8 CPU profile of every Ties server into this directory (see docs/benchmarks.md).
-    'cpu-prof': { type: 'string' },
-    // The PostgreSQL server --engine postgres creates its scratch database on.
-    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
-    // Smaller data for a slow engine: relations of the bulk load, and of the data-size test.
-    'bulk-rows': { type: 'string' },
-    'scale-rows': { type: 'string' },
-    // TIES_SQLITE_WRITER for every server: inline (the default) or worker.
-    'sqlite-writer': { type: 'string' },
-  },
-});
+const USAGE = `npm run bench [-- options]
+
+Starts real servers as separate processes, drives them over HTTP with autocannon and prints every
+figure as a ratio to a baseline measured in the same run; the last line is one JSON object.
+
+  --quick               every figure on smaller data, under a minute
+  --engine E            sqlite (default) or postgres
+  --only LIST           comma-separated sections: attach, strengthen, get, counter, bulk, scale
+  --pg-url URL          PostgreSQL server for --engine postgres (scratch databases are made there)
+                        default postgres://postgres@127.0.0.1:5432/postgres
+  --bulk-rows N         relations of the bulk load (default 1,000,000; quick 50,000)
+  --scale-rows N        relations stored for the data-size test (default 10,000,000)
+  --sqlite-writer W     inline (default) or worker, for every server
+  --cpu-prof DIR        write a V8 CPU profile of every Ties server into DIR
+  --keep                keep the data directory and print its path
+  --help                this text
+
+Method and latest results: docs/benchmarks.md`;
+const SECTIONS = ['attach', 'strengthen', 'get', 'counter', 'bulk', 'scale'];
+
+const args = scriptArgs(
+  USAGE,
+  () =>
+    parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        engine: { type: 'string', default: 'sqlite' },
+        only: { type: 'string' },
+        keep: { type: 'boolean', default: false },
+        'cpu-prof': { type: 'string' },
+        'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+        'bulk-rows': { type: 'string' },
+        'scale-rows': { type: 'string' },
+        'sqlite-writer': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }).values,
+);
+if (args.engine !== 'sqlite' && args.engine !== 'postgres')
+  usageError(USAGE, `--engine: expected sqlite or postgres, got "${args.engine}"`);
+if (args['sqlite-writer'] !== undefined && !['inline', 'worker'].includes(args['sqlite-writer']))
+  usageError(USAGE, `--sqlite-writer: expected inline or worker, got "${args['sqlite-writer']}"`);
+for (const section of args.only?.split(',') ?? [])
+  if (!SECTIONS.includes(section))
+    usageError(USAGE, `--only: expected sections among ${SECTIONS.join(', ')}, got "${section}"`);
 const quick = args.quick!;
-const engine = args.engine === 'postgres' ? 'postgres' : 'sqlite';
+const engine: 'sqlite' | 'postgres' = args.engine === 'postgres' ? 'postgres' : 'sqlite';
 const only = args.only ? new Set(args.only.split(',')) : undefined;
 const wants = (section: string) => !only || only.has(section);
 const serverNodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
@@ -59,7 +87,7 @@ const SIZES = quick
 /** Bulk loading: rows, over a space of as × bs profiles (each pair at most once). */
 const BULK = {
   ...(quick ? { as: 1_000, bs: 1_000, rows: 50_000 } : { as: 10_000, bs: 10_000, rows: 1_000_000 }),
-  ...(args['bulk-rows'] ? { rows: Number(args['bulk-rows']) } : {}),
+  ...(args['bulk-rows'] ? { rows: intOption(USAGE, 'bulk-rows', args['bulk-rows']) } : {}),
 };
 /**
  * The data-size test (full run only): attach with `small`, then with `large` relations stored,
@@ -70,7 +98,7 @@ const SCALE = {
   bs: 100_000,
   perA: 100,
   small: 10_000,
-  large: Number(args['scale-rows'] ?? 10_000_000),
+  large: args['scale-rows'] ? intOption(USAGE, 'scale-rows', args['scale-rows']) : 10_000_000,
   runs: 3,
   seconds: 10,
 };

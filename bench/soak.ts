@@ -16,31 +16,63 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assertAggregatesMatchRows, type CallFn } from '../test/reliability/support.js';
+import { intOption, scriptArgs, usageError } from './script-args.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN = 'soak-admin-token-0123456789abcdef';
 
-const { values: args } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '32' },
-    interval: { type: 'string', default: '10' },
-    warmup: { type: 'string' },
-    db: { type: 'string' },
-    source: { type: 'boolean', default: false },
-    'profiles-a': { type: 'string', default: '100' },
-    'profiles-b': { type: 'string', default: '1000' },
-  },
-  strict: true,
-});
+const USAGE = `npm run soak [-- options]
 
-const MINUTES = Number(args.minutes);
-const CONNECTIONS = Number(args.connections);
-const INTERVAL_S = Number(args.interval);
+Mixed relation calls from many keep-alive connections against a \`ties serve\` process; PASS when
+no call failed and the server's RSS after warm-up grew by at most 10% (exit 0), FAIL otherwise.
+
+  --minutes N           length of the run (default 10)
+  --connections N       keep-alive connections (default 32)
+  --interval S          seconds between report lines (default 10)
+  --warmup M            minutes before RSS is compared (default min(2, minutes / 5))
+  --db PATH|URL         SQLite file or postgres:// URL (default a scratch SQLite file)
+  --profiles-a N        profiles on side A (default 100)
+  --profiles-b N        profiles on side B (default 1000)
+  --source              run src/ through tsx instead of the compiled bin/ties.js
+  --help                this text
+
+Method and latest figures: docs/reliability.md`;
+
+const args = scriptArgs(
+  USAGE,
+  () =>
+    parseArgs({
+      options: {
+        minutes: { type: 'string', default: '10' },
+        connections: { type: 'string', default: '32' },
+        interval: { type: 'string', default: '10' },
+        warmup: { type: 'string' },
+        db: { type: 'string' },
+        source: { type: 'boolean', default: false },
+        'profiles-a': { type: 'string', default: '100' },
+        'profiles-b': { type: 'string', default: '1000' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }).values,
+);
+
+/** A positive number of minutes or seconds (fractions allowed, for short trial runs). */
+function positive(name: string, text: string, orZero = false): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !orZero))
+    usageError(USAGE, `--${name}: expected a positive number, got "${text}"`);
+  return n;
+}
+
+const MINUTES = positive('minutes', args.minutes);
+const CONNECTIONS = intOption(USAGE, 'connections', args.connections);
+const INTERVAL_S = positive('interval', args.interval);
 // Warm-up: the page cache and V8's heap settle and the relation set reaches its steady size.
-const WARMUP_MIN = args.warmup === undefined ? Math.min(2, MINUTES / 5) : Number(args.warmup);
-const N_A = Number(args['profiles-a']);
-const N_B = Number(args['profiles-b']);
+const WARMUP_MIN =
+  args.warmup === undefined ? Math.min(2, MINUTES / 5) : positive('warmup', args.warmup, true);
+const N_A = intOption(USAGE, 'profiles-a', args['profiles-a']);
+const N_B = intOption(USAGE, 'profiles-b', args['profiles-b']);
 const RSS_GROWTH_LIMIT = 0.1;
 
 /** Share of each call in the mix; attach and detach keep the relation set near a steady size. */

@@ -1,0 +1,47 @@
+// The bench and soak scripts as a user runs them by hand: --help lists their options, and a wrong
+// option or value exits 2 with what was expected — before any server or data is set up.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function script(name: 'run' | 'soak', args: readonly string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('npm run bench -- --help lists every option', () => {
+  const help = script('run', ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const option of ['--quick', '--engine', '--only', '--pg-url', '--bulk-rows', '--cpu-prof', '--keep'])
+    assert.ok(help.stdout.includes(option), option);
+});
+
+test('npm run soak -- --help lists every option', () => {
+  const help = script('soak', ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const option of ['--minutes', '--connections', '--db', '--warmup', '--source'])
+    assert.ok(help.stdout.includes(option), option);
+});
+
+test('a wrong option or value exits 2 naming it, without a stack trace', () => {
+  for (const [name, args, expected] of [
+    ['run', ['--engine', 'mysql'], /--engine: expected sqlite or postgres, got "mysql"/],
+    ['run', ['--only', 'attach,everything'], /--only: expected sections among .*got "everything"/],
+    ['run', ['--bulk-rows', 'many'], /--bulk-rows: expected a whole number/],
+    ['run', ['--fast'], /Unknown option '--fast'/],
+    ['soak', ['--minutes=-3'], /--minutes: expected a positive number, got "-3"/],
+    ['soak', ['--connections', '2.5'], /--connections: expected a whole number/],
+  ] as const) {
+    const result = script(name, args);
+    assert.equal(result.code, 2, `${name} ${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, expected);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
