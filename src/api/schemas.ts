@@ -1,5 +1,5 @@
 // TypeBox schemas of every call's parameters and answer: the one definition that validates
-// requests (http/coerce.ts), documents them (/openapi.json) and types the client.
+// requests (api/coerce.ts), documents them (/openapi.json) and types the client.
 import { type TLiteral, type TSchema, type TUnion, Type } from 'typebox';
 import { MATCHING_MODES } from '../core/matching.js';
 import {

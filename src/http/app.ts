@@ -9,12 +9,12 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { CALLS, type CallDef } from '../api/calls.js';
+import { coerceParams } from '../api/coerce.js';
 import type { Config } from '../config.js';
 import { isTiesError, TiesError } from '../core/errors.js';
 import type { Ties } from '../core/ties.js';
 import { VERSION } from '../version.js';
 import { type BodyFormat, decodeBody, sniffFormat } from './codecs/body-decoder.js';
-import { coerceParams } from './coerce.js';
 import { errorEnvelope, fromFrameworkError, sendEnvelope } from './envelope.js';
 import { explorerRoutes } from './explorer-routes.js';
 import { registerMetrics } from './metrics.js';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { type TSchema, Type } from 'typebox';
 import { TiesError } from '../core/errors.js';
-import { decodeXml, encodeXml } from './codecs/xml-codec.js';
+import { decodeXml, encodeXml } from '../http/codecs/xml-codec.js';
 import { type CoerceMode, coerceParams, compileCoercer } from './coerce.js';
 
 const Side = Type.Object(
