@@ -8,6 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { int, oneOf, SQLITE_WRITERS } from '../src/config.js';
 import {
   BATCH,
   freshGroupedPair,
@@ -27,7 +28,7 @@ import {
   startNoop,
   startTies,
 } from './bench-processes.js';
-import { intOption, scriptArgs, usageError } from './script-args.js';
+import { scriptArgs } from './script-args.js';
 
 const USAGE = `npm run bench [-- options]
 
@@ -47,19 +48,20 @@ figure as a ratio to a baseline measured in the same run; the last line is one J
   --help                this text
 
 Method and latest results: docs/benchmarks.md`;
-const SECTIONS = ['attach', 'strengthen', 'get', 'counter', 'bulk', 'scale'];
+const SECTIONS = ['attach', 'strengthen', 'get', 'counter', 'bulk', 'scale'] as const;
+const ROWS_MAX = 1_000_000_000;
 
-const args = scriptArgs(
+const opts = scriptArgs(
   USAGE,
   () =>
     parseArgs({
       options: {
-        quick: { type: 'boolean', default: false },
-        engine: { type: 'string', default: 'sqlite' },
+        quick: { type: 'boolean' },
+        engine: { type: 'string' },
         only: { type: 'string' },
-        keep: { type: 'boolean', default: false },
+        keep: { type: 'boolean' },
         'cpu-prof': { type: 'string' },
-        'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+        'pg-url': { type: 'string' },
         'bulk-rows': { type: 'string' },
         'scale-rows': { type: 'string' },
         'sqlite-writer': { type: 'string' },
@@ -67,19 +69,22 @@ const args = scriptArgs(
       },
       strict: true,
     }).values,
+  (v) => ({
+    quick: v.quick ?? false,
+    engine: oneOf('--engine', v.engine ?? 'sqlite', ['sqlite', 'postgres'] as const),
+    /** Sections to run; all when absent. */
+    only: v.only ? new Set<string>(v.only.split(',').map((x) => oneOf('--only', x, SECTIONS))) : undefined,
+    keep: v.keep ?? false,
+    cpuProf: v['cpu-prof'],
+    pgUrl: v['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    bulkRows: v['bulk-rows'] === undefined ? undefined : int('--bulk-rows', v['bulk-rows'], 1, ROWS_MAX),
+    scaleRows: v['scale-rows'] === undefined ? 10_000_000 : int('--scale-rows', v['scale-rows'], 1, ROWS_MAX),
+    sqliteWriter: v['sqlite-writer'] && oneOf('--sqlite-writer', v['sqlite-writer'], SQLITE_WRITERS),
+  }),
 );
-if (args.engine !== 'sqlite' && args.engine !== 'postgres')
-  usageError(USAGE, `--engine: expected sqlite or postgres, got "${args.engine}"`);
-if (args['sqlite-writer'] !== undefined && !['inline', 'worker'].includes(args['sqlite-writer']))
-  usageError(USAGE, `--sqlite-writer: expected inline or worker, got "${args['sqlite-writer']}"`);
-for (const section of args.only?.split(',') ?? [])
-  if (!SECTIONS.includes(section))
-    usageError(USAGE, `--only: expected sections among ${SECTIONS.join(', ')}, got "${section}"`);
-const quick = args.quick!;
-const engine: 'sqlite' | 'postgres' = args.engine === 'postgres' ? 'postgres' : 'sqlite';
-const only = args.only ? new Set(args.only.split(',')) : undefined;
+const { quick, engine, only } = opts;
 const wants = (section: string) => !only || only.has(section);
-const serverNodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
+const serverNodeArgs = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : [];
 
 const SIZES = quick
   ? { warmup: 1, slice: 1.25, rounds: 2, as: 1_000, bs: 20_000, hub: 20_000 }
@@ -87,7 +92,7 @@ const SIZES = quick
 /** Bulk loading: rows, over a space of as × bs profiles (each pair at most once). */
 const BULK = {
   ...(quick ? { as: 1_000, bs: 1_000, rows: 50_000 } : { as: 10_000, bs: 10_000, rows: 1_000_000 }),
-  ...(args['bulk-rows'] ? { rows: intOption(USAGE, 'bulk-rows', args['bulk-rows']) } : {}),
+  ...(opts.bulkRows ? { rows: opts.bulkRows } : {}),
 };
 /**
  * The data-size test (full run only): attach with `small`, then with `large` relations stored,
@@ -98,7 +103,7 @@ const SCALE = {
   bs: 100_000,
   perA: 100,
   small: 10_000,
-  large: args['scale-rows'] ? intOption(USAGE, 'scale-rows', args['scale-rows']) : 10_000_000,
+  large: opts.scaleRows,
   runs: 3,
   seconds: 10,
 };
@@ -159,7 +164,7 @@ function pairSource(w: Workspace): () => string {
 async function freshDb(name: string, template?: string): Promise<string> {
   if (engine === 'sqlite') return join(dir, `${name}.db`);
   const database = `ties_bench_${process.pid}_${name.replace(/\W/g, '_')}`;
-  const client = new pg.Client({ connectionString: args['pg-url'] });
+  const client = new pg.Client({ connectionString: opts.pgUrl });
   await client.connect();
   try {
     await client.query(`DROP DATABASE IF EXISTS ${database}`);
@@ -169,14 +174,14 @@ async function freshDb(name: string, template?: string): Promise<string> {
     await client.end();
   }
   pgDatabases.push(database);
-  const url = new URL(args['pg-url']!);
+  const url = new URL(opts.pgUrl);
   url.pathname = `/${database}`;
   return url.toString();
 }
 
 async function dropPgDatabases(): Promise<void> {
   if (pgDatabases.length === 0) return;
-  const client = new pg.Client({ connectionString: args['pg-url'] });
+  const client = new pg.Client({ connectionString: opts.pgUrl });
   await client.connect();
   try {
     for (const database of pgDatabases)
@@ -187,9 +192,7 @@ async function dropPgDatabases(): Promise<void> {
 }
 
 async function serve(db: string): Promise<ServerProcess> {
-  const env: Record<string, string> = args['sqlite-writer']
-    ? { TIES_SQLITE_WRITER: args['sqlite-writer'] }
-    : {};
+  const env: Record<string, string> = opts.sqliteWriter ? { TIES_SQLITE_WRITER: opts.sqliteWriter } : {};
   const server = await startTies(db, env, serverNodeArgs);
   started.push(server);
   return server;
@@ -528,7 +531,7 @@ try {
 } finally {
   await Promise.all(started.map((s) => s.stop()));
   await dropPgDatabases();
-  if (args.keep) log(`data kept in ${dir}`);
+  if (opts.keep) log(`data kept in ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }
 for (const [key, value] of Object.entries(figures)) {

@@ -15,8 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { int } from '../src/config.js';
 import { assertAggregatesMatchRows, type CallFn } from '../test/reliability/support.js';
-import { intOption, scriptArgs, usageError } from './script-args.js';
+import { duration, scriptArgs } from './script-args.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN = 'soak-admin-token-0123456789abcdef';
@@ -38,41 +39,48 @@ no call failed and the server's RSS after warm-up grew by at most 10% (exit 0), 
 
 Method and latest figures: docs/reliability.md`;
 
-const args = scriptArgs(
+const COUNT_MAX = 1_000_000;
+
+const opts = scriptArgs(
   USAGE,
   () =>
     parseArgs({
       options: {
-        minutes: { type: 'string', default: '10' },
-        connections: { type: 'string', default: '32' },
-        interval: { type: 'string', default: '10' },
+        minutes: { type: 'string' },
+        connections: { type: 'string' },
+        interval: { type: 'string' },
         warmup: { type: 'string' },
         db: { type: 'string' },
-        source: { type: 'boolean', default: false },
-        'profiles-a': { type: 'string', default: '100' },
-        'profiles-b': { type: 'string', default: '1000' },
+        source: { type: 'boolean' },
+        'profiles-a': { type: 'string' },
+        'profiles-b': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
     }).values,
+  (v) => {
+    const minutes = duration('--minutes', v.minutes ?? '10');
+    return {
+      minutes,
+      connections: int('--connections', v.connections ?? '32', 1, 10_000),
+      interval: duration('--interval', v.interval ?? '10'),
+      // Warm-up: the page cache and V8's heap settle and the relation set reaches its steady size.
+      warmup: v.warmup === undefined ? Math.min(2, minutes / 5) : duration('--warmup', v.warmup, true),
+      db: v.db,
+      source: v.source ?? false,
+      profilesA: int('--profiles-a', v['profiles-a'] ?? '100', 1, COUNT_MAX),
+      profilesB: int('--profiles-b', v['profiles-b'] ?? '1000', 1, COUNT_MAX),
+    };
+  },
 );
-
-/** A positive number of minutes or seconds (fractions allowed, for short trial runs). */
-function positive(name: string, text: string, orZero = false): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0 || (n === 0 && !orZero))
-    usageError(USAGE, `--${name}: expected a positive number, got "${text}"`);
-  return n;
-}
-
-const MINUTES = positive('minutes', args.minutes);
-const CONNECTIONS = intOption(USAGE, 'connections', args.connections);
-const INTERVAL_S = positive('interval', args.interval);
-// Warm-up: the page cache and V8's heap settle and the relation set reaches its steady size.
-const WARMUP_MIN =
-  args.warmup === undefined ? Math.min(2, MINUTES / 5) : positive('warmup', args.warmup, true);
-const N_A = intOption(USAGE, 'profiles-a', args['profiles-a']);
-const N_B = intOption(USAGE, 'profiles-b', args['profiles-b']);
+const {
+  minutes: MINUTES,
+  connections: CONNECTIONS,
+  interval: INTERVAL_S,
+  warmup: WARMUP_MIN,
+  profilesA: N_A,
+  profilesB: N_B,
+} = opts;
 const RSS_GROWTH_LIMIT = 0.1;
 
 /** Share of each call in the mix; attach and detach keep the relation set near a steady size. */
@@ -134,11 +142,11 @@ function rssMb(pid: number): number {
 
 async function startServer(db: string): Promise<{ child: ChildProcess; url: string }> {
   const main = join(ROOT, 'dist', 'cli', 'main.js');
-  if (!args.source && !existsSync(main)) {
+  if (!opts.source && !existsSync(main)) {
     throw new Error('dist/ is missing: run `npm run build` first, or pass --source to run src/ through tsx');
   }
   const serveArgs = ['serve', '--port', '0', '--db', db, '--log-level', 'warn'];
-  const argv = args.source
+  const argv = opts.source
     ? [
         '--import',
         'tsx',
@@ -246,11 +254,11 @@ interface Sample {
 
 async function main(): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'ties-soak-'));
-  const db = args.db ?? join(scratch, 'soak.db');
+  const db = opts.db ?? join(scratch, 'soak.db');
   const { child, url } = await startServer(db);
   const engine = /^postgres(ql)?:\/\//i.test(db) ? 'postgres' : 'sqlite';
   console.log(
-    `soak: ${MINUTES} min on ${engine} (${args.source ? 'src via tsx' : 'dist'}), ${CONNECTIONS} connections, ` +
+    `soak: ${MINUTES} min on ${engine} (${opts.source ? 'src via tsx' : 'dist'}), ${CONNECTIONS} connections, ` +
       `warm-up ${WARMUP_MIN} min, ${N_A}×${N_B} profiles, server pid ${child.pid} at ${url}`,
   );
   try {

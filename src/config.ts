@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 export type HttpStatusMode = 'mirror' | 'always200';
 /** Where the SQLite store runs its group commits: on the main thread, or in a worker thread. */
 export type SqliteWriter = 'worker' | 'inline';
+export const SQLITE_WRITERS: readonly SqliteWriter[] = ['inline', 'worker'];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -161,14 +162,16 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function int(name: string, raw: string, min: number, max: number): number {
+/** A whole number within [min, max] from a setting's text, or a ConfigError naming the setting. */
+export function int(name: string, raw: string, min: number, max: number): number {
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name}: expected an integer, got "${raw}"`);
   const n = Number(raw.trim());
   if (n < min || n > max) throw new ConfigError(`${name}: expected ${min} to ${max}, got ${n}`);
   return n;
 }
 
-function oneOf<T extends string>(name: string, raw: string, values: readonly T[]): T {
+/** One of `values`, or a ConfigError naming the setting and what it may be. */
+export function oneOf<T extends string>(name: string, raw: string, values: readonly T[]): T {
   if (!values.includes(raw as T))
     throw new ConfigError(`${name}: expected one of ${values.join(', ')}, got "${raw}"`);
   return raw as T;
@@ -231,7 +234,7 @@ export function loadConfig(
     c.httpStatus = oneOf('TIES_HTTP_STATUS', env.TIES_HTTP_STATUS, ['mirror', 'always200']);
   if (env.TIES_RATE_LIMIT) c.rateLimit = int('TIES_RATE_LIMIT', env.TIES_RATE_LIMIT, 0, 10_000_000);
   if (env.TIES_SQLITE_WRITER)
-    c.sqliteWriter = oneOf('TIES_SQLITE_WRITER', env.TIES_SQLITE_WRITER, ['worker', 'inline']);
+    c.sqliteWriter = oneOf('TIES_SQLITE_WRITER', env.TIES_SQLITE_WRITER, SQLITE_WRITERS);
   if (env.TIES_PG_POOL_MAX) c.pgPoolMax = int('TIES_PG_POOL_MAX', env.TIES_PG_POOL_MAX, 1, 1_000);
   if (env.TIES_PG_STATEMENT_TIMEOUT_MS) {
     c.pgStatementTimeoutMs = int(

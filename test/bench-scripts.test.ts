@@ -32,12 +32,13 @@ test('npm run soak -- --help lists every option', () => {
 
 test('a wrong option or value exits 2 naming it, without a stack trace', () => {
   for (const [name, args, expected] of [
-    ['run', ['--engine', 'mysql'], /--engine: expected sqlite or postgres, got "mysql"/],
-    ['run', ['--only', 'attach,everything'], /--only: expected sections among .*got "everything"/],
-    ['run', ['--bulk-rows', 'many'], /--bulk-rows: expected a whole number/],
+    ['run', ['--engine', 'mysql'], /--engine: expected one of sqlite, postgres, got "mysql"/],
+    ['run', ['--only', 'attach,everything'], /--only: expected one of attach, .*, got "everything"/],
+    ['run', ['--bulk-rows', 'many'], /--bulk-rows: expected an integer, got "many"/],
     ['run', ['--fast'], /Unknown option '--fast'/],
+    ['run', ['--sqlite-writer', 'threads'], /--sqlite-writer: expected one of inline, worker, got "threads"/],
     ['soak', ['--minutes=-3'], /--minutes: expected a positive number, got "-3"/],
-    ['soak', ['--connections', '2.5'], /--connections: expected a whole number/],
+    ['soak', ['--connections', '2.5'], /--connections: expected an integer, got "2.5"/],
   ] as const) {
     const result = script(name, args);
     assert.equal(result.code, 2, `${name} ${args.join(' ')}: ${result.stderr}`);
