@@ -4,7 +4,7 @@
 import { createWriteStream } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { storagePragmas } from '../src/store/sqlite/sqlite-engine.js';
+import { storagePragmas } from '../src/store/sqlite/sqlite-connection.js';
 import { ATTACH_WEIGHTS } from './bench-fixtures.js';
 
 /** Profiles to pair: relation k joins as[·] and bs[·] through a bijection, so no pair repeats. */

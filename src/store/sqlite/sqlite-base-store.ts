@@ -28,8 +28,9 @@ import type {
   UpdateRelationTypeInput,
 } from '../../core/store.js';
 import type { CommitInfo, CommitListener } from '../../core/store-stats.js';
-import type { EngineStats, SqliteEngine, WriteMethod, WriteOp } from './sqlite-engine.js';
+import type { EngineStats, SqliteEngine } from './sqlite-engine.js';
 import { storeClosed } from './sqlite-errors.js';
+import type { WriteArgs, WriteMethod, WriteOp, WriteResult } from './sqlite-write-ops.js';
 
 /** At most this many writes share one transaction; the rest wait for the next one. */
 export const MAX_BATCH = 1000;
@@ -57,10 +58,7 @@ export abstract class SqliteBaseStore implements Store {
   ) {}
 
   /** Queues one write for the next group commit; settles once that commit is durable. */
-  protected abstract write<M extends WriteMethod>(
-    method: M,
-    ...args: Parameters<SqliteEngine[M]>
-  ): Promise<ReturnType<SqliteEngine[M]>>;
+  protected abstract write<M extends WriteMethod>(method: M, ...args: WriteArgs<M>): Promise<WriteResult<M>>;
 
   abstract stats(): SqliteStoreStats;
   abstract close(): Promise<void>;

@@ -2,8 +2,9 @@
 // and applied once per event-loop turn as one transaction (one fsync for the whole batch); every
 // write is answered only after that commit. Reads run at once on the committed state.
 import { MAX_BATCH, type PendingWrite, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
-import { SqliteEngine, type WriteMethod, type WriteOp } from './sqlite-engine.js';
+import { SqliteEngine } from './sqlite-engine.js';
 import { type StoreLogger, storeClosed, toStoreError } from './sqlite-errors.js';
+import type { BatchResult, WriteArgs, WriteMethod, WriteOp, WriteResult } from './sqlite-write-ops.js';
 
 export { MAX_BATCH, type SqliteStoreStats } from './sqlite-base-store.js';
 
@@ -37,10 +38,7 @@ export class SqliteStore extends SqliteBaseStore {
     return { ...this.sqlite.stats(), queued: this.queue.length };
   }
 
-  protected write<M extends WriteMethod>(
-    method: M,
-    ...args: Parameters<SqliteEngine[M]>
-  ): Promise<ReturnType<SqliteEngine[M]>> {
+  protected write<M extends WriteMethod>(method: M, ...args: WriteArgs<M>): Promise<WriteResult<M>> {
     if (this.closed) return Promise.reject(storeClosed());
     return new Promise((resolve, reject) => {
       this.queue.push({
@@ -63,7 +61,7 @@ export class SqliteStore extends SqliteBaseStore {
     const batch = this.queue.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
     const started = performance.now();
-    let results: ReturnType<SqliteEngine['runBatch']>;
+    let results: BatchResult[];
     try {
       results = this.sqlite.runBatch(batch.map((p) => p.op));
     } catch (err) {

@@ -2,7 +2,9 @@
 // (structured clone keeps neither an error's class nor its catalogue code).
 import { type ErrorCode, type ErrorDetails, isTiesError, TiesError } from '../../core/errors.js';
 import { SchemaTooNewError } from './migrations.js';
-import type { EngineStats, SqliteEngineOptions, WriteOp } from './sqlite-engine.js';
+import type { SqliteEngineOptions } from './sqlite-connection.js';
+import type { EngineStats } from './sqlite-transactions.js';
+import type { WriteOp } from './sqlite-write-ops.js';
 
 /** The engine options a worker can receive: plain data (the logger stays on the main thread). */
 export type WorkerOptions = Omit<SqliteEngineOptions, 'logger' | 'readonly'>;

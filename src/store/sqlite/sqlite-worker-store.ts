@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { TiesError } from '../../core/errors.js';
 import { MAX_BATCH, type PendingWrite, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
-import { type EngineStats, SqliteEngine, type WriteMethod, type WriteOp } from './sqlite-engine.js';
+import { type EngineStats, SqliteEngine } from './sqlite-engine.js';
 import { type StoreLogger, storeClosed } from './sqlite-errors.js';
 import {
   deserializeError,
@@ -13,6 +13,7 @@ import {
   type ToWorker,
   type WorkerOptions,
 } from './sqlite-worker-protocol.js';
+import type { WriteArgs, WriteMethod, WriteOp, WriteResult } from './sqlite-write-ops.js';
 
 export interface SqliteWorkerStoreOptions {
   /** A file path (the worker and the main thread each open it; ':memory:' cannot be shared). */
@@ -109,10 +110,7 @@ export class SqliteWorkerStore extends SqliteBaseStore {
     return { ...this.lastStats, queued: this.queue.length };
   }
 
-  protected write<M extends WriteMethod>(
-    method: M,
-    ...args: Parameters<SqliteEngine[M]>
-  ): Promise<ReturnType<SqliteEngine[M]>> {
+  protected write<M extends WriteMethod>(method: M, ...args: WriteArgs<M>): Promise<WriteResult<M>> {
     if (this.closed) return Promise.reject(storeClosed());
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {

@@ -1,0 +1,185 @@
+// Group commit and savepoints: runBatch applies queued writes as one transaction, each inside its own
+// savepoint (a failed one changes nothing and does not undo the others), then one COMMIT; write()
+// is the savepoint around one write, read() the error mapping around one read.
+import { TiesError } from '../../core/errors.js';
+import type { AggregateLedger } from './sqlite-aggregate-ledger.js';
+import type { CatalogCache } from './sqlite-catalog-cache.js';
+import { type StoreLogger, toStoreError } from './sqlite-errors.js';
+import type { Db, Statements, Stmt } from './sqlite-statements.js';
+import { type BatchResult, READS_AGGREGATES, type WriteOp } from './sqlite-write-ops.js';
+
+export interface EngineStats {
+  /** Batches run by runBatch. */
+  readonly batches: number;
+  /** Batches that committed. */
+  readonly commits: number;
+  /** Operations inside committed or failed batches. */
+  readonly ops: number;
+  /** Batches that failed as a whole (BEGIN or COMMIT failed, or SQLite rolled them back). */
+  readonly failedBatches: number;
+  readonly largestBatch: number;
+}
+
+function isFailedOutcome(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'kind' in value && value.kind !== 'ok';
+}
+
+export class SqliteTransactions {
+  private readonly db: Db;
+  private counters = { batches: 0, commits: 0, ops: 0, failedBatches: 0, largestBatch: 0 };
+  private inBatch = false;
+  private readonly begin: Stmt;
+  private readonly commit: Stmt;
+  private readonly rollback: Stmt;
+  private readonly savepoint: Stmt;
+  private readonly release: Stmt;
+  private readonly rollbackTo: Stmt;
+
+  constructor(
+    statements: Statements,
+    private readonly ledger: AggregateLedger,
+    private readonly catalog: CatalogCache,
+    private readonly logger?: StoreLogger | undefined,
+  ) {
+    this.db = statements.db;
+    this.begin = statements.cold('BEGIN IMMEDIATE');
+    this.commit = statements.cold('COMMIT');
+    this.rollback = statements.cold('ROLLBACK');
+    this.savepoint = statements.cold('SAVEPOINT op');
+    this.release = statements.cold('RELEASE op');
+    this.rollbackTo = statements.cold('ROLLBACK TO op');
+  }
+
+  stats(): EngineStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Applies writes as one transaction: each inside its own savepoint (a failed one changes
+   * nothing and does not undo the others), then one COMMIT. Answers one result per op, in order;
+   * throws STORE_UNAVAILABLE, with nothing applied, when the transaction itself fails.
+   */
+  runBatch(ops: readonly WriteOp[], execute: (op: WriteOp) => unknown): BatchResult[] {
+    this.counters.batches++;
+    this.counters.ops += ops.length;
+    this.counters.largestBatch = Math.max(this.counters.largestBatch, ops.length);
+    const catalogBefore = this.catalog.version;
+    try {
+      this.begin.run();
+    } catch (err) {
+      this.counters.failedBatches++;
+      throw this.storeError(err);
+    }
+    const results: BatchResult[] = [];
+    /** Set when applying pending aggregates failed: the whole batch fails. */
+    let lost: { readonly error: unknown } | undefined;
+    this.inBatch = true;
+    try {
+      for (const op of ops) {
+        // SQLite may roll the whole transaction back by itself (disk full, I/O error): stop there.
+        if (!this.db.inTransaction) break;
+        if (READS_AGGREGATES.has(op.method)) this.ledger.applyPending();
+        try {
+          results.push({ ok: true, value: execute(op) });
+        } catch (error) {
+          results.push({ ok: false, error });
+        }
+      }
+    } catch (error) {
+      lost = { error };
+    } finally {
+      this.inBatch = false;
+    }
+    try {
+      if (lost) throw lost.error;
+      if (!this.db.inTransaction) {
+        const failure = results.find((r) => !r.ok);
+        throw failure && !failure.ok
+          ? failure.error
+          : new TiesError('STORE_UNAVAILABLE', { reason: 'transaction lost' });
+      }
+      this.ledger.applyPending();
+      this.commit.run();
+    } catch (err) {
+      this.ledger.discardPending();
+      this.counters.failedBatches++;
+      if (this.db.inTransaction) this.safely('rollback', () => this.rollback.run());
+      if (this.catalog.version !== catalogBefore) this.catalog.load();
+      const error = this.storeError(err);
+      throw error instanceof TiesError
+        ? error
+        : new TiesError('STORE_UNAVAILABLE', { reason: 'the transaction could not commit' });
+    }
+    this.counters.commits++;
+    return results;
+  }
+
+  /**
+   * One write inside a savepoint: released when it succeeds, rolled back when it throws or
+   * answers a failed outcome (duplicate, not_found, overflow, …), so a failed call changes nothing.
+   * Outside runBatch the savepoint is the write's own transaction.
+   */
+  write<T>(fn: () => T): T {
+    const catalogBefore = this.catalog.version;
+    try {
+      this.savepoint.run();
+    } catch (err) {
+      throw this.storeError(err);
+    }
+    let result: T;
+    const scope = this.ledger.beginWrite();
+    try {
+      result = fn();
+    } catch (err) {
+      this.undo(catalogBefore);
+      throw this.storeError(err);
+    } finally {
+      this.ledger.endWrite(scope);
+    }
+    if (isFailedOutcome(result)) {
+      this.undo(catalogBefore);
+      return result;
+    }
+    try {
+      if (this.inBatch) this.ledger.keep(scope);
+      else this.ledger.applyNow(scope);
+      this.release.run();
+    } catch (err) {
+      this.undo(catalogBefore);
+      throw this.storeError(err);
+    }
+    return result;
+  }
+
+  read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw this.storeError(err);
+    }
+  }
+
+  /** Runs cleanup whose failure must not hide the error being handled; logs it instead. */
+  safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger?.warn({ err }, `sqlite store: ${what} failed`);
+    }
+  }
+
+  private undo(catalogBefore: number): void {
+    // After a disk-full or I/O error SQLite may already have rolled everything back.
+    if (this.db.inTransaction) {
+      this.safely('rollback to savepoint', () => {
+        this.rollbackTo.run();
+        this.release.run();
+      });
+    }
+    if (this.catalog.version !== catalogBefore) this.catalog.load();
+  }
+
+  private storeError(err: unknown): unknown {
+    return toStoreError(err, this.logger);
+  }
+}
