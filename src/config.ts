@@ -1,162 +1,46 @@
-// Settings of `ties serve`: one frozen, validated object from the environment and the command line.
-// Every setting is in the README's configuration table (a test keeps them in step).
+// Every setting of Ties, declared once: environment name, flag, default, parser, meaning and which
+// commands take it. The loader, each command's --help and the README's configuration table
+// (npm run docs:config) are derived from SETTINGS; nothing else reads process.env for a setting.
+//
+// To add a setting, add one entry to SETTINGS below:
+//   - `env` TIES_…, `flag` (kebab-case, without dashes; leave it out for secrets, which a command
+//     line would show in `ps`), `default`, `parse` (one of the parsers here, or your own that throws
+//     ConfigError naming the setting), `meaning` (one line; it is the README's and --help's text);
+//   - `scope`: 'server' for `ties serve` only, 'store' for every command that opens the store
+//     (serve, token create, import, check);
+//   - `placeholder` names the flag's value in --help (N, MS, PATH, …).
+// Its key and type join `Config` by themselves; then run `npm run docs:config` and use
+// `config.<key>` where it applies (server.ts composes the running server from the config).
 import { parseArgs } from 'node:util';
+import { DEFAULT_LIMITS } from './core/limits.js';
+import { DEFAULT_MAX_GET_ROWS } from './core/ties.js';
+import { DEFAULT_POOL_MAX, DEFAULT_STATEMENT_TIMEOUT_MS } from './store/postgres/postgres-store.js';
 
 export type HttpStatusMode = 'mirror' | 'always200';
 /** Where the SQLite store runs its group commits: on the main thread, or in a worker thread. */
 export type SqliteWriter = 'worker' | 'inline';
 export const SQLITE_WRITERS: readonly SqliteWriter[] = ['inline', 'worker'];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const HTTP_STATUS_MODES: readonly HttpStatusMode[] = ['mirror', 'always200'];
 
-export interface Config {
-  readonly port: number;
-  readonly host: string;
-  /** A file path (embedded SQLite) or a postgres:// URL. */
-  readonly db: string;
-  readonly demo: boolean;
-  readonly adminToken: string | undefined;
-  readonly bodyLimit: number;
-  readonly maxDepth: number;
-  readonly maxStringLength: number;
-  readonly maxArrayLength: number;
-  readonly maxGetRows: number;
-  readonly httpStatus: HttpStatusMode;
-  /** Calls per second per token; 0 turns the limit off. */
-  readonly rateLimit: number;
-  readonly logLevel: LogLevel;
-  readonly sqliteWriter: SqliteWriter;
-  /** PostgreSQL only: connections in the pool. */
-  readonly pgPoolMax: number;
-  /** PostgreSQL only: longest statement before PostgreSQL cancels it and the call answers 503. */
-  readonly pgStatementTimeoutMs: number;
-}
+/** 'store': every command that opens the store; 'server': `ties serve` only. */
+export type SettingScope = 'store' | 'server';
 
-/** One row of the configuration table: env name, flag, default, meaning. */
-export interface SettingDoc {
-  readonly key: keyof Config;
+export interface Setting<T, S extends SettingScope = SettingScope> {
   readonly env: string;
+  /** Long flag without the dashes; absent for settings given only through the environment. */
   readonly flag?: string;
-  readonly default: string;
+  /** Shown for the flag's value in --help. */
+  readonly placeholder?: string;
+  readonly default: T;
+  /** Turns the text of the flag or variable into the value; throws ConfigError naming `name`. */
+  readonly parse: (raw: string, name: string) => T;
+  /** The default as --help and the README show it, when the value itself does not read well. */
+  readonly shown?: string;
   readonly meaning: string;
+  readonly scope: S;
 }
-
-export const SETTINGS: readonly SettingDoc[] = [
-  { key: 'port', env: 'TIES_PORT', flag: '--port', default: '8080', meaning: 'TCP port to listen on' },
-  {
-    key: 'host',
-    env: 'TIES_HOST',
-    flag: '--host',
-    default: '127.0.0.1',
-    meaning: 'Address to listen on (0.0.0.0 for all)',
-  },
-  {
-    key: 'db',
-    env: 'TIES_DB',
-    flag: '--db',
-    default: './data/ties.db',
-    meaning: 'SQLite file path (created if missing), or a postgres:// URL',
-  },
-  {
-    key: 'demo',
-    env: 'TIES_DEMO',
-    flag: '--demo',
-    default: 'off',
-    meaning: 'Load the demo workspace into an empty store and print a fresh demo token',
-  },
-  {
-    key: 'adminToken',
-    env: 'TIES_ADMIN_TOKEN',
-    default: '(none)',
-    meaning: 'A token with every right that exists from this start on (at least 16 characters)',
-  },
-  {
-    key: 'bodyLimit',
-    env: 'TIES_BODY_LIMIT',
-    default: '1048576',
-    meaning: 'Largest request body in bytes (413 above)',
-  },
-  {
-    key: 'maxDepth',
-    env: 'TIES_MAX_DEPTH',
-    default: '32',
-    meaning: 'Deepest JSON/XML nesting accepted (400 above)',
-  },
-  {
-    key: 'maxStringLength',
-    env: 'TIES_MAX_STRING_LENGTH',
-    default: '65536',
-    meaning: 'Longest string in a weight or profile field (400 above)',
-  },
-  {
-    key: 'maxArrayLength',
-    env: 'TIES_MAX_ARRAY_LENGTH',
-    default: '1000',
-    meaning: 'Longest list: tags, phones, subscriptions, fields, properties (400 above)',
-  },
-  {
-    key: 'maxGetRows',
-    env: 'TIES_MAX_GET_ROWS',
-    default: '100000',
-    meaning: 'Rows relations/get answers without limit (400 above: page with limit/from)',
-  },
-  {
-    key: 'httpStatus',
-    env: 'TIES_HTTP_STATUS',
-    default: 'mirror',
-    meaning: 'mirror: HTTP status equals error; always200: every envelope is HTTP 200',
-  },
-  {
-    key: 'rateLimit',
-    env: 'TIES_RATE_LIMIT',
-    default: '0',
-    meaning: 'Calls per second per token, 0 = no limit (429 above)',
-  },
-  {
-    key: 'logLevel',
-    env: 'TIES_LOG_LEVEL',
-    flag: '--log-level',
-    default: 'info',
-    meaning: 'fatal, error, warn, info, debug (one line per call), trace, silent',
-  },
-  {
-    key: 'sqliteWriter',
-    env: 'TIES_SQLITE_WRITER',
-    default: 'inline',
-    meaning:
-      'SQLite only. inline: group commits run on the main thread; worker: in a worker thread (see docs/benchmarks.md)',
-  },
-  {
-    key: 'pgPoolMax',
-    env: 'TIES_PG_POOL_MAX',
-    default: '10',
-    meaning: 'PostgreSQL only. Connections per server (each call holds one for one statement)',
-  },
-  {
-    key: 'pgStatementTimeoutMs',
-    env: 'TIES_PG_STATEMENT_TIMEOUT_MS',
-    default: '30000',
-    meaning: 'PostgreSQL only. Longest statement in ms; then PostgreSQL cancels it and the call answers 503',
-  },
-];
-
-export const DEFAULT_CONFIG: Config = Object.freeze({
-  port: 8080,
-  host: '127.0.0.1',
-  db: './data/ties.db',
-  demo: false,
-  adminToken: undefined,
-  bodyLimit: 1_048_576,
-  maxDepth: 32,
-  maxStringLength: 65_536,
-  maxArrayLength: 1_000,
-  maxGetRows: 100_000,
-  httpStatus: 'mirror',
-  rateLimit: 0,
-  logLevel: 'info',
-  sqliteWriter: 'inline',
-  pgPoolMax: 10,
-  pgStatementTimeoutMs: 30_000,
-});
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -177,74 +61,273 @@ export function oneOf<T extends string>(name: string, raw: string, values: reado
   return raw as T;
 }
 
-function bool(name: string, raw: string): boolean {
+const intIn =
+  (min: number, max: number) =>
+  (raw: string, name: string): number =>
+    int(name, raw, min, max);
+const oneOfThese =
+  <T extends string>(values: readonly T[]) =>
+  (raw: string, name: string): T =>
+    oneOf(name, raw, values);
+
+function bool(raw: string, name: string): boolean {
   const t = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(t)) return true;
   if (['0', 'false', 'no', 'off', ''].includes(t)) return false;
   throw new ConfigError(`${name}: expected true or false, got "${raw}"`);
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+function text(raw: string, name: string): string {
+  if (raw.trim() === '') throw new ConfigError(`${name}: expected a value, got an empty one`);
+  return raw;
+}
 
-/** Flags `ties serve` accepts (the rest of the settings come from the environment). */
-export const SERVE_OPTIONS = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  db: { type: 'string' },
-  demo: { type: 'boolean' },
-  'log-level': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+function dbLocation(raw: string, name: string): string {
+  if (raw.trim() === '') throw new ConfigError(`${name}: expected a file path or a postgres:// URL`);
+  return raw;
+}
+
+function adminToken(raw: string, name: string): string | undefined {
+  if (raw.length < 16) throw new ConfigError(`${name}: expected at least 16 characters`);
+  return raw;
+}
+
+/** Declares one setting; the generics keep its value type and scope for `Config` and `StoreConfig`. */
+const setting = <T, const S extends SettingScope>(s: Setting<T, S>): Setting<T, S> => s;
+
+export const SETTINGS = {
+  port: setting({
+    env: 'TIES_PORT',
+    flag: 'port',
+    placeholder: 'N',
+    default: 8080,
+    parse: intIn(0, 65_535),
+    meaning: 'TCP port to listen on (0: any free port)',
+    scope: 'server',
+  }),
+  host: setting({
+    env: 'TIES_HOST',
+    flag: 'host',
+    placeholder: 'ADDRESS',
+    default: '127.0.0.1',
+    parse: text,
+    meaning: 'Address to listen on (0.0.0.0 for all)',
+    scope: 'server',
+  }),
+  db: setting({
+    env: 'TIES_DB',
+    flag: 'db',
+    placeholder: 'PATH|URL',
+    default: './data/ties.db',
+    parse: dbLocation,
+    meaning: 'SQLite file path (created if missing), or a postgres:// URL',
+    scope: 'store',
+  }),
+  demo: setting({
+    env: 'TIES_DEMO',
+    flag: 'demo',
+    default: false,
+    parse: bool,
+    shown: 'off',
+    meaning: 'Load the demo workspace into an empty store and print a fresh demo token',
+    scope: 'server',
+  }),
+  adminToken: setting<string | undefined, 'server'>({
+    env: 'TIES_ADMIN_TOKEN',
+    default: undefined,
+    parse: adminToken,
+    shown: '(none)',
+    meaning: 'A token with every right that exists from this start on (at least 16 characters)',
+    scope: 'server',
+  }),
+  bodyLimit: setting({
+    env: 'TIES_BODY_LIMIT',
+    flag: 'body-limit',
+    placeholder: 'BYTES',
+    default: 1_048_576,
+    parse: intIn(1_024, 1_073_741_824),
+    meaning: 'Largest request body in bytes (413 above)',
+    scope: 'server',
+  }),
+  maxDepth: setting({
+    env: 'TIES_MAX_DEPTH',
+    flag: 'max-depth',
+    placeholder: 'N',
+    default: 32,
+    parse: intIn(4, 1_000),
+    meaning: 'Deepest JSON/XML nesting accepted (400 above)',
+    scope: 'server',
+  }),
+  maxStringLength: setting({
+    env: 'TIES_MAX_STRING_LENGTH',
+    flag: 'max-string-length',
+    placeholder: 'N',
+    default: DEFAULT_LIMITS.maxStringLength,
+    parse: intIn(16, 100_000_000),
+    meaning: 'Longest string in a weight or profile field (400 above)',
+    scope: 'server',
+  }),
+  maxArrayLength: setting({
+    env: 'TIES_MAX_ARRAY_LENGTH',
+    flag: 'max-array-length',
+    placeholder: 'N',
+    default: DEFAULT_LIMITS.maxArrayLength,
+    parse: intIn(1, 1_000_000),
+    meaning: 'Longest list: tags, phones, subscriptions, fields, properties (400 above)',
+    scope: 'server',
+  }),
+  maxGetRows: setting({
+    env: 'TIES_MAX_GET_ROWS',
+    flag: 'max-get-rows',
+    placeholder: 'N',
+    default: DEFAULT_MAX_GET_ROWS,
+    parse: intIn(1, 10_000_000),
+    meaning: 'Rows relations/get answers without limit (400 above: page with limit/from)',
+    scope: 'server',
+  }),
+  httpStatus: setting({
+    env: 'TIES_HTTP_STATUS',
+    flag: 'http-status',
+    placeholder: 'MODE',
+    default: 'mirror' as HttpStatusMode,
+    parse: oneOfThese(HTTP_STATUS_MODES),
+    meaning: 'mirror: HTTP status equals error; always200: every envelope is HTTP 200',
+    scope: 'server',
+  }),
+  rateLimit: setting({
+    env: 'TIES_RATE_LIMIT',
+    flag: 'rate-limit',
+    placeholder: 'N',
+    default: 0,
+    parse: intIn(0, 10_000_000),
+    meaning: 'Calls per second per token, 0 = no limit (429 above)',
+    scope: 'server',
+  }),
+  logLevel: setting({
+    env: 'TIES_LOG_LEVEL',
+    flag: 'log-level',
+    placeholder: 'LEVEL',
+    default: 'info' as LogLevel,
+    parse: oneOfThese(LOG_LEVELS),
+    meaning: 'fatal, error, warn, info, debug (one line per call), trace, silent',
+    scope: 'server',
+  }),
+  sqliteWriter: setting({
+    env: 'TIES_SQLITE_WRITER',
+    flag: 'sqlite-writer',
+    placeholder: 'WRITER',
+    default: 'inline' as SqliteWriter,
+    parse: oneOfThese(SQLITE_WRITERS),
+    meaning:
+      'SQLite only. inline: group commits run on the main thread; worker: in a worker thread (see docs/benchmarks.md)',
+    scope: 'store',
+  }),
+  pgPoolMax: setting({
+    env: 'TIES_PG_POOL_MAX',
+    flag: 'pg-pool-max',
+    placeholder: 'N',
+    default: DEFAULT_POOL_MAX,
+    parse: intIn(1, 1_000),
+    meaning: 'PostgreSQL only. Connections per server (each call holds one for one statement)',
+    scope: 'store',
+  }),
+  pgStatementTimeoutMs: setting({
+    env: 'TIES_PG_STATEMENT_TIMEOUT_MS',
+    flag: 'pg-statement-timeout-ms',
+    placeholder: 'MS',
+    default: DEFAULT_STATEMENT_TIMEOUT_MS,
+    parse: intIn(100, 86_400_000),
+    meaning: 'PostgreSQL only. Longest statement in ms; then PostgreSQL cancels it and the call answers 503',
+    scope: 'store',
+  }),
 } as const;
 
-/** Reads settings from the environment, then the command line (flags win). Throws ConfigError. */
+type Settings = typeof SETTINGS;
+export type SettingKey = keyof Settings;
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+
+/** Every setting of `ties serve`, validated. */
+export type Config = { readonly [K in SettingKey]: ValueOf<Settings[K]> };
+
+/** The settings of a command that opens the store (token create, import, check). */
+export type StoreKey = { [K in SettingKey]: Settings[K]['scope'] extends 'store' ? K : never }[SettingKey];
+export type StoreConfig = Pick<Config, StoreKey>;
+
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+const ALL_KEYS = SETTING_KEYS;
+export const STORE_KEYS = ALL_KEYS.filter((k) => SETTINGS[k].scope === 'store') as StoreKey[];
+
+/** Every setting at its default (tests and tools start from it). */
+export const DEFAULT_CONFIG: Config = Object.freeze(
+  Object.fromEntries(ALL_KEYS.map((k) => [k, SETTINGS[k].default])) as Config,
+);
+
+type ArgOption = { readonly type: 'string' | 'boolean' };
+
+/** parseArgs options for the flags of the given settings. */
+export function settingFlags(keys: readonly SettingKey[]): Record<string, ArgOption> {
+  const options: Record<string, ArgOption> = {};
+  for (const key of keys) {
+    const s = SETTINGS[key] as Setting<unknown>;
+    if (s.flag) options[s.flag] = { type: typeof s.default === 'boolean' ? 'boolean' : 'string' };
+  }
+  return options;
+}
+
+/**
+ * The given settings from parsed flags and the environment: a flag wins over its variable, an
+ * empty variable counts as unset, and the default fills the rest. Throws ConfigError naming the
+ * flag or variable that is wrong.
+ */
+export function readSettings<K extends SettingKey>(
+  keys: readonly K[],
+  env: Readonly<Record<string, string | undefined>>,
+  flags: Readonly<Record<string, unknown>>,
+): Pick<Config, K> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const s = SETTINGS[key] as Setting<unknown>;
+    const fromFlag = s.flag === undefined ? undefined : flags[s.flag];
+    if (fromFlag !== undefined) out[key] = s.parse(String(fromFlag), `--${s.flag}`);
+    else if (env[s.env] !== undefined && env[s.env] !== '') out[key] = s.parse(env[s.env]!, s.env);
+    else out[key] = s.default;
+  }
+  return Object.freeze(out) as Pick<Config, K>;
+}
+
+/** The settings of `ties serve`, from the environment, then the command line (flags win). */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   argv: readonly string[],
 ): Config {
   const { values } = parseArgs({
     args: [...argv],
-    options: SERVE_OPTIONS,
+    options: settingFlags(ALL_KEYS),
     strict: true,
     allowPositionals: false,
   });
-  const pick = (flag: string | boolean | undefined, envName: string): string | undefined =>
-    flag === undefined ? env[envName] : String(flag);
-  const c: { -readonly [K in keyof Config]: Config[K] } = { ...DEFAULT_CONFIG };
-  const port = pick(values.port, 'TIES_PORT');
-  if (port !== undefined) c.port = int('port', port, 0, 65_535);
-  c.host = pick(values.host, 'TIES_HOST') ?? c.host;
-  c.db = pick(values.db, 'TIES_DB') ?? c.db;
-  if (c.db.trim() === '') throw new ConfigError('db: expected a file path or a postgres:// URL');
-  const demo = values.demo === undefined ? env.TIES_DEMO : String(values.demo);
-  if (demo !== undefined) c.demo = bool('demo', demo);
-  const admin = env.TIES_ADMIN_TOKEN;
-  if (admin !== undefined && admin !== '') {
-    if (admin.length < 16) throw new ConfigError('TIES_ADMIN_TOKEN: expected at least 16 characters');
-    c.adminToken = admin;
-  }
-  if (env.TIES_BODY_LIMIT) c.bodyLimit = int('TIES_BODY_LIMIT', env.TIES_BODY_LIMIT, 1_024, 1_073_741_824);
-  if (env.TIES_MAX_DEPTH) c.maxDepth = int('TIES_MAX_DEPTH', env.TIES_MAX_DEPTH, 4, 1_000);
-  if (env.TIES_MAX_STRING_LENGTH) {
-    c.maxStringLength = int('TIES_MAX_STRING_LENGTH', env.TIES_MAX_STRING_LENGTH, 16, 100_000_000);
-  }
-  if (env.TIES_MAX_ARRAY_LENGTH)
-    c.maxArrayLength = int('TIES_MAX_ARRAY_LENGTH', env.TIES_MAX_ARRAY_LENGTH, 1, 1_000_000);
-  if (env.TIES_MAX_GET_ROWS) c.maxGetRows = int('TIES_MAX_GET_ROWS', env.TIES_MAX_GET_ROWS, 1, 10_000_000);
-  if (env.TIES_HTTP_STATUS)
-    c.httpStatus = oneOf('TIES_HTTP_STATUS', env.TIES_HTTP_STATUS, ['mirror', 'always200']);
-  if (env.TIES_RATE_LIMIT) c.rateLimit = int('TIES_RATE_LIMIT', env.TIES_RATE_LIMIT, 0, 10_000_000);
-  if (env.TIES_SQLITE_WRITER)
-    c.sqliteWriter = oneOf('TIES_SQLITE_WRITER', env.TIES_SQLITE_WRITER, SQLITE_WRITERS);
-  if (env.TIES_PG_POOL_MAX) c.pgPoolMax = int('TIES_PG_POOL_MAX', env.TIES_PG_POOL_MAX, 1, 1_000);
-  if (env.TIES_PG_STATEMENT_TIMEOUT_MS) {
-    c.pgStatementTimeoutMs = int(
-      'TIES_PG_STATEMENT_TIMEOUT_MS',
-      env.TIES_PG_STATEMENT_TIMEOUT_MS,
-      100,
-      86_400_000,
-    );
-  }
-  const level = pick(values['log-level'], 'TIES_LOG_LEVEL');
-  if (level !== undefined) c.logLevel = oneOf('log-level', level, LOG_LEVELS);
-  return Object.freeze(c);
+  return readSettings(ALL_KEYS, env, values);
+}
+
+/** The default as documentation shows it. */
+export function shownDefault(s: Setting<unknown>): string {
+  return s.shown ?? String(s.default);
+}
+
+/** The --help lines of the given settings: flag (or variable only), default, and meaning. */
+export function settingsHelp(keys: readonly SettingKey[]): string {
+  return keys
+    .map((key) => {
+      const s = SETTINGS[key] as Setting<unknown>;
+      const flag = s.flag
+        ? `--${s.flag}${typeof s.default === 'boolean' ? '' : ` ${s.placeholder ?? 'VALUE'}`}`
+        : '(environment only)';
+      return `  ${flag.padEnd(34)} ${s.env} (default ${shownDefault(s)})\n      ${s.meaning}`;
+    })
+    .join('\n');
+}
+
+/** Settings a command that opens the store takes: its --db and the rest of the store's settings. */
+export function storeSettingsHelp(): string {
+  return `Store settings (a flag wins over its environment variable):\n${settingsHelp(STORE_KEYS)}\n`;
 }

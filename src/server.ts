@@ -1,11 +1,12 @@
 // Composes a running server: config → store → core → app → listen.
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import type { Config, StoreConfig } from './config.js';
+import type { Store } from './core/store.js';
 import { createTies, type Ties } from './core/ties.js';
 import { loadDemo, rotateDemoToken } from './demo.js';
 import { buildApp } from './http/app.js';
 import { enableGracefulClose } from './http/graceful-close.js';
-import { openStore } from './store/open-store.js';
+import { openStore, type StoreLogger } from './store/open-store.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -18,12 +19,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
-  const store = await openStore(config.db, undefined, {
+/** Opens the store the store settings name; every command that opens one comes through here. */
+export function openConfiguredStore(config: StoreConfig, logger?: StoreLogger): Promise<Store> {
+  return openStore(config.db, logger, {
     sqliteWriter: config.sqliteWriter,
     pgPoolMax: config.pgPoolMax,
     pgStatementTimeoutMs: config.pgStatementTimeoutMs,
   });
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const store = await openConfiguredStore(config);
   const ties = createTies({
     store,
     limits: { maxStringLength: config.maxStringLength, maxArrayLength: config.maxArrayLength },

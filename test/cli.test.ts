@@ -41,6 +41,46 @@ describe('ties command', () => {
     }
   });
 
+  test('token create and import take their store from the store settings: TIES_DB, then --db', async () => {
+    const fromEnv = join(dir, 'env.db');
+    const result = await runTies(['token', 'create', '--rights', 'read'], { TIES_DB: fromEnv });
+    assert.equal(result.code, 0, result.stderr);
+    const token = /\n(ties_\S+)\n/.exec(result.stdout)![1]!;
+    const ties = createTies({ store: await openStore(fromEnv) });
+    try {
+      assert.deepEqual((await ties.access.authorize(token, 'read', 'relations/get')).rights, ['read']);
+    } finally {
+      await ties.close();
+    }
+    const badSetting = await runTies(['token', 'create', '--rights', 'read', '--pg-pool-max', '0'], {
+      TIES_DB: fromEnv,
+    });
+    assert.equal(badSetting.code, 2);
+    assert.match(badSetting.stderr, /ties token create: --pg-pool-max: expected 1 to 1000, got 0/);
+    const badEnv = await runTies(['import', 'relations', 'x.csv', '--rel-id', '1'], {
+      TIES_SQLITE_WRITER: 'threads',
+    });
+    assert.equal(badEnv.code, 2);
+    assert.match(badEnv.stderr, /ties import: TIES_SQLITE_WRITER: expected one of inline, worker/);
+  });
+
+  test('each command lists its settings in --help', async () => {
+    const serve = await runTies(['serve', '--help']);
+    assert.equal(serve.code, 0);
+    assert.match(serve.stdout, /--body-limit BYTES +TIES_BODY_LIMIT \(default 1048576\)/);
+    assert.match(serve.stdout, /\(environment only\) +TIES_ADMIN_TOKEN/);
+    for (const args of [
+      ['token', 'create', '--help'],
+      ['import', '--help'],
+    ]) {
+      const help = await runTies(args);
+      assert.equal(help.code, 0, args.join(' '));
+      assert.match(help.stdout, /--db PATH\|URL +TIES_DB \(default \.\/data\/ties\.db\)/);
+      assert.match(help.stdout, /--sqlite-writer WRITER +TIES_SQLITE_WRITER/);
+      assert.doesNotMatch(help.stdout, /TIES_PORT/, 'serve-only settings are not listed');
+    }
+  });
+
   test('token create refuses an unknown right and a missing --rights with exit 2', async () => {
     const bad = await runTies(['token', 'create', '--rights', 'read,root', '--db', join(dir, 'bad.db')]);
     assert.equal(bad.code, 2);

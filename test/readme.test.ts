@@ -2,18 +2,41 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { replaceConfigTable } from '../scripts/config-table.js';
+import { storeCommandHelp } from '../src/cli/command-line.js';
+import { IMPORT_COMMAND } from '../src/cli/commands/import.js';
+import { serveHelp } from '../src/cli/commands/serve.js';
+import { TOKEN_COMMAND } from '../src/cli/commands/token.js';
 import { USAGE } from '../src/cli/main.js';
-import { SETTINGS } from '../src/config.js';
+import { SETTING_KEYS, SETTINGS, type Setting, shownDefault } from '../src/config.js';
 
 const readme = readFileSync('README.md', 'utf8');
+const settings = SETTING_KEYS.map((k) => SETTINGS[k] as Setting<unknown>);
 
 test('the README configuration table is generated from the settings', () => {
   assert.equal(readme, replaceConfigTable(readme), 'run npm run docs:config');
-  for (const s of SETTINGS) assert.ok(readme.includes(`\`${s.env}\``), s.env);
+  for (const s of settings) assert.ok(readme.includes(`\`${s.env}\``), s.env);
 });
 
-test('README shows the two commands and --help names every serve flag the README table has', () => {
+test('README shows the two commands', () => {
   assert.ok(readme.includes('npm ci && npm start'));
   assert.ok(readme.includes('npm ci && npm test'));
-  for (const s of SETTINGS) if (s.flag) assert.ok(USAGE.includes(s.flag), `--help lacks ${s.flag}`);
+});
+
+test('serve --help names every setting: flag, variable and default', () => {
+  const help = serveHelp();
+  for (const s of settings) {
+    if (s.flag) assert.ok(help.includes(`--${s.flag}`), `serve --help lacks --${s.flag}`);
+    assert.ok(help.includes(`${s.env} (default ${shownDefault(s)})`), `serve --help lacks ${s.env}`);
+  }
+});
+
+test('every command that opens the store lists the store settings in its --help', () => {
+  for (const command of [TOKEN_COMMAND, IMPORT_COMMAND]) {
+    const help = storeCommandHelp(command);
+    for (const s of settings) {
+      const listed = help.includes(`${s.env} (default`);
+      assert.equal(listed, s.scope === 'store', `${command.name} --help and ${s.env}`);
+    }
+  }
+  assert.match(USAGE, /ties <command> --help/);
 });

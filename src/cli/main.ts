@@ -7,17 +7,17 @@ import { tokenCommand } from './commands/token.js';
 export const USAGE = `ties ${VERSION} — relations between customer profiles (Altcraft API v1.1)
 
 Usage:
-  ties serve [--port 8080] [--host 127.0.0.1] [--db ./data/ties.db | postgres://…] [--demo] [--log-level info]
-      Run the server. A file path (or none) means the embedded SQLite store. Migrations run at start.
+  ties serve [--db ./data/ties.db | postgres://…] [--port N] [--demo] [settings…]
+      Run the server. A file path means the embedded SQLite store. Migrations run at start.
       --demo loads the demo workspace into an empty store and prints a fresh demo token.
-      Settings also come from the environment (TIES_PORT, TIES_DB, TIES_ADMIN_TOKEN, …; see README).
-  ties token create --rights read,write[,delete,admin] [--name NAME] [--db PATH]
+  ties token create --rights read,write[,delete,admin] [--name NAME] [--db PATH|URL]
       Mint a token offline (works while the server runs); the token is shown once.
-  ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH] [--errors FILE] [--batch 1000]
-      Load relations from a file, streamed, in batches of one commit each. CSV: a header naming
-      profile_a,profile_b (ids) or a_email, b_phone, … and property columns; NDJSON: one
-      attach_batch item per line. Existing relations are counted, not failed: re-run to resume.
+  ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH|URL] [--errors FILE]
+      Load relations from a file, streamed, in batches of one commit each; re-run to resume.
   ties --version | --help
+
+Every setting is a flag and an environment variable (TIES_DB, TIES_PORT, …; flags win):
+\`ties <command> --help\` lists a command's settings with their defaults; the README has them all.
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {

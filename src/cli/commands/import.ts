@@ -5,22 +5,33 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { coerceParams } from '../../api/coerce.js';
 import * as S from '../../api/schemas.js';
-import { DEFAULT_CONFIG } from '../../config.js';
 import { isTiesError } from '../../core/errors.js';
 import type { RelationType } from '../../core/model.js';
 import type { BatchItemParams } from '../../core/relation-service.js';
 import { createTies, type Ties } from '../../core/ties.js';
 import type { ValueEncoding } from '../../core/values.js';
-import { openStore } from '../../store/open-store.js';
+import { openConfiguredStore } from '../../server.js';
+import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
 import { CsvSyntaxError, csvRecords } from '../csv-reader.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
 
-const USAGE =
-  'Usage: ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH|URL] [--errors FILE]\n' +
-  '                            [--format csv|ndjson] [--batch 1000]\n';
+export const IMPORT_COMMAND: StoreCommand = {
+  name: 'import',
+  usage:
+    'Usage: ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH|URL] [--errors FILE]\n' +
+    `                            [--format csv|ndjson] [--batch ${S.MAX_BATCH_ITEMS}]\n` +
+    '  Loads relations from a file, streamed, in batches of one commit each. CSV: a header naming\n' +
+    '  profile_a,profile_b (ids) or a_email, b_phone, … and property columns; NDJSON: one\n' +
+    '  attach_batch item per line. Existing relations are counted, not failed: re-run to resume.\n',
+  options: {
+    'rel-id': { type: 'string' },
+    errors: { type: 'string' },
+    format: { type: 'string' },
+    batch: { type: 'string' },
+  },
+};
 
 /** Identification fields a CSV column may name for side A (a_<field>) or side B (b_<field>). */
 const SIDE_FIELDS = ['matching', 'email', 'phone', 'profile_id', 'field_name', 'field_value', 'resource_id'];
@@ -224,29 +235,12 @@ function positiveInt(name: string, raw: string | undefined, fallback?: number): 
 }
 
 export async function importCommand(argv: readonly string[]): Promise<number> {
-  let values: { 'rel-id'?: string; db?: string; errors?: string; format?: string; batch?: string };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      options: {
-        'rel-id': { type: 'string' },
-        db: { type: 'string' },
-        errors: { type: 'string' },
-        format: { type: 'string' },
-        batch: { type: 'string' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`ties import: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const [what, file, ...extra] = positionals;
+  const parsed = parseStoreCommand(IMPORT_COMMAND, argv, process.env);
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values as { 'rel-id'?: string; errors?: string; format?: string; batch?: string };
+  const [what, file, ...extra] = parsed.positionals;
   if (what !== 'relations' || !file || extra.length > 0) {
-    process.stderr.write(USAGE);
-    return 2;
+    return usageError(IMPORT_COMMAND, 'expected: import relations FILE');
   }
   let relId: number;
   let batch: number;
@@ -257,7 +251,8 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
     format = formatOf(file, values.format);
     statSync(file);
   } catch (err) {
-    process.stderr.write(`ties import: ${(err as Error).message}\n${err instanceof UsageError ? USAGE : ''}`);
+    if (err instanceof UsageError) return usageError(IMPORT_COMMAND, err.message);
+    process.stderr.write(`ties import: ${(err as Error).message}\n`);
     return 2;
   }
 
@@ -269,7 +264,7 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
   };
   const progress = progressBar(process.stderr, { label: 'importing', unit: 'rows' });
   const started = performance.now();
-  const ties = createTies({ store: await openStore(values.db ?? process.env.TIES_DB ?? DEFAULT_CONFIG.db) });
+  const ties = createTies({ store: await openConfiguredStore(parsed.store) });
   try {
     const summary = await importRelations({ ties, file, format, relId, batch, report, progress });
     progress.finish(summary.lines);

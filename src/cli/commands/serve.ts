@@ -1,14 +1,25 @@
 // `ties serve`: starts the server, prints where it listens (and the demo token), stops on SIGTERM/SIGINT.
-import { ConfigError, loadConfig } from '../../config.js';
+import { ConfigError, loadConfig, SETTING_KEYS, settingsHelp } from '../../config.js';
 import { seedAttachRequest } from '../../demo.js';
 import { startServer } from '../../server.js';
-import { USAGE } from '../main.js';
+
+/** `ties serve --help`: what it does, then every setting from the declaration in src/config.ts. */
+export function serveHelp(): string {
+  return `Usage: ties serve [settings…]
+  Runs the server. A file path in --db means the embedded SQLite store (created if missing), a
+  postgres:// URL PostgreSQL; migrations run at start. Stops on SIGTERM or Ctrl-C after answering
+  the calls in flight.
+
+Settings (a flag wins over its environment variable):
+${settingsHelp(SETTING_KEYS)}
+`;
+}
 
 export async function serveCommand(argv: readonly string[]): Promise<number> {
   let config: ReturnType<typeof loadConfig>;
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(USAGE);
+      process.stdout.write(serveHelp());
       return 0;
     }
     config = loadConfig(process.env, argv);

@@ -1,41 +1,39 @@
 // `ties token create`: mints a token straight into the store, so a restart never locks anyone out.
-import { parseArgs } from 'node:util';
-import { DEFAULT_CONFIG } from '../../config.js';
 import { isTiesError } from '../../core/errors.js';
 import { createTies } from '../../core/ties.js';
-import { openStore } from '../../store/open-store.js';
+import { openConfiguredStore } from '../../server.js';
+import { parseStoreCommand, type StoreCommand, storeCommandHelp, usageError } from '../command-line.js';
 
-const USAGE = 'Usage: ties token create --rights read,write[,delete,admin] [--name NAME] [--db PATH|URL]\n';
+export const TOKEN_COMMAND: StoreCommand = {
+  name: 'token create',
+  usage:
+    'Usage: ties token create --rights read,write[,delete,admin] [--name NAME] [--db PATH|URL]\n' +
+    '  Mints a token offline (works while the server runs); the token is shown once.\n',
+  options: { rights: { type: 'string' }, name: { type: 'string' } },
+};
 
 export async function tokenCommand(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'create') {
-    process.stderr.write(USAGE);
-    return 2;
+  if (sub === '--help' || sub === '-h') {
+    process.stdout.write(storeCommandHelp(TOKEN_COMMAND));
+    return 0;
   }
-  let values: { rights?: string; name?: string; db?: string };
-  try {
-    ({ values } = parseArgs({
-      args: [...rest],
-      options: { rights: { type: 'string' }, name: { type: 'string' }, db: { type: 'string' } },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`ties token create: ${(err as Error).message}\n${USAGE}`);
-    return 2;
+  if (sub !== 'create') return usageError(TOKEN_COMMAND, `unknown subcommand "${sub ?? ''}"`);
+  const parsed = parseStoreCommand(TOKEN_COMMAND, rest, process.env);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals, store } = parsed;
+  if (positionals.length > 0) return usageError(TOKEN_COMMAND, `unexpected argument "${positionals[0]}"`);
+  if (typeof values.rights !== 'string' || values.rights === '') {
+    return usageError(TOKEN_COMMAND, '--rights is required');
   }
-  if (!values.rights) {
-    process.stderr.write(`ties token create: --rights is required\n${USAGE}`);
-    return 2;
-  }
-  const ties = createTies({ store: await openStore(values.db ?? process.env.TIES_DB ?? DEFAULT_CONFIG.db) });
+  const ties = createTies({ store: await openConfiguredStore(store) });
   try {
     const rights = values.rights
       .split(',')
       .map((r) => r.trim())
       .filter(Boolean);
     const { data } = await ties.access.create({
-      name: values.name ?? `cli ${new Date().toISOString()}`,
+      name: typeof values.name === 'string' ? values.name : `cli ${new Date().toISOString()}`,
       rights,
     });
     process.stdout.write(
