@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store } from '../core/store.js';
+import type { MigrationProgress, ProgressListener } from './migration-runner.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import { openSqliteWorkerStore } from './sqlite/sqlite-worker-store.js';
@@ -21,6 +22,41 @@ export interface OpenStoreOptions {
   readonly pgPoolMax?: number | undefined;
   /** PostgreSQL: longest statement before the call answers 503. */
   readonly pgStatementTimeoutMs?: number | undefined;
+  /** Reports of schema migrations at work while the store opens; default: lines on stderr. */
+  readonly onMigrationProgress?: ProgressListener | undefined;
+}
+
+/**
+ * Migration progress as lines on a stream, for migrations that take a while (a 0.1.0 store of
+ * millions of relations takes minutes): once a versioned migration has run for `everyMs`, how far
+ * its data step is, at most every `everyMs`, then when it ended. Quick ones say nothing.
+ */
+export function migrationProgressPrinter(
+  out: { write(text: string): unknown },
+  everyMs = 2_000,
+): ProgressListener {
+  let started = 0;
+  let last = 0;
+  let spoke = false;
+  const n = (x: number) => x.toLocaleString('en-US');
+  return (p: MigrationProgress) => {
+    if (p.version === null) return;
+    const what = `schema version ${p.version} (${p.name})`;
+    const now = Date.now();
+    if (p.finished) {
+      if (spoke)
+        out.write(`ties: migrated the store to ${what} in ${((now - started) / 1000).toFixed(1)} s\n`);
+      spoke = false;
+    } else if (p.done === 0 && p.total === 0) {
+      started = now;
+      last = now;
+    } else if (now - last >= everyMs) {
+      last = now;
+      spoke = true;
+      const of = p.total > 0 ? ` of ${n(p.total)} (${Math.floor((100 * p.done) / p.total)}%)` : '';
+      out.write(`ties: migrating the store to ${what}: ${n(p.done)}${of} done\n`);
+    }
+  };
 }
 
 export function isPostgresUrl(db: string): boolean {
@@ -38,6 +74,7 @@ export async function openStore(
       url: db,
       poolMax: options.pgPoolMax,
       statementTimeoutMs: options.pgStatementTimeoutMs,
+      onMigrationProgress: options.onMigrationProgress ?? migrationProgressPrinter(process.stderr),
       ...(logger ? { logger } : {}),
     });
   }

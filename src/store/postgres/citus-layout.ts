@@ -19,7 +19,7 @@ export const DISTRIBUTED_TABLES: Readonly<Record<string, string>> = {
 export const REFERENCE_TABLES: readonly string[] = ['databases', 'resources', 'relation_types', 'tokens'];
 
 /** Tables that stay on the coordinator only. */
-export const LOCAL_TABLES: readonly string[] = ['schema_migrations'];
+export const LOCAL_TABLES: readonly string[] = ['schema_migrations', 'schema_repeatables'];
 
 /** The statements that turn a migrated (still empty) Ties schema into a Citus one. */
 export function citusSetupSql(): string {

@@ -87,7 +87,7 @@ export function unavailabilityOf(err: unknown): string | undefined {
 export function toStoreError(err: unknown, logger?: StoreLogger): unknown {
   if (err instanceof TiesError) return err;
   if (sqlState(err) === FLOAT_SUM_OVERFLOW) {
-    // Raised by ties_fstep (migrations/001-initial.ts); the transaction rolled back, nothing changed.
+    // Raised by ties_fstep (sql/functions/01-helpers.sql); the transaction rolled back, nothing changed.
     return new TiesError('INT_OVERFLOW', {
       property: (err as pg.DatabaseError).detail ?? '',
       result: "Infinity (the sum over profile A's relations)",

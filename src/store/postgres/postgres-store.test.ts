@@ -331,7 +331,7 @@ if (!PG_URL) {
         assert.equal(again.schema, schema, 'a schema query parameter selects the schema');
         const client = await again.pool.connect();
         try {
-          assert.deepEqual(await migrate(client), []);
+          assert.deepEqual(await migrate(client), { applied: [], repeated: [] });
           const { rows } = await client.query('SELECT version, name FROM schema_migrations ORDER BY version');
           assert.deepEqual(rows, [{ version: 1, name: 'initial' }]);
           // A migration from the future.

@@ -1,5 +1,5 @@
 // The PostgreSQL store: the Store port over a pg Pool. Every call is one statement — a call of a
-// server-side function (migrations/001-initial.ts) for relation and profile calls — so one round
+// server-side function (sql/functions/*.sql) for relation and profile calls — so one round
 // trip and one transaction. The catalogue and tokens are cached and dropped on NOTIFY, so that
 // several servers sharing one database see each other's changes within milliseconds.
 import pg from 'pg';
@@ -15,7 +15,6 @@ import type {
   RelationRow,
   RelationType,
   Resource,
-  Right,
   SubscriptionStatus,
   TokenInfo,
   TokenRecord,
@@ -53,6 +52,15 @@ import type {
   SubscriptionChange,
   UpdateRelationTypeInput,
 } from '../../core/store.js';
+import {
+  type DatabaseRow as CatalogDatabaseRow,
+  type RelationTypeRow as CatalogRelationTypeRow,
+  type ResourceRow as CatalogResourceRow,
+  type TokenRow as CatalogTokenRow,
+  catalogMappers,
+  pageOf,
+} from '../catalog-rows.js';
+import type { ProgressListener } from '../migration-runner.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 import {
   breaksConnection,
@@ -80,6 +88,8 @@ export interface PostgresStoreOptions {
   /** Attempts of a call PostgreSQL rolled back for a deadlock or serialization failure (default 5). */
   readonly maxAttempts?: number | undefined;
   readonly logger?: StoreLogger | undefined;
+  /** Reports of migrations at work while the store opens (a large 0.1.0 store takes a while). */
+  readonly onMigrationProgress?: ProgressListener | undefined;
 }
 
 export const DEFAULT_POOL_MAX = 10;
@@ -96,36 +106,10 @@ const CATALOG_CHANNEL = 'ties_catalog';
 // ---------------------------------------------------------------------------------------------
 // Rows as pg returns them (jsonb parsed, int4 as number, int8 and numeric as string)
 
-interface DatabaseRow {
-  id: number;
-  name: string;
-  description: string;
-  custom_fields: FieldDef[];
-  created_at: string;
-}
-interface ResourceRow {
-  id: number;
-  name: string;
-  channels: Channel[];
-  db_ids: number[];
-  created_at: string;
-}
-interface RelationTypeRow {
-  rel_id: number;
-  name: string;
-  db_a: number;
-  db_b: number;
-  properties: PropertyDef[];
-  created_at: string;
-}
-interface TokenRow {
-  id: number;
-  name: string;
-  rights: Right[];
-  hash: string;
-  created_at: string;
-  last_used_at: string | null;
-}
+type DatabaseRow = CatalogDatabaseRow<unknown>;
+type ResourceRow = CatalogResourceRow<unknown>;
+type RelationTypeRow = CatalogRelationTypeRow<unknown>;
+type TokenRow = CatalogTokenRow<unknown>;
 interface PairRow {
   status: 'ok' | 'no_type' | 'pair' | 'duplicate' | 'no_relation' | 'overflow';
   a_ids: string[] | null;
@@ -145,62 +129,10 @@ interface Catalog {
   readonly types: ReadonlyMap<number, RelationType>;
 }
 
-function toDatabase(row: DatabaseRow): Database {
-  return Object.freeze({
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    customFields: row.custom_fields,
-    createdAt: row.created_at,
-  });
-}
-
-function toResource(row: ResourceRow): Resource {
-  return Object.freeze({
-    id: row.id,
-    name: row.name,
-    channels: row.channels,
-    dbIds: row.db_ids,
-    createdAt: row.created_at,
-  });
-}
-
-function toRelationType(row: RelationTypeRow): RelationType {
-  return Object.freeze({
-    relId: row.rel_id,
-    name: row.name,
-    dbA: row.db_a,
-    dbB: row.db_b,
-    properties: row.properties,
-    createdAt: row.created_at,
-  });
-}
-
-function toTokenRecord(row: TokenRow): TokenRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    rights: row.rights,
-    hash: row.hash,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-  };
-}
-
-function toTokenInfo(row: TokenRow): TokenInfo {
-  const { hash: _hash, ...info } = toTokenRecord(row);
-  return info;
-}
-
-function pageOf<T extends { readonly id: number }>(
-  all: Iterable<T>,
-  afterId: number,
-  limit: number,
-): Page<T> {
-  const list = [...all];
-  const items = list.filter((x) => x.id > afterId).slice(0, Math.max(0, limit));
-  return { items, total: list.length };
-}
+/** jsonb columns arrive parsed. */
+const { toDatabase, toResource, toRelationType, toTokenRecord, toTokenInfo } = catalogMappers<unknown>(
+  (value) => value,
+);
 
 /** The match_keys pairs of a set of fields: [kind, key]. */
 function keyPairs(keys: MatchKeys): [string, string][] {
@@ -251,6 +183,7 @@ export class PostgresStore implements Store {
   private readonly wantedSchema: string | undefined;
   private readonly maxAttempts: number;
   private readonly logger: StoreLogger | undefined;
+  private readonly onMigrationProgress: ProgressListener | undefined;
   private closed = false;
   private counters = { statements: 0, retries: 0 };
 
@@ -276,6 +209,7 @@ export class PostgresStore implements Store {
     }
     this.wantedSchema = schema;
     this.logger = options.logger;
+    this.onMigrationProgress = options.onMigrationProgress;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     const statementTimeout = Math.max(100, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
     // extra_float_digits=1 (the default since PostgreSQL 12) makes float8 text the shortest exact
@@ -328,7 +262,7 @@ export class PostgresStore implements Store {
         });
       }
       this.schema = rows[0].schema;
-      await migrate(client);
+      await migrate(client, { onProgress: this.onMigrationProgress });
     } catch (err) {
       if (err instanceof SchemaTooNewError) throw err;
       if (breaksConnection(err)) broken = err as Error;
@@ -411,13 +345,7 @@ export class PostgresStore implements Store {
         databases: DatabaseRow[];
         resources: ResourceRow[];
         types: RelationTypeRow[];
-      }>({
-        name: 'ties_catalog',
-        text: `SELECT
-          (SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY d.id), '[]') FROM databases d) AS databases,
-          (SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.id), '[]') FROM resources r) AS resources,
-          (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.rel_id), '[]') FROM relation_types t) AS types`,
-      });
+      }>({ name: 'ties_catalog', text: 'SELECT * FROM ties_load_catalog()' });
       const catalog: Catalog = {
         databases: new Map(row.databases.map((r) => [r.id, toDatabase(r)])),
         resources: new Map(row.resources.map((r) => [r.id, toResource(r)])),
@@ -744,9 +672,7 @@ export class PostgresStore implements Store {
   async createDatabase(input: NewDatabase): Promise<Database> {
     return toDatabase(
       await this.catalogWrite<DatabaseRow>({
-        text: `WITH n AS (SELECT ties_catalog_changed())
-          INSERT INTO databases (name, description, custom_fields, created_at)
-          SELECT $1::text, $2::text, $3::jsonb, $4::text FROM n RETURNING *`,
+        text: 'SELECT * FROM ties_create_database($1, $2, $3, $4)',
         values: [input.name, input.description, JSON.stringify(input.customFields), input.now],
       }),
     );
@@ -754,9 +680,7 @@ export class PostgresStore implements Store {
 
   async addDatabaseFields(id: number, fields: readonly FieldDef[]): Promise<Database | null> {
     const rows = await this.run<DatabaseRow>({
-      text: `WITH n AS (SELECT ties_catalog_changed())
-        UPDATE databases SET custom_fields = custom_fields || $2::jsonb FROM n WHERE id = $1::integer
-        RETURNING databases.*`,
+      text: 'SELECT * FROM ties_add_database_fields($1, $2)',
       values: [id, JSON.stringify(fields)],
     }).finally(() => this.invalidate());
     return rows[0] ? toDatabase(rows[0]) : null;
@@ -773,9 +697,7 @@ export class PostgresStore implements Store {
   async createResource(input: NewResource): Promise<Resource> {
     return toResource(
       await this.catalogWrite<ResourceRow>({
-        text: `WITH n AS (SELECT ties_catalog_changed())
-          INSERT INTO resources (name, channels, db_ids, created_at)
-          SELECT $1::text, $2::jsonb, $3::jsonb, $4::text FROM n RETURNING *`,
+        text: 'SELECT * FROM ties_create_resource($1, $2, $3, $4)',
         values: [input.name, JSON.stringify(input.channels), JSON.stringify(input.dbIds), input.now],
       }),
     );
@@ -795,9 +717,7 @@ export class PostgresStore implements Store {
   async createRelationType(input: NewRelationType): Promise<RelationType> {
     return toRelationType(
       await this.catalogWrite<RelationTypeRow>({
-        text: `WITH n AS (SELECT ties_catalog_changed())
-          INSERT INTO relation_types (name, db_a, db_b, properties, created_at)
-          SELECT $1::text, $2::integer, $3::integer, $4::jsonb, $5::text FROM n RETURNING *`,
+        text: 'SELECT * FROM ties_create_relation_type($1, $2, $3, $4, $5)',
         values: [input.name, input.dbA, input.dbB, JSON.stringify(input.properties), input.now],
       }),
     );
@@ -830,27 +750,21 @@ export class PostgresStore implements Store {
   // -------------------------------------------------------------------------------------------
   // Tokens: cached by hash while notifications flow (every token write notifies)
 
-  async createToken(input: NewToken): Promise<TokenInfo> {
+  private async saveToken(input: NewToken, upsert: boolean): Promise<TokenInfo> {
     return toTokenInfo(
       await this.catalogWrite<TokenRow>({
-        text: `WITH n AS (SELECT ties_catalog_changed())
-          INSERT INTO tokens (name, rights, hash, created_at)
-          SELECT $1::text, $2::jsonb, $3::text, $4::text FROM n RETURNING *`,
-        values: [input.name, JSON.stringify(input.rights), input.hash, input.now],
+        text: 'SELECT * FROM ties_create_token($1, $2, $3, $4, $5)',
+        values: [input.name, JSON.stringify(input.rights), input.hash, input.now, upsert],
       }),
     );
   }
 
-  async ensureToken(input: NewToken): Promise<TokenInfo> {
-    return toTokenInfo(
-      await this.catalogWrite<TokenRow>({
-        text: `WITH n AS (SELECT ties_catalog_changed())
-          INSERT INTO tokens (name, rights, hash, created_at)
-          SELECT $1::text, $2::jsonb, $3::text, $4::text FROM n
-          ON CONFLICT (hash) DO UPDATE SET rights = excluded.rights RETURNING *`,
-        values: [input.name, JSON.stringify(input.rights), input.hash, input.now],
-      }),
-    );
+  createToken(input: NewToken): Promise<TokenInfo> {
+    return this.saveToken(input, false);
+  }
+
+  ensureToken(input: NewToken): Promise<TokenInfo> {
+    return this.saveToken(input, true);
   }
 
   async findTokenByHash(hash: string): Promise<TokenRecord | null> {
@@ -873,30 +787,27 @@ export class PostgresStore implements Store {
     return (await this.run<TokenRow>({ text: 'SELECT * FROM tokens ORDER BY id' })).map(toTokenInfo);
   }
 
-  async revokeToken(id: number): Promise<boolean> {
-    const rows = await this.run<{ id: number }>({
-      text: `WITH n AS (SELECT ties_catalog_changed())
-        DELETE FROM tokens USING n WHERE id = $1 RETURNING id`,
-      values: [id],
-    }).finally(() => this.invalidate());
-    return rows.length > 0;
-  }
-
-  async revokeTokensNamed(name: string): Promise<number> {
-    const rows = await this.run<{ id: number }>({
-      text: `WITH n AS (SELECT ties_catalog_changed())
-        DELETE FROM tokens USING n WHERE name = $1 RETURNING id`,
-      values: [name],
+  /** Revokes the token with this id, or every token with this name; answers how many went. */
+  private async revokeTokens(id: number | null, name: string | null): Promise<number> {
+    const rows = await this.run({
+      text: 'SELECT * FROM ties_revoke_tokens($1, $2)',
+      values: [id, name],
     }).finally(() => this.invalidate());
     return rows.length;
+  }
+
+  async revokeToken(id: number): Promise<boolean> {
+    return (await this.revokeTokens(id, null)) > 0;
+  }
+
+  revokeTokensNamed(name: string): Promise<number> {
+    return this.revokeTokens(null, name);
   }
 
   async touchTokens(uses: readonly { readonly id: number; readonly at: string }[]): Promise<void> {
     if (uses.length === 0) return;
     await this.run({
-      text: `UPDATE tokens t SET last_used_at = u.at
-        FROM unnest($1::integer[], $2::text[]) AS u(id, at)
-        WHERE t.id = u.id AND (t.last_used_at IS NULL OR t.last_used_at < u.at)`,
+      text: 'SELECT ties_touch_tokens($1, $2)',
       values: [uses.map((u) => u.id), uses.map((u) => u.at)],
     });
   }

@@ -1,41 +1,109 @@
-// Versioned schema migrations of the SQLite store: pending ones are applied in order at open, each
-// in its own transaction; a database written by a newer Ties is refused rather than guessed at.
+// Versioned schema migrations of the SQLite store, run by the shared migration runner
+// (../migration-runner.ts) at open: each in an IMMEDIATE transaction together with its
+// bookkeeping, so two processes opening one file apply it once and a failed migration leaves
+// nothing behind; a database written by a newer Ties is refused rather than guessed at.
 import type BetterSqlite3 from 'better-sqlite3';
+import {
+  type Migration,
+  type MigrationAdapter,
+  type MigrationState,
+  type ProgressListener,
+  type Repeatable,
+  type ReportProgress,
+  runSync,
+} from '../migration-runner.js';
 import { INITIAL_SCHEMA } from './migrations/001-initial.js';
 
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
+export { SchemaTooNewError } from '../migration-runner.js';
+
+export interface SqliteMigration extends Migration {
+  /** Schema changes, run as one script. */
+  readonly sql?: string | undefined;
+  /** Data changes after `sql`, in the same transaction; reports progress on large files. */
+  readonly data?: ((db: BetterSqlite3.Database, progress: ReportProgress) => void) | undefined;
 }
 
 /** Every migration this code knows, in version order. Never edit one that has shipped; add another. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: INITIAL_SCHEMA }];
+export const MIGRATIONS: readonly SqliteMigration[] = [{ version: 1, name: 'initial', sql: INITIAL_SCHEMA }];
 
-export class SchemaTooNewError extends Error {
-  constructor(
-    readonly found: number,
-    readonly known: number,
-  ) {
-    super(
-      `the database's schema version is ${found}, newer than the ${known} this version of Ties knows; ` +
-        'upgrade Ties (or open a copy made before the upgrade)',
-    );
-    this.name = 'SchemaTooNewError';
-  }
-}
+/** Repeatable scripts (views, triggers), re-run when their text changes; none yet. */
+export const REPEATABLES: readonly Repeatable[] = [];
 
-function currentVersion(db: BetterSqlite3.Database): number {
-  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
-  return row.v ?? 0;
+const BOOKKEEPING = {
+  versions: `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`,
+  repeatables: `CREATE TABLE IF NOT EXISTS schema_repeatables (
+    name TEXT PRIMARY KEY,
+    checksum TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`,
+};
+
+function hasTable(db: BetterSqlite3.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
 /** The schema version of an open database (0 when no migration has run). */
 export function schemaVersion(db: BetterSqlite3.Database): number {
-  const exists = db
-    .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'")
-    .get();
-  return exists ? currentVersion(db) : 0;
+  if (!hasTable(db, 'schema_migrations')) return 0;
+  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/** The runner's view of one better-sqlite3 connection. */
+export function sqliteMigrationAdapter(db: BetterSqlite3.Database): MigrationAdapter<SqliteMigration> {
+  return {
+    state(): MigrationState {
+      const checksums = new Map<string, string>();
+      if (hasTable(db, 'schema_repeatables')) {
+        const rows = db.prepare('SELECT name, checksum FROM schema_repeatables').all() as {
+          name: string;
+          checksum: string;
+        }[];
+        for (const row of rows) checksums.set(row.name, row.checksum);
+      }
+      return { version: schemaVersion(db), checksums };
+    },
+    // IMMEDIATE transactions take the write lock before reading the version: a second process
+    // waits (busy timeout), then sees what the first applied. Nothing more to lock.
+    lock() {},
+    unlock() {},
+    begin() {
+      db.exec('BEGIN IMMEDIATE');
+    },
+    commit() {
+      db.exec('COMMIT');
+    },
+    rollback() {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    },
+    prepareBookkeeping(of) {
+      db.exec(BOOKKEEPING[of]);
+    },
+    apply(migration, progress) {
+      if (migration.sql) db.exec(migration.sql);
+      migration.data?.(db, progress);
+    },
+    record(migration, appliedAt) {
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        appliedAt,
+      );
+    },
+    applyRepeatable(repeatable) {
+      db.exec(repeatable.sql);
+    },
+    recordRepeatable(repeatable, checksum, appliedAt) {
+      db.prepare(
+        `INSERT INTO schema_repeatables (name, checksum, applied_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = excluded.applied_at`,
+      ).run(repeatable.name, checksum, appliedAt);
+    },
+  };
 }
 
 /**
@@ -44,34 +112,15 @@ export function schemaVersion(db: BetterSqlite3.Database): number {
  */
 export function migrate(
   db: BetterSqlite3.Database,
-  migrations: readonly Migration[] = MIGRATIONS,
+  migrations: readonly SqliteMigration[] = MIGRATIONS,
   now: () => string = () => new Date().toISOString(),
+  onProgress?: ProgressListener,
 ): number[] {
-  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-  // Checked before any write so that a read-only or newer database is refused without touching it.
-  const found = schemaVersion(db);
-  if (found > known) throw new SchemaTooNewError(found, known);
-  if (found === known) return [];
-
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-  )`);
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  const applied: number[] = [];
-  for (const migration of [...migrations].sort((x, y) => x.version - y.version)) {
-    // IMMEDIATE takes the write lock first, so two processes opening the same file at once cannot
-    // both apply a migration: the second sees the first one's row and skips it.
-    const apply = db.transaction(() => {
-      const version = currentVersion(db);
-      if (version > known) throw new SchemaTooNewError(version, known);
-      if (migration.version <= version) return false;
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, now());
-      return true;
-    });
-    if (apply.immediate()) applied.push(migration.version);
-  }
-  return applied;
+  const result = runSync(sqliteMigrationAdapter(db), {
+    migrations,
+    repeatables: REPEATABLES,
+    now,
+    onProgress,
+  });
+  return [...result.applied];
 }

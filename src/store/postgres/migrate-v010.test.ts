@@ -1,0 +1,127 @@
+// A schema written by Ties 0.1.0 (test/fixtures/v010: a pg_dump made by 0.1.0's code, and the
+// answers 0.1.0 gave to every read call) is migrated in place when the store opens, answers every
+// read exactly as 0.1.0 did, ends up with the same tables, indexes and functions as a fresh schema,
+// and keeps working.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it, test } from 'node:test';
+import pg from 'pg';
+import { dropSchema, freshSchemaName, PG_SKIPPED, PG_URL } from '../../../test/support/pg-engine.js';
+import { CALLS } from '../../api/calls.js';
+import { createTies } from '../../core/ties.js';
+import type { MigrationProgress } from '../migration-runner.js';
+import { openPostgresStore } from './postgres-store.js';
+
+const FIXTURE = 'test/fixtures/v010';
+const FIXTURE_SCHEMA = 'ties_v010_fixture';
+const silent = { warn() {}, error() {} };
+
+interface Recorded {
+  readonly filled: { readonly types: readonly number[]; readonly profiles: readonly string[] };
+  readonly reads: readonly { call: string; params: Record<string, unknown>; answer: unknown }[];
+}
+
+/** Restores the 0.1.0 dump into a fresh schema of its own. */
+async function restoreFixture(url: string): Promise<string> {
+  const schema = freshSchemaName();
+  const sql = readFileSync(`${FIXTURE}/postgres-schema.sql`, 'utf8').replaceAll(FIXTURE_SCHEMA, schema);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+  return schema;
+}
+
+/** Tables, columns, constraints, indexes, types and routines of a schema, its name replaced by `S`. */
+async function shape(url: string, schema: string): Promise<Record<string, string[]>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const list = async (text: string) =>
+    (await client.query<{ x: string }>(text, [schema])).rows.map((r) => r.x.replaceAll(schema, 'S')).sort();
+  try {
+    return {
+      columns: await list(
+        `SELECT concat_ws(' ', table_name, ordinal_position, column_name, data_type, is_nullable,
+                          column_default, collation_name) AS x
+           FROM information_schema.columns WHERE table_schema = $1`,
+      ),
+      constraints: await list(
+        `SELECT c.conrelid::regclass::text || ' ' || pg_get_constraintdef(c.oid) AS x
+           FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1`,
+      ),
+      indexes: await list('SELECT indexdef AS x FROM pg_indexes WHERE schemaname = $1'),
+      types: await list(
+        `SELECT t.typname || ' ' || coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', '
+                  ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = t.typrelid), '') AS x
+           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+          WHERE n.nspname = $1 AND t.typtype = 'c'
+            AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')`,
+      ),
+      routines: await list(
+        `SELECT CASE p.prokind WHEN 'a' THEN 'aggregate ' || p.oid::regprocedure::text
+                ELSE pg_get_functiondef(p.oid) END AS x
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1`,
+      ),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+if (!PG_URL) {
+  test('PostgreSQL: migrating a 0.1.0 schema', { skip: PG_SKIPPED }, () => undefined);
+} else {
+  const url = PG_URL;
+  const recorded = JSON.parse(readFileSync(`${FIXTURE}/postgres-reads.json`, 'utf8')) as Recorded;
+
+  describe('postgres: a schema written by 0.1.0', () => {
+    it('is migrated in place at open and answers every read call as 0.1.0 did', async () => {
+      const schema = await restoreFixture(url);
+      const progress: MigrationProgress[] = [];
+      const store = await openPostgresStore({
+        url,
+        schema,
+        poolMax: 2,
+        logger: silent,
+        onMigrationProgress: (p) => progress.push(p),
+      });
+      try {
+        assert.ok(
+          progress.some((p) => p.finished),
+          'the migration reported its progress',
+        );
+        const ties = createTies({ store });
+        for (const read of recorded.reads) {
+          const call = CALLS.find((c) => c.name === read.call)!;
+          const answer = await call
+            .run(ties, read.params as never, { encoding: 'typed' })
+            .catch((err: { code?: string; message?: string }) => ({
+              error: err.code,
+              error_text: err.message,
+            }));
+          assert.deepEqual(answer, read.answer, `${read.call} ${JSON.stringify(read.params)}`);
+        }
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    });
+
+    it('ends with the same tables, indexes, types and functions as a fresh schema', async () => {
+      const migrated = await restoreFixture(url);
+      const fresh = freshSchemaName();
+      try {
+        for (const schema of [migrated, fresh])
+          await (await openPostgresStore({ url, schema, poolMax: 1, logger: silent })).close();
+        const [a, b] = [await shape(url, migrated), await shape(url, fresh)];
+        for (const part of Object.keys(b)) assert.deepEqual(a[part], b[part], part);
+      } finally {
+        await dropSchema(migrated);
+        await dropSchema(fresh);
+      }
+    });
+  });
+}

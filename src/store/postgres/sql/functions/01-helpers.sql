@@ -1,0 +1,45 @@
+-- Helpers of every other function file: advisory lock namespaces, float sums, property flags.
+
+-- Advisory lock namespaces, per schema so that stores in two schemas of one database never share
+-- a lock.
+CREATE FUNCTION ties_ns(p_kind text) RETURNS integer LANGUAGE sql STABLE AS $f$
+  SELECT hashtext(current_schema() || '/' || p_kind)
+$f$;
+
+-- Kahan-Babuska-Neumaier summation as SQLite's sum() does it (a rebuilt float sum starts exact).
+CREATE FUNCTION ties_fsum_step(s float8[], x float8) RETURNS float8[] LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE WHEN x IS NULL THEN s ELSE ARRAY[s[1] + x, s[2] + CASE WHEN abs(s[1]) > abs(x)
+    THEN (s[1] - (s[1] + x)) + x ELSE (x - (s[1] + x)) + s[1] END] END
+$f$;
+CREATE FUNCTION ties_fsum_final(s float8[]) RETURNS float8 LANGUAGE sql IMMUTABLE AS $f$
+  SELECT s[1] + s[2]
+$f$;
+CREATE AGGREGATE ties_fsum(float8) (
+  SFUNC = ties_fsum_step, STYPE = float8[], FINALFUNC = ties_fsum_final, INITCOND = '{0,0}'
+);
+
+CREATE FUNCTION ties_keeps_top(p jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$
+  SELECT coalesce((p->>'top')::integer, 0) > 0 AND p->>'type' IN ('int', 'float')
+$f$;
+CREATE FUNCTION ties_keeps_sum(p jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$
+  SELECT coalesce((p->>'sum')::boolean, false) AND p->>'type' IN ('int', 'float')
+$f$;
+
+-- One compensated (Kahan-Neumaier) step of a float sum: [s + x, c + the rounding error]. Only
+-- called when s or x is big enough for s + x to leave float8 (otherwise the same expressions run
+-- inline): that refuses the write with SQLSTATE TI001 naming the property, as SQLite refuses an
+-- infinite sum, and nothing of the call is kept.
+CREATE FUNCTION ties_fstep(s float8, c float8, x float8, p_prop text) RETURNS float8[]
+LANGUAGE plpgsql IMMUTABLE AS $f$
+DECLARE
+  t float8;
+BEGIN
+  BEGIN
+    t := s + x;
+  EXCEPTION WHEN numeric_value_out_of_range THEN
+    RAISE EXCEPTION 'the float sum of % would leave the double range', p_prop
+      USING ERRCODE = 'TI001', DETAIL = p_prop;
+  END;
+  RETURN ARRAY[t, c + CASE WHEN abs(s) >= abs(x) THEN (s - t) + x ELSE (x - t) + s END];
+END
+$f$;

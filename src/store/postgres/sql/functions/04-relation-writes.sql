@@ -1,0 +1,192 @@
+-- Relation writes: attach, strengthen, edit, detach, each one call of the store.
+
+-- status: 'ok', 'no_type' (deleted meanwhile), 'pair' (core reads a_ids/b_ids), 'duplicate',
+-- 'no_relation', 'overflow'.
+
+CREATE FUNCTION ties_attach(p_rel integer, p_a jsonb, p_b jsonb, p_weights jsonb, p_now text,
+  OUT status text, OUT a_ids text[], OUT b_ids text[])
+LANGUAGE plpgsql AS $f$
+DECLARE
+  t relation_types := ties_type_for_write(p_rel);
+BEGIN
+  IF t.rel_id IS NULL THEN
+    status := 'no_type';
+    RETURN;
+  END IF;
+  SELECT * INTO a_ids, b_ids FROM ties_pair(t, p_a, p_b);
+  IF cardinality(a_ids) <> 1 OR cardinality(b_ids) <> 1 OR a_ids[1] = b_ids[1] THEN
+    status := 'pair';
+    RETURN;
+  END IF;
+  INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+  VALUES (a_ids[1], p_rel, b_ids[1], p_weights, p_now, p_now)
+  ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    status := 'duplicate';
+    RETURN;
+  END IF;
+  INSERT INTO relations_by_b (b, rel_id, a) VALUES (b_ids[1], p_rel, a_ids[1]);
+  PERFORM ties_account(t, a_ids[1], b_ids[1], NULL, p_weights);
+  status := 'ok';
+END
+$f$;
+
+-- p_add: [[name, amount], ...] in the client's order (the first overflowing property is reported);
+-- p_set: bool and string values to set.
+CREATE FUNCTION ties_strengthen(p_rel integer, p_a jsonb, p_b jsonb, p_add jsonb, p_set jsonb, p_now text,
+  OUT status text, OUT a_ids text[], OUT b_ids text[], OUT created boolean,
+  OUT overflow_property text, OUT overflow_result text)
+LANGUAGE plpgsql AS $f$
+DECLARE
+  t relation_types := ties_type_for_write(p_rel);
+  v_a text;
+  v_b text;
+  v_old jsonb;
+  v_new jsonb;
+  v_item jsonb;
+  v_name text;
+  v_type text;
+  v_int numeric;
+  v_float float8;
+  v_amount float8;
+BEGIN
+  IF t.rel_id IS NULL THEN
+    status := 'no_type';
+    RETURN;
+  END IF;
+  SELECT * INTO a_ids, b_ids FROM ties_pair(t, p_a, p_b);
+  IF cardinality(a_ids) <> 1 OR cardinality(b_ids) <> 1 OR a_ids[1] = b_ids[1] THEN
+    status := 'pair';
+    RETURN;
+  END IF;
+  v_a := a_ids[1];
+  v_b := b_ids[1];
+  LOOP
+    SELECT weights INTO v_old FROM relations WHERE a = v_a AND rel_id = p_rel AND b = v_b FOR UPDATE;
+    EXIT WHEN FOUND;
+    -- A missing value counts as 0, so a created relation holds the amounts themselves.
+    v_new := coalesce((SELECT jsonb_object_agg(e->>0, e->1) FROM jsonb_array_elements(p_add) e), '{}') || p_set;
+    INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+    VALUES (v_a, p_rel, v_b, v_new, p_now, p_now)
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+      INSERT INTO relations_by_b (b, rel_id, a) VALUES (v_b, p_rel, v_a);
+      PERFORM ties_account(t, v_a, v_b, NULL, v_new);
+      status := 'ok';
+      created := true;
+      RETURN;
+    END IF;
+    -- Another call created it meanwhile and has committed: add to its row.
+  END LOOP;
+  v_new := v_old;
+  FOR v_item IN SELECT e FROM jsonb_array_elements(p_add) e LOOP
+    v_name := v_item->>0;
+    SELECT e->>'type' INTO v_type FROM jsonb_array_elements(t.properties) e WHERE e->>'name' = v_name;
+    IF v_type = 'int' THEN
+      v_int := coalesce((v_old -> v_name)::numeric, 0) + (v_item->1)::numeric;
+      IF abs(v_int) > 9007199254740991 THEN
+        status := 'overflow';
+        overflow_property := v_name;
+        overflow_result := v_int::text;
+        RETURN;
+      END IF;
+      v_new := jsonb_set(v_new, ARRAY[v_name], to_jsonb(v_int));
+    ELSIF v_type = 'float' THEN
+      v_float := coalesce((v_old -> v_name)::float8, 0);
+      v_amount := (v_item->1)::float8;
+      IF abs(v_float) > 8e307 OR abs(v_amount) > 8e307 THEN
+        -- Only then can the sum leave float8; PostgreSQL reports that rather than answering Infinity.
+        BEGIN
+          v_float := v_float + v_amount;
+        EXCEPTION WHEN numeric_value_out_of_range THEN
+          status := 'overflow';
+          overflow_property := v_name;
+          overflow_result := CASE WHEN v_amount > 0 THEN 'Infinity' ELSE '-Infinity' END;
+          RETURN;
+        END;
+      ELSE
+        v_float := v_float + v_amount;
+      END IF;
+      v_new := jsonb_set(v_new, ARRAY[v_name], to_jsonb(v_float));
+    ELSE
+      RAISE EXCEPTION 'ties_strengthen: % is not a numeric property of type %', v_name, p_rel;
+    END IF;
+  END LOOP;
+  v_new := v_new || p_set;
+  UPDATE relations SET weights = v_new, updated_at = p_now WHERE a = v_a AND rel_id = p_rel AND b = v_b;
+  PERFORM ties_account(t, v_a, v_b, v_old, v_new);
+  status := 'ok';
+  created := false;
+END
+$f$;
+
+-- p_set: values to overwrite; p_remove: properties to remove (given as null).
+CREATE FUNCTION ties_edit(p_rel integer, p_a jsonb, p_b jsonb, p_set jsonb, p_remove text[], p_now text,
+  OUT status text, OUT a_ids text[], OUT b_ids text[], OUT created boolean)
+LANGUAGE plpgsql AS $f$
+DECLARE
+  t relation_types := ties_type_for_write(p_rel);
+  v_a text;
+  v_b text;
+  v_old jsonb;
+  v_new jsonb;
+BEGIN
+  IF t.rel_id IS NULL THEN
+    status := 'no_type';
+    RETURN;
+  END IF;
+  SELECT * INTO a_ids, b_ids FROM ties_pair(t, p_a, p_b);
+  IF cardinality(a_ids) <> 1 OR cardinality(b_ids) <> 1 OR a_ids[1] = b_ids[1] THEN
+    status := 'pair';
+    RETURN;
+  END IF;
+  v_a := a_ids[1];
+  v_b := b_ids[1];
+  LOOP
+    SELECT weights INTO v_old FROM relations WHERE a = v_a AND rel_id = p_rel AND b = v_b FOR UPDATE;
+    EXIT WHEN FOUND;
+    INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+    VALUES (v_a, p_rel, v_b, p_set, p_now, p_now)
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+      INSERT INTO relations_by_b (b, rel_id, a) VALUES (v_b, p_rel, v_a);
+      PERFORM ties_account(t, v_a, v_b, NULL, p_set);
+      status := 'ok';
+      created := true;
+      RETURN;
+    END IF;
+  END LOOP;
+  v_new := (v_old - p_remove) || p_set;
+  UPDATE relations SET weights = v_new, updated_at = p_now WHERE a = v_a AND rel_id = p_rel AND b = v_b;
+  PERFORM ties_account(t, v_a, v_b, v_old, v_new);
+  status := 'ok';
+  created := false;
+END
+$f$;
+
+CREATE FUNCTION ties_detach(p_rel integer, p_a jsonb, p_b jsonb,
+  OUT status text, OUT a_ids text[], OUT b_ids text[])
+LANGUAGE plpgsql AS $f$
+DECLARE
+  t relation_types := ties_type_for_write(p_rel);
+  v_old jsonb;
+BEGIN
+  IF t.rel_id IS NULL THEN
+    status := 'no_type';
+    RETURN;
+  END IF;
+  SELECT * INTO a_ids, b_ids FROM ties_pair(t, p_a, p_b);
+  IF cardinality(a_ids) <> 1 OR cardinality(b_ids) <> 1 OR a_ids[1] = b_ids[1] THEN
+    status := 'pair';
+    RETURN;
+  END IF;
+  DELETE FROM relations WHERE a = a_ids[1] AND rel_id = p_rel AND b = b_ids[1] RETURNING weights INTO v_old;
+  IF NOT FOUND THEN
+    status := 'no_relation';
+    RETURN;
+  END IF;
+  DELETE FROM relations_by_b WHERE b = b_ids[1] AND rel_id = p_rel AND a = a_ids[1];
+  PERFORM ties_account(t, a_ids[1], b_ids[1], v_old, NULL);
+  status := 'ok';
+END
+$f$;
