@@ -78,8 +78,9 @@ export async function openStore(
       ...(logger ? { logger } : {}),
     });
   }
+  const onMigrationProgress = options.onMigrationProgress ?? migrationProgressPrinter(process.stderr);
   if (db === ':memory:') return openSqliteStore({ path: db, ...(logger ? { logger } : {}) });
   mkdirSync(dirname(db), { recursive: true });
   const open = options.sqliteWriter === 'worker' ? openSqliteWorkerStore : openSqliteStore;
-  return open({ path: db, ...(logger ? { logger } : {}) });
+  return open({ path: db, onMigrationProgress, ...(logger ? { logger } : {}) });
 }

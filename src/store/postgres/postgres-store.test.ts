@@ -291,7 +291,7 @@ if (!PG_URL) {
       try {
         const seen: unknown[] = [];
         for (const store of [sqlite, postgres.store]) {
-          const { type, ids } = await seed(store, 'i', 4);
+          const { type, ids } = await seed(store, 'a', 4);
           const t = (b: number) => ({ type, a: byId(ids[0]!), b: byId(ids[b]!), now: NOW });
           const outcome = (promise: Promise<unknown>) =>
             promise.then(

@@ -13,6 +13,7 @@ import {
   runSync,
 } from '../migration-runner.js';
 import { INITIAL_SCHEMA } from './migrations/001-initial.js';
+import { migrateToStorageV2, STORAGE_V2_SCHEMA } from './migrations/002-storage-v2.js';
 
 export { SchemaTooNewError } from '../migration-runner.js';
 
@@ -24,7 +25,10 @@ export interface SqliteMigration extends Migration {
 }
 
 /** Every migration this code knows, in version order. Never edit one that has shipped; add another. */
-export const MIGRATIONS: readonly SqliteMigration[] = [{ version: 1, name: 'initial', sql: INITIAL_SCHEMA }];
+export const MIGRATIONS: readonly SqliteMigration[] = [
+  { version: 1, name: 'initial', sql: INITIAL_SCHEMA },
+  { version: 2, name: 'storage v2', sql: STORAGE_V2_SCHEMA, data: migrateToStorageV2 },
+];
 
 /** Repeatable scripts (views, triggers), re-run when their text changes; none yet. */
 export const REPEATABLES: readonly Repeatable[] = [];

@@ -1,18 +1,19 @@
-// The aggregate ledger: what get_counter and total_count read (relation_stats: totals, per-property
-// counts and sums; relation_tops: the values of properties that keep a top), kept in step with every
+// The aggregate ledger: what get_counter and total_count read (A's total and per-property counts
+// and sums, B's count, and A's top entries when A keeps them as rows), kept in step with every
 // relation write. Changes are recorded per write, kept only if the write succeeds, merged per row
-// across a group-commit batch and applied in key order just before COMMIT.
+// across a group-commit batch and applied profile by profile, in key order, just before COMMIT.
 import BetterSqlite3 from 'better-sqlite3';
 import { TiesError } from '../../core/errors.js';
 import type { PropertyDef, RelationType, Weights, WeightValue } from '../../core/model.js';
 import { isNumeric } from '../../core/property-types.js';
+import { KIND, RELATION_KEY, TOP_ROWS, TOTAL_KEY, type TopRowsThreshold } from './sqlite-layout.js';
 import type { Statements, Stmt } from './sqlite-statements.js';
 
-/** A change to one relation_stats row (a count, and an int sum when kept), merged per row. */
+/** A change to one count row (A's total or property, B's count), with an int sum when kept. */
 interface StatChange {
-  /** The row's primary key as text, in the table's order. */
+  /** `<side><rel>\0<profile>\0<prop>`: sorted, A's rows come in key order, profile by profile. */
   readonly key: string;
-  readonly relId: number;
+  readonly type: RelationType;
   readonly profileId: string;
   readonly side: 'a' | 'b';
   readonly prop: string;
@@ -20,10 +21,11 @@ interface StatChange {
   sum: bigint | null;
 }
 
-/** A relation_tops row to insert (+1) or delete (−1); merged per row, the changes add up. */
+/** A top entry of A to insert (+1) or delete (−1); merged per entry, the changes add up. */
 interface TopChange {
+  /** `a<rel>\0<a>\0<prop>\0<value>\0<b>`: the same prefix as A's StatChange keys. */
   readonly key: string;
-  readonly relId: number;
+  readonly type: RelationType;
   readonly a: string;
   readonly prop: string;
   readonly value: bigint | number;
@@ -45,8 +47,10 @@ export interface Sides {
 }
 const BOTH_SIDES: Sides = { a: true, b: true };
 
-/** Rel ids in aggregate keys sort as SQLite orders the integers. */
+/** Rel ids in keys sort as SQLite orders the integers. */
 const relKey = (relId: number) => relId.toString(36).padStart(8, '0');
+/** The part of a key naming profile A of a type: equal for all of A's changes. */
+const groupOf = (key: string) => key.slice(0, key.indexOf('\0', 10));
 
 function byKey(x: { readonly key: string }, y: { readonly key: string }): number {
   return x.key < y.key ? -1 : x.key > y.key ? 1 : 0;
@@ -57,7 +61,7 @@ function own(weights: Weights, name: string): WeightValue | undefined {
   return Object.hasOwn(weights, name) ? weights[name] : undefined;
 }
 
-/** Whether get_counter reports a top for the property (and relation_tops holds its values). */
+/** Whether get_counter reports a top for the property. */
 export function keepsTop(property: PropertyDef): boolean {
   return property.top > 0 && isNumeric(property.type);
 }
@@ -75,12 +79,14 @@ function bindNumber(property: PropertyDef, value: WeightValue): bigint | number 
   return property.type === 'int' ? BigInt(value as number) : (value as number);
 }
 
+const A = `rel_id = ? AND a = unhex(?)`;
+
 export class AggregateLedger {
   /**
-   * Aggregate changes (counts, int sums, top rows) of the batch's successful writes, merged per
-   * row and applied in key order just before COMMIT: neighbouring rows share pages, and a hot
-   * profile's rows are written once per batch rather than once per write. Nothing reads them in
-   * between: reads run between batches, and the writes that read aggregates apply them first.
+   * Changes of the batch's successful writes, merged per row and applied in key order just
+   * before COMMIT: a profile's rows share pages, and a hot profile's rows are written once per
+   * batch rather than once per write. Nothing reads them in between: reads run between batches,
+   * and the writes that read aggregates apply them first.
    */
   private readonly pendingStats = new Map<string, StatChange>();
   private readonly pendingTops = new Map<string, TopChange>();
@@ -88,35 +94,40 @@ export class AggregateLedger {
   private scope: WriteScope | undefined;
 
   private readonly statAdd: Stmt<number>;
+  private readonly totalAdd: Stmt<{ count: number; tops: number }>;
+  private readonly totalGet: Stmt<{ count: number; tops: number }>;
+  private readonly totalDrop: Stmt;
+  private readonly setTops: Stmt;
   private readonly statAddFloat: Stmt<{ count: number; sum: number; sum_c: number }>;
   private readonly statDrop: Stmt;
-  private readonly statDeleteProfile: Stmt;
-  private readonly statDeleteType: Stmt;
+  private readonly countAddB: Stmt<number>;
+  private readonly countDropB: Stmt;
   private readonly statDeleteProp: Stmt;
   private readonly statRebuild: Stmt;
   private readonly topInsert: Stmt;
   private readonly topDelete: Stmt;
-  private readonly topDeleteByA: Stmt;
-  private readonly topDeleteType: Stmt;
-  private readonly topDeleteProp: Stmt;
-  private readonly topRebuild: Stmt;
+  private readonly topsDeleteOfA: Stmt;
+  private readonly topsBuildOfA: Stmt;
+  private readonly topsDeleteProp: Stmt;
+  private readonly topsRebuildProp: Stmt;
 
-  constructor(statements: Statements) {
+  constructor(
+    statements: Statements,
+    private readonly threshold: TopRowsThreshold = TOP_ROWS,
+  ) {
     const s = statements;
+    const aggregate = `INSERT INTO relations_a (rel_id, a, kind, prop, value, b, count, sum, sum_c)
+      VALUES (?, unhex(?), ${KIND.aggregate}, ?, 0, x'', ?, ?, 0.0)
+      ON CONFLICT (rel_id, a, kind, prop, value, b)`;
     // Counts, and int sums (bound as BigInt so that they stay INTEGER); sum stays NULL when not kept.
     this.statAdd = s
       .cold<number>(
-        `INSERT INTO relation_stats (rel_id, profile_id, side, prop, count, sum, sum_c) VALUES (?, ?, ?, ?, ?, ?, 0.0)
-         ON CONFLICT (rel_id, profile_id, side, prop)
-         DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum
-         RETURNING count`,
+        `${aggregate} DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum RETURNING count`,
       )
       .pluck();
     // Float sums with Kahan-Neumaier compensation; every expression reads the row's old values.
     this.statAddFloat = s.cold<{ count: number; sum: number; sum_c: number }>(
-      `INSERT INTO relation_stats (rel_id, profile_id, side, prop, count, sum, sum_c) VALUES (?, ?, ?, ?, ?, ?, 0.0)
-       ON CONFLICT (rel_id, profile_id, side, prop)
-       DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum,
+      `${aggregate} DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum,
          sum_c = sum_c + CASE WHEN abs(sum) >= abs(excluded.sum)
            THEN (sum - (sum + excluded.sum)) + excluded.sum
            ELSE (excluded.sum - (sum + excluded.sum)) + sum END
@@ -124,34 +135,68 @@ export class AggregateLedger {
     );
     this.statDrop = s.hot(
       'statDrop',
-      'DELETE FROM relation_stats WHERE rel_id = ? AND profile_id = ? AND side = ? AND prop = ? AND count <= 0',
+      `DELETE FROM relations_a WHERE ${A} AND kind = ${KIND.aggregate} AND prop = ? AND value = 0 AND b = x''
+         AND count <= 0`,
     );
-    this.statDeleteProfile = s.hot(
-      'statDeleteProfile',
-      'DELETE FROM relation_stats WHERE rel_id = ? AND profile_id = ?',
+    this.totalAdd = s.cold<{ count: number; tops: number }>(
+      `INSERT INTO relations_a (rel_id, a, kind, prop, value, b, count, tops)
+       VALUES (?, unhex(?), ${KIND.aggregate}, '', 0, x'', ?, 0)
+       ON CONFLICT (rel_id, a, kind, prop, value, b) DO UPDATE SET count = count + excluded.count
+       RETURNING count, tops`,
     );
-    this.statDeleteType = s.cold('DELETE FROM relation_stats WHERE rel_id = ?');
-    this.statDeleteProp = s.cold("DELETE FROM relation_stats WHERE rel_id = ? AND side = 'a' AND prop = ?");
+    this.totalGet = s.hot<{ count: number; tops: number }>(
+      'totalGet',
+      `SELECT count, tops FROM relations_a WHERE ${A} AND ${TOTAL_KEY}`,
+    );
+    this.totalDrop = s.hot('totalDrop', `DELETE FROM relations_a WHERE ${A} AND ${TOTAL_KEY}`);
+    this.setTops = s.hot('setTops', `UPDATE relations_a SET tops = ? WHERE ${A} AND ${TOTAL_KEY}`);
+    this.countAddB = s
+      .cold<number>(
+        `INSERT INTO relations_b (rel_id, b, a, count) VALUES (?, unhex(?), x'', ?)
+         ON CONFLICT (rel_id, b, a) DO UPDATE SET count = count + excluded.count RETURNING count`,
+      )
+      .pluck();
+    this.countDropB = s.hot(
+      'countDropB',
+      "DELETE FROM relations_b WHERE rel_id = ? AND b = unhex(?) AND a = x'' AND count <= 0",
+    );
+    this.statDeleteProp = s.cold(
+      `DELETE FROM relations_a WHERE rel_id = ? AND kind = ${KIND.aggregate} AND prop = ?`,
+    );
     // SQLite's sum() is itself compensated for floats, so a rebuilt row starts with sum_c = 0.
     this.statRebuild = s.cold(
-      `INSERT INTO relation_stats (rel_id, profile_id, side, prop, count, sum, sum_c)
-       SELECT rel_id, a, 'a', ?, count(*), CASE WHEN ? THEN sum(json_extract(weights, ?)) END, 0.0
-       FROM relations WHERE rel_id = ? AND json_type(weights, ?) IS NOT NULL GROUP BY a`,
+      `INSERT INTO relations_a (rel_id, a, kind, prop, value, b, count, sum, sum_c)
+       SELECT rel_id, a, ${KIND.aggregate}, ?, 0, x'', count(*),
+              CASE WHEN ? THEN sum(json_extract(weights, ?)) END, 0.0
+       FROM relations_a WHERE rel_id = ? AND ${RELATION_KEY} AND json_type(weights, ?) IS NOT NULL
+       GROUP BY a`,
     );
-    // Every value of every property that keeps a top, so a changed N needs no rebuild; the
-    // primary key orders them as get_counter answers: value descending, ties by B ascending.
-    this.topInsert = s.cold('INSERT INTO relation_tops (rel_id, a, prop, value, b) VALUES (?, ?, ?, ?, ?)');
+    const top = `${A} AND kind = ${KIND.top}`;
+    this.topInsert = s.cold(
+      `INSERT INTO relations_a (rel_id, a, kind, prop, value, b) VALUES (?, unhex(?), ${KIND.top}, ?, ?, unhex(?))`,
+    );
     this.topDelete = s.hot(
       'topDelete',
-      'DELETE FROM relation_tops WHERE rel_id = ? AND a = ? AND prop = ? AND value = ? AND b = ?',
+      `DELETE FROM relations_a WHERE ${top} AND prop = ? AND value = ? AND b = unhex(?)`,
     );
-    this.topDeleteByA = s.hot('topDeleteByA', 'DELETE FROM relation_tops WHERE rel_id = ? AND a = ?');
-    this.topDeleteType = s.cold('DELETE FROM relation_tops WHERE rel_id = ?');
-    this.topDeleteProp = s.cold('DELETE FROM relation_tops WHERE rel_id = ? AND prop = ?');
-    this.topRebuild = s.cold(
-      `INSERT INTO relation_tops (rel_id, a, prop, value, b)
-       SELECT rel_id, a, ?, json_extract(weights, ?), b FROM relations
-       WHERE rel_id = ? AND json_type(weights, ?) IN ('integer', 'real')`,
+    this.topsDeleteOfA = s.hot('topsDeleteOfA', `DELETE FROM relations_a WHERE ${top}`);
+    // Every numeric value of one property of A's relations, as get_counter orders them.
+    this.topsBuildOfA = s.hot(
+      'topsBuildOfA',
+      `INSERT INTO relations_a (rel_id, a, kind, prop, value, b)
+       SELECT rel_id, a, ${KIND.top}, ?, json_extract(weights, ?), b FROM relations_a
+       WHERE ${A} AND ${RELATION_KEY} AND json_type(weights, ?) IN ('integer', 'real')`,
+    );
+    this.topsDeleteProp = s.cold(
+      `DELETE FROM relations_a WHERE rel_id = ? AND kind = ${KIND.top} AND prop = ?`,
+    );
+    this.topsRebuildProp = s.cold(
+      `INSERT INTO relations_a (rel_id, a, kind, prop, value, b)
+       SELECT r.rel_id, r.a, ${KIND.top}, ?, json_extract(r.weights, ?), r.b
+       FROM relations_a t JOIN relations_a r
+         ON r.rel_id = t.rel_id AND r.a = t.a AND r.kind = ${KIND.relation} AND r.prop = '' AND r.value = 0
+       WHERE t.rel_id = ? AND t.kind = ${KIND.aggregate} AND t.prop = '' AND t.tops = 1
+         AND json_type(r.weights, ?) IN ('integer', 'real')`,
     );
   }
 
@@ -174,7 +219,7 @@ export class AggregateLedger {
     for (const change of scope.stats) {
       const found = this.pendingStats.get(change.key);
       if (!found) {
-        this.pendingStats.set(change.key, { ...change });
+        this.pendingStats.set(change.key, change);
       } else {
         found.count += change.count;
         if (change.sum !== null) found.sum = (found.sum ?? 0n) + change.sum;
@@ -183,24 +228,23 @@ export class AggregateLedger {
     for (const change of scope.tops) {
       const found = this.pendingTops.get(change.key);
       if (found) found.change += change.change;
-      else this.pendingTops.set(change.key, { ...change });
+      else this.pendingTops.set(change.key, change);
     }
   }
 
   /** Applies a successful write's changes at once (a write outside a batch). */
   applyNow(scope: WriteScope): void {
-    this.applyStatChanges(scope.stats);
-    this.applyTopChanges(scope.tops);
+    this.apply([...scope.stats].sort(byKey), [...scope.tops].sort(byKey));
   }
 
   /** Applies the batch's pending changes, in key order. */
   applyPending(): void {
-    const tops = [...this.pendingTops.values()].sort(byKey);
+    if (this.pendingStats.size === 0 && this.pendingTops.size === 0) return;
     const stats = [...this.pendingStats.values()].sort(byKey);
-    this.pendingTops.clear();
+    const tops = [...this.pendingTops.values()].sort(byKey);
     this.pendingStats.clear();
-    this.applyTopChanges(tops);
-    this.applyStatChanges(stats);
+    this.pendingTops.clear();
+    this.apply(stats, tops);
   }
 
   /** Forgets the pending changes of a batch that rolled back. */
@@ -209,19 +253,77 @@ export class AggregateLedger {
     this.pendingTops.clear();
   }
 
-  private applyStatChanges(changes: readonly StatChange[]): void {
-    for (const c of changes) {
-      if (c.count === 0 && (c.sum === null || c.sum === 0n)) continue;
-      const left = this.statAdd.get(c.relId, c.profileId, c.side, c.prop, c.count, c.sum)!;
-      if (left <= 0) this.statDrop.run(c.relId, c.profileId, c.side, c.prop);
+  /**
+   * Applies sorted changes: A by A (its property rows, its total, then its top entries, which
+   * depend on the total), then B's counts. Keys starting 'a' sort before those starting 'b'.
+   */
+  private apply(stats: readonly StatChange[], tops: readonly TopChange[]): void {
+    let i = 0;
+    let j = 0;
+    while (i < stats.length && stats[i]!.side === 'a') {
+      const group = groupOf(stats[i]!.key);
+      // Top changes of profiles whose total did not change in this batch (a strengthen).
+      while (j < tops.length && tops[j]!.key < group) j = this.applyGroup(tops, j, groupOf(tops[j]!.key));
+      let total: StatChange | undefined;
+      for (; i < stats.length && stats[i]!.side === 'a' && groupOf(stats[i]!.key) === group; i++) {
+        const c = stats[i]!;
+        if (c.prop === '') total = c;
+        else if (c.count !== 0 || (c.sum !== null && c.sum !== 0n)) {
+          const left = this.statAdd.get(c.type.relId, c.profileId, c.prop, c.count, c.sum)!;
+          if (left <= 0) this.statDrop.run(c.type.relId, c.profileId, c.prop);
+        }
+      }
+      j = this.applyGroup(tops, j, group, total);
+    }
+    while (j < tops.length) j = this.applyGroup(tops, j, groupOf(tops[j]!.key));
+    for (; i < stats.length; i++) {
+      const c = stats[i]!;
+      if (c.count === 0) continue;
+      const left = this.countAddB.get(c.type.relId, c.profileId, c.count)!;
+      if (left <= 0) this.countDropB.run(c.type.relId, c.profileId);
     }
   }
 
-  private applyTopChanges(changes: readonly TopChange[]): void {
-    for (const c of changes) {
-      if (c.change < 0) this.topDelete.run(c.relId, c.a, c.prop, c.value, c.b);
-      else if (c.change > 0) this.topInsert.run(c.relId, c.a, c.prop, c.value, c.b);
+  /**
+   * Applies A's total change (if any), keeps or drops A's top rows as its new total asks, and
+   * applies A's top changes from `tops[j]` on when A keeps top rows; answers the index after them.
+   */
+  private applyGroup(tops: readonly TopChange[], j: number, group: string, total?: StatChange): number {
+    let end = j;
+    while (end < tops.length && groupOf(tops[end]!.key) === group) end++;
+    // A's own tops are tops[j..end); with neither a total change nor those, nothing to do.
+    const first = total ?? (j < end ? tops[j] : undefined);
+    if (!first) return end;
+    const type = first.type;
+    const a = total ? total.profileId : tops[j]!.a;
+    const row =
+      total && total.count !== 0
+        ? this.totalAdd.get(type.relId, a, total.count)
+        : this.totalGet.get(type.relId, a);
+    if (!row || row.count <= 0) {
+      if (row) this.totalDrop.run(type.relId, a);
+      if (row?.tops) this.topsDeleteOfA.run(type.relId, a);
+      return end;
     }
+    if (row.tops && row.count <= this.threshold.until) {
+      this.topsDeleteOfA.run(type.relId, a);
+      this.setTops.run(0, type.relId, a);
+    } else if (!row.tops && row.count > this.threshold.from) {
+      // Built from A's relations as they now are, so this batch's top changes are already in.
+      this.setTops.run(1, type.relId, a);
+      for (const property of type.properties) {
+        if (!keepsTop(property)) continue;
+        const path = `$.${property.name}`;
+        this.topsBuildOfA.run(property.name, path, type.relId, a, path);
+      }
+    } else if (row.tops) {
+      for (let k = j; k < end; k++) {
+        const c = tops[k]!;
+        if (c.change < 0) this.topDelete.run(type.relId, a, c.prop, c.value, c.b);
+        else if (c.change > 0) this.topInsert.run(type.relId, a, c.prop, c.value, c.b);
+      }
+    }
+    return end;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -239,11 +341,10 @@ export class AggregateLedger {
     after: Weights | null,
     sides: Sides = BOTH_SIDES,
   ): void {
-    const relId = type.relId;
     const total = (after ? 1 : 0) - (before ? 1 : 0);
     if (total !== 0) {
-      if (sides.a) this.bump(relId, a, 'a', '', total, null, false);
-      if (sides.b) this.bump(relId, b, 'b', '', total, null, false);
+      if (sides.a) this.bump(type, a, 'a', '', total, null);
+      if (sides.b) this.bump(type, b, 'b', '', total, null);
     }
     if (!sides.a) return;
     for (const property of type.properties) {
@@ -251,35 +352,35 @@ export class AggregateLedger {
       const now = after ? own(after, property.name) : undefined;
       if (old === undefined && now === undefined) continue;
       if (keepsTop(property) && old !== now) {
-        if (old !== undefined) this.topChange(relId, a, property, old, b, -1);
-        if (now !== undefined) this.topChange(relId, a, property, now, b, 1);
+        if (old !== undefined) this.topChange(type, a, property, old, b, -1);
+        if (now !== undefined) this.topChange(type, a, property, now, b, 1);
       }
       const count = (now !== undefined ? 1 : 0) - (old !== undefined ? 1 : 0);
       if (!keepsSum(property)) {
-        if (count !== 0) this.bump(relId, a, 'a', property.name, count, null, false);
+        if (count !== 0) this.bump(type, a, 'a', property.name, count, null);
       } else if (property.type === 'int') {
         const sum = BigInt((now as number | undefined) ?? 0) - BigInt((old as number | undefined) ?? 0);
-        if (count !== 0 || sum !== 0n) this.bump(relId, a, 'a', property.name, count, sum, false);
+        if (count !== 0 || sum !== 0n) this.bump(type, a, 'a', property.name, count, sum);
       } else if (old !== now) {
         // Float: take the old value away and add the new one as two compensated steps, rather
         // than adding a rounded difference; in this order a value replaced by a similar one never
         // takes the sum past the double range on the way.
         if (old !== undefined)
-          this.bump(relId, a, 'a', property.name, now === undefined ? -1 : 0, -(old as number), true);
+          this.bumpFloat(type.relId, a, property.name, now === undefined ? -1 : 0, -(old as number));
         if (now !== undefined)
-          this.bump(relId, a, 'a', property.name, old === undefined ? 1 : 0, now as number, true);
+          this.bumpFloat(type.relId, a, property.name, old === undefined ? 1 : 0, now as number);
       }
     }
   }
 
   /** One fewer relation initiated by B (its A is being deleted, with all of A's own aggregates). */
-  dropInitiated(relId: number, b: string): void {
-    this.bump(relId, b, 'b', '', -1, null, false);
+  dropInitiated(type: RelationType, b: string): void {
+    this.bump(type, b, 'b', '', -1, null);
   }
 
-  /** A top row of one property of one relation appears (+1) or goes (−1); see pendingTops. */
+  /** A top entry of one property of one relation appears (+1) or goes (−1); see pendingTops. */
   private topChange(
-    relId: number,
+    type: RelationType,
     a: string,
     property: PropertyDef,
     value: WeightValue,
@@ -287,8 +388,8 @@ export class AggregateLedger {
     change: 1 | -1,
   ): void {
     const c: TopChange = {
-      key: `${relKey(relId)}\0${a}\0${property.name}\0${String(value)}\0${b}`,
-      relId,
+      key: `a${relKey(type.relId)}\0${a}\0${property.name}\0${String(value)}\0${b}`,
+      type,
       a,
       prop: property.name,
       value: bindNumber(property, value),
@@ -296,86 +397,64 @@ export class AggregateLedger {
       change,
     };
     if (this.scope) this.scope.tops.push(c);
-    else this.applyTopChanges([c]);
+    else this.apply([], [c]);
   }
 
+  /** Counts and int sums are exact, so they can wait for the end of the batch (see pendingStats). */
   private bump(
-    relId: number,
+    type: RelationType,
     profileId: string,
     side: 'a' | 'b',
     prop: string,
     count: number,
-    sum: bigint | number | null,
-    float: boolean,
+    sum: bigint | null,
   ): void {
-    if (!float) {
-      // Counts and int sums are exact, so they can wait for the end of the batch (see pendingStats).
-      const change = {
-        key: `${relKey(relId)}\0${profileId}\0${side}\0${prop}`,
-        relId,
-        profileId,
-        side,
-        prop,
-        count,
-        sum: sum as bigint | null,
-      };
-      if (this.scope) this.scope.stats.push(change);
-      else this.applyStatChanges([change]);
-      return;
-    }
-    const left = this.bumpFloat(relId, profileId, side, prop, count, sum as number);
-    if (left <= 0) this.statDrop.run(relId, profileId, side, prop);
+    const change: StatChange = {
+      key: `${side}${relKey(type.relId)}\0${profileId}\0${prop}`,
+      type,
+      profileId,
+      side,
+      prop,
+      count,
+      sum,
+    };
+    if (this.scope) this.scope.stats.push(change);
+    else this.apply([change], []);
   }
 
   /**
-   * A float sum that would leave the double range refuses the write (400, nothing changed), as a
-   * float value that would become infinite does: an infinite sum cannot be answered, and its
-   * compensation turns NaN, which SQLite stores as NULL (so the NOT NULL constraint fails).
+   * A float sum, applied at once (its compensation needs the row). One that would leave the
+   * double range refuses the write (400, nothing changed), as a float value that would become
+   * infinite does: an infinite sum cannot be answered, and its compensation turns NaN, which
+   * SQLite stores as NULL.
    */
-  private bumpFloat(
-    relId: number,
-    profileId: string,
-    side: 'a' | 'b',
-    prop: string,
-    count: number,
-    sum: number,
-  ): number {
+  private bumpFloat(relId: number, a: string, prop: string, count: number, sum: number): void {
     let row: { count: number; sum: number; sum_c: number };
     try {
-      row = this.statAddFloat.get(relId, profileId, side, prop, count, sum)!;
+      row = this.statAddFloat.get(relId, a, prop, count, sum)!;
     } catch (err) {
-      if (err instanceof BetterSqlite3.SqliteError && err.code === 'SQLITE_CONSTRAINT_NOTNULL') {
+      if (err instanceof BetterSqlite3.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT')) {
         throw infiniteSum(prop);
       }
       throw err;
     }
+    // NaN (inf − inf in the compensation) is stored as NULL, which isFinite refuses too.
     if (!Number.isFinite(row.sum) || !Number.isFinite(row.sum_c)) throw infiniteSum(prop);
-    return row.count;
+    if (row.count <= 0) this.statDrop.run(relId, a, prop);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Whole profiles, properties and types
-
-  /** Drops a profile's own aggregates of one type (both sides); its tops as A when `asA`. */
-  deleteProfile(relId: number, profileId: string, asA: boolean): void {
-    if (asA) this.topDeleteByA.run(relId, profileId);
-    this.statDeleteProfile.run(relId, profileId);
-  }
-
-  deleteType(relId: number): void {
-    this.statDeleteType.run(relId);
-    this.topDeleteType.run(relId);
-  }
+  // Whole properties
 
   /**
-   * Recomputes a property's aggregates from the relations themselves: counts and sum in
-   * relation_stats, values in relation_tops. Reads only this type's relations.
+   * Recomputes a property's aggregates from the relations themselves: counts and sums, and the
+   * top rows of the profiles that keep them. Reads only this type's relations.
    */
   rebuildProperty(type: RelationType, property: PropertyDef): void {
     const path = `$.${property.name}`;
     this.statDeleteProp.run(type.relId, property.name);
     this.statRebuild.run(property.name, keepsSum(property) ? 1 : 0, path, type.relId, path);
-    this.topDeleteProp.run(type.relId, property.name);
-    if (keepsTop(property)) this.topRebuild.run(property.name, path, type.relId, path);
+    this.topsDeleteProp.run(type.relId, property.name);
+    if (keepsTop(property)) this.topsRebuildProp.run(property.name, path, type.relId, path);
   }
 }

@@ -1,8 +1,10 @@
 // Opening the SQLite file: the connection settings that decide durability and cost, and the schema
 // check (migrate, or refuse a file that is newer or, read-only, not yet migrated).
 import BetterSqlite3 from 'better-sqlite3';
+import type { ProgressListener } from '../migration-runner.js';
 import { MIGRATIONS, migrate, SchemaTooNewError, schemaVersion } from './migrations.js';
 import { type StoreLogger, toStoreError } from './sqlite-errors.js';
+import type { TopRowsThreshold } from './sqlite-layout.js';
 import type { Db } from './sqlite-statements.js';
 
 export interface SqliteEngineOptions {
@@ -15,6 +17,10 @@ export interface SqliteEngineOptions {
   /** Page cache per connection; bounds memory whatever the data size (default 32 MiB). */
   readonly cacheSizeKiB?: number | undefined;
   readonly logger?: StoreLogger | undefined;
+  /** Reports of schema migrations at work while the file opens (a 0.1.0 store takes a while). */
+  readonly onMigrationProgress?: ProgressListener | undefined;
+  /** When a profile's top entries are kept as rows (sqlite-layout.ts); tests lower it. */
+  readonly topRows?: TopRowsThreshold | undefined;
 }
 
 /**
@@ -63,7 +69,7 @@ export function openConnection(options: SqliteEngineOptions): Db {
       if (found < known)
         throw new Error(`cannot open ${options.path} read-only: its schema needs migrating first`);
     } else {
-      migrate(db);
+      migrate(db, MIGRATIONS, undefined, options.onMigrationProgress);
     }
     return db;
   } catch (err) {

@@ -16,7 +16,6 @@ import { SqliteCatalog } from './sqlite-catalog.js';
 import { CatalogCache } from './sqlite-catalog-cache.js';
 import { openConnection, type SqliteEngineOptions } from './sqlite-connection.js';
 import { SqliteDiagnostics } from './sqlite-diagnostics.js';
-import type { StoreLogger } from './sqlite-errors.js';
 import { ProfileFinder } from './sqlite-matching.js';
 import { SqliteProfiles } from './sqlite-profiles.js';
 import { SqliteRelations } from './sqlite-relations.js';
@@ -38,7 +37,7 @@ export class SqliteEngine {
   static open(options: SqliteEngineOptions): SqliteEngine {
     const db = openConnection(options);
     try {
-      return new SqliteEngine(db, options.logger);
+      return new SqliteEngine(db, options);
     } catch (err) {
       db.close();
       throw err;
@@ -54,12 +53,12 @@ export class SqliteEngine {
   private readonly tokens: SqliteTokens;
   private readonly diagnostics: SqliteDiagnostics;
 
-  private constructor(db: Db, logger?: StoreLogger | undefined) {
+  private constructor(db: Db, options: SqliteEngineOptions) {
     const statements = new Statements(db);
     this.db = db;
     this.cache = new CatalogCache(statements);
-    const ledger = new AggregateLedger(statements);
-    this.tx = new SqliteTransactions(statements, ledger, this.cache, logger);
+    const ledger = new AggregateLedger(statements, options.topRows);
+    this.tx = new SqliteTransactions(statements, ledger, this.cache, options.logger);
     const finder = new ProfileFinder(statements);
     this.relations = new SqliteRelations(statements, this.tx, this.cache, finder, ledger);
     this.profiles = new SqliteProfiles(statements, this.tx, this.cache, finder, this.relations);

@@ -2,6 +2,7 @@
 // delete with every relation the profile takes part in.
 import { TiesError } from '../../core/errors.js';
 import { mergeFields, profileMatchKeys } from '../../core/fields.js';
+import { PROFILE_ID_PATTERN } from '../../core/ids.js';
 import { resolveOne } from '../../core/matching.js';
 import type { Channel, Database, FieldValue, Subscription, SubscriptionStatus } from '../../core/model.js';
 import type {
@@ -95,6 +96,8 @@ export class SqliteProfiles {
         }
         if (input.mode === 'update') return found;
       }
+      // Relation tables hold ids as 12 bytes (sqlite-layout.ts): anything else is a bug upstream.
+      if (!PROFILE_ID_PATTERN.test(input.newId)) throw new Error(`saveProfile: bad new id ${input.newId}`);
       const fields = mergeFields(input.setOnCreate, input.set);
       this.profileInsert.run(input.newId, database.id, JSON.stringify(fields), input.now, input.now);
       this.writeKeys(database, input.newId, fields);

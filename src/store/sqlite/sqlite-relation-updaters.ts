@@ -4,6 +4,7 @@
 import type { PropertyDef, RelationType, WeightValue } from '../../core/model.js';
 import { findProperty } from '../../core/property-types.js';
 import { isValidName } from '../../core/values.js';
+import { RELATION_KEY } from './sqlite-layout.js';
 import type { Db, Stmt } from './sqlite-statements.js';
 
 /** How one property changes in a strengthen or edit UPDATE. */
@@ -70,7 +71,7 @@ export class RelationUpdaters {
    * Applies changes to an existing relation in one UPDATE; answers the new values of the add-*
    * changes, in the order of `changes` (null when there are none).
    */
-  run(type: RelationType, changes: readonly Change[], now: string, a: string, b: string): unknown[] | null {
+  run(type: RelationType, changes: readonly Change[], nowMs: number, a: string, b: string): unknown[] | null {
     const ordered = [...changes].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
     const updater = this.updater(type, ordered);
     const params: unknown[] = [];
@@ -94,7 +95,7 @@ export class RelationUpdaters {
           break;
       }
     }
-    params.push(now, type.relId, a, b);
+    params.push(nowMs, type.relId, a, b);
     if (!updater.returns) {
       updater.stmt.run(...params);
       return null;
@@ -164,7 +165,8 @@ export class RelationUpdaters {
     if (removes.length > 0) weights = `json_remove(${weights}, ${removes.join(', ')})`;
     const assign = weights === 'weights' ? '' : `weights = ${weights}, `;
     const sql =
-      `UPDATE relations SET ${assign}updated_at = ? WHERE rel_id = ? AND a = ? AND b = ?` +
+      `UPDATE relations_a SET ${assign}updated_ms = ?
+       WHERE rel_id = ? AND a = unhex(?) AND ${RELATION_KEY} AND b = unhex(?)` +
       (returning.length > 0 ? ` RETURNING ${returning.join(', ')}` : '');
     const stmt = this.db.prepare(sql);
     // Int results come back as BigInt so that one past 2^53 is seen exactly, not rounded.

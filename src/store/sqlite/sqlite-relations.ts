@@ -21,6 +21,7 @@ import type {
 import type { AggregateLedger } from './sqlite-aggregate-ledger.js';
 import type { CatalogCache } from './sqlite-catalog-cache.js';
 import { CounterReader } from './sqlite-counters.js';
+import { KIND, RELATION_KEY } from './sqlite-layout.js';
 import type { ProfileFinder } from './sqlite-matching.js';
 import { type Change, propertyOf, RelationUpdaters, setChange } from './sqlite-relation-updaters.js';
 import type { Statements, Stmt } from './sqlite-statements.js';
@@ -37,10 +38,14 @@ export class SqliteRelations {
   private readonly counters: CounterReader;
   private readonly relGet: Stmt<string>;
   private readonly relInsert: Stmt;
+  private readonly byBInsert: Stmt;
   private readonly relDelete: Stmt<string>;
+  private readonly byBDelete: Stmt;
   private readonly relDeleteByA: Stmt<string>;
-  private readonly relDeleteByB: Stmt<{ a: string; weights: string }>;
+  private readonly aggregatesDeleteOfA: Stmt;
+  private readonly byBDeleteByB: Stmt<string>;
   private readonly relDeleteType: Stmt;
+  private readonly byBDeleteType: Stmt;
   private readonly listByA: Stmt<{ other: string; weights: string }>;
   private readonly listByB: Stmt<{ other: string; weights: string }>;
 
@@ -54,37 +59,51 @@ export class SqliteRelations {
     const s = statements;
     this.updaters = new RelationUpdaters(s.db);
     this.counters = new CounterReader(s);
-    this.relGet = s
-      .hot<string>('relGet', 'SELECT weights FROM relations WHERE rel_id = ? AND a = ? AND b = ?')
-      .pluck();
+    const relation = `rel_id = ? AND a = unhex(?) AND ${RELATION_KEY} AND b = unhex(?)`;
+    this.relGet = s.hot<string>('relGet', `SELECT weights FROM relations_a WHERE ${relation}`).pluck();
     this.relInsert = s.cold(
-      `INSERT INTO relations (rel_id, a, b, weights, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING`,
+      `INSERT INTO relations_a (rel_id, a, kind, prop, value, b, weights, created_ms, updated_ms)
+       VALUES (?, unhex(?), ${KIND.relation}, '', 0, unhex(?), ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
+    this.byBInsert = s.cold('INSERT INTO relations_b (rel_id, b, a) VALUES (?, unhex(?), unhex(?))');
     this.relDelete = s
+      .hot<string>('relDelete', `DELETE FROM relations_a WHERE ${relation} RETURNING weights`)
+      .pluck();
+    this.byBDelete = s.hot(
+      'byBDelete',
+      'DELETE FROM relations_b WHERE rel_id = ? AND b = unhex(?) AND a = unhex(?)',
+    );
+    this.relDeleteByA = s
       .hot<string>(
-        'relDelete',
-        'DELETE FROM relations WHERE rel_id = ? AND a = ? AND b = ? RETURNING weights',
+        'relDeleteByA',
+        `DELETE FROM relations_a WHERE rel_id = ? AND a = unhex(?) AND kind = ${KIND.relation}
+         RETURNING lower(hex(b))`,
       )
       .pluck();
-    this.relDeleteByA = s
-      .hot<string>('relDeleteByA', 'DELETE FROM relations WHERE rel_id = ? AND a = ? RETURNING b')
-      .pluck();
-    // INDEXED BY: for a WITHOUT ROWID table SQLite prices a non-covering secondary index above a
-    // range of the primary key, and would read every relation of the type to find one B's.
-    this.relDeleteByB = s.hot<{ a: string; weights: string }>(
-      'relDeleteByB',
-      'DELETE FROM relations INDEXED BY relations_by_b WHERE rel_id = ? AND b = ? RETURNING a, weights',
+    this.aggregatesDeleteOfA = s.hot(
+      'aggregatesDeleteOfA',
+      'DELETE FROM relations_a WHERE rel_id = ? AND a = unhex(?)',
     );
-    this.relDeleteType = s.cold('DELETE FROM relations WHERE rel_id = ?');
+    // B's entries and its count row (a = x'', answered as '').
+    this.byBDeleteByB = s
+      .hot<string>(
+        'byBDeleteByB',
+        'DELETE FROM relations_b WHERE rel_id = ? AND b = unhex(?) RETURNING lower(hex(a))',
+      )
+      .pluck();
+    this.relDeleteType = s.cold('DELETE FROM relations_a WHERE rel_id = ?');
+    this.byBDeleteType = s.cold('DELETE FROM relations_b WHERE rel_id = ?');
     this.listByA = s.hot<{ other: string; weights: string }>(
       'listByA',
-      'SELECT b AS other, weights FROM relations WHERE rel_id = ? AND a = ? AND b > ? ORDER BY b LIMIT ?',
+      `SELECT lower(hex(b)) AS other, weights FROM relations_a
+       WHERE rel_id = ? AND a = unhex(?) AND ${RELATION_KEY} AND b > unhex(?) ORDER BY b LIMIT ?`,
     );
     this.listByB = s.hot<{ other: string; weights: string }>(
       'listByB',
-      `SELECT a AS other, weights FROM relations INDEXED BY relations_by_b
-        WHERE rel_id = ? AND b = ? AND a > ? ORDER BY a LIMIT ?`,
+      `SELECT lower(hex(x.a)) AS other, r.weights FROM relations_b x
+       JOIN relations_a r ON r.rel_id = x.rel_id AND r.a = x.a AND r.kind = ${KIND.relation}
+         AND r.prop = '' AND r.value = 0 AND r.b = x.b
+       WHERE x.rel_id = ? AND x.b = unhex(?) AND x.a > unhex(?) ORDER BY x.a LIMIT ?`,
     );
   }
 
@@ -96,15 +115,9 @@ export class SqliteRelations {
       const type = this.catalog.typeOf(input.type);
       const pair = this.finder.pair(type, input.a, input.b);
       if (pair.kind !== 'ok') return pair;
-      const inserted = this.relInsert.run(
-        type.relId,
-        pair.a,
-        pair.b,
-        JSON.stringify(input.weights),
-        input.now,
-        input.now,
-      );
-      if (inserted.changes === 0) return { kind: 'duplicate', a: pair.a, b: pair.b };
+      if (!this.insert(type, pair.a, pair.b, JSON.stringify(input.weights), Date.parse(input.now))) {
+        return { kind: 'duplicate', a: pair.a, b: pair.b };
+      }
       this.ledger.applyStats(type, pair.a, pair.b, null, input.weights);
       return pair;
     });
@@ -128,17 +141,18 @@ export class SqliteRelations {
       }
       for (const name of Object.keys(input.set)) changes.push(setChange(type, name, input.set[name]!));
 
+      const nowMs = Date.parse(input.now);
       const oldText = this.relGet.get(type.relId, a, b);
       if (oldText === undefined) {
         // A missing value counts as 0, so a created relation holds the amounts themselves.
         const weights = Object.fromEntries(changes.map((c) => [c.name, c.value!]));
-        this.relInsert.run(type.relId, a, b, JSON.stringify(weights), input.now, input.now);
+        this.insert(type, a, b, JSON.stringify(weights), nowMs);
         this.ledger.applyStats(type, a, b, null, weights);
         return { kind: 'ok', a, b, created: true };
       }
       const before = parseWeights(oldText);
       const after: Record<string, WeightValue> = { ...before };
-      const returned = this.updaters.run(type, changes, input.now, a, b);
+      const returned = this.updaters.run(type, changes, nowMs, a, b);
       let i = 0;
       for (const change of changes) {
         if (change.mode === 'add-int' || change.mode === 'add-float') {
@@ -174,10 +188,11 @@ export class SqliteRelations {
         propertyOf(type, name);
         if (!Object.hasOwn(input.set, name)) changes.push({ name, mode: 'remove' });
       }
+      const nowMs = Date.parse(input.now);
       const oldText = this.relGet.get(type.relId, a, b);
       if (oldText === undefined) {
         const weights = Object.fromEntries(Object.keys(input.set).map((name) => [name, input.set[name]!]));
-        this.relInsert.run(type.relId, a, b, JSON.stringify(weights), input.now, input.now);
+        this.insert(type, a, b, JSON.stringify(weights), nowMs);
         this.ledger.applyStats(type, a, b, null, weights);
         return { kind: 'ok', a, b, created: true };
       }
@@ -187,7 +202,7 @@ export class SqliteRelations {
         if (change.mode === 'remove') delete after[change.name];
         else after[change.name] = change.value!;
       }
-      this.updaters.run(type, changes, input.now, a, b);
+      this.updaters.run(type, changes, nowMs, a, b);
       this.ledger.applyStats(type, a, b, before, after);
       return { kind: 'ok', a, b, created: false };
     });
@@ -198,37 +213,57 @@ export class SqliteRelations {
       const type = this.catalog.typeOf(input.type);
       const pair = this.finder.pair(type, input.a, input.b);
       if (pair.kind !== 'ok') return pair;
-      const oldText = this.relDelete.get(type.relId, pair.a, pair.b);
+      const oldText = this.remove(type, pair.a, pair.b);
       if (oldText === undefined) return { kind: 'no_relation', a: pair.a, b: pair.b };
       this.ledger.applyStats(type, pair.a, pair.b, parseWeights(oldText), null);
       return pair;
     });
   }
 
+  /** Writes a new relation under A and its entry under B; false when it exists already. */
+  private insert(type: RelationType, a: string, b: string, weights: string, nowMs: number): boolean {
+    if (this.relInsert.run(type.relId, a, b, weights, nowMs, nowMs).changes === 0) return false;
+    this.byBInsert.run(type.relId, b, a);
+    return true;
+  }
+
+  /** Removes a relation under A and its entry under B; answers its weights (undefined: none). */
+  private remove(type: RelationType, a: string, b: string): string | undefined {
+    const weights = this.relDelete.get(type.relId, a, b);
+    if (weights !== undefined) this.byBDelete.run(type.relId, b, a);
+    return weights;
+  }
+
   /**
    * Removes every relation a profile of database `dbId` takes part in, on either side, with its
-   * own aggregates; the other profiles' aggregates lose those relations. Inside a profile delete.
+   * own aggregates; the other profiles' aggregates lose those relations. Inside a profile delete,
+   * after the batch's pending aggregate changes were applied.
    */
   deleteAllOf(dbId: number, id: string): void {
     for (const type of this.catalog.types.values()) {
-      if (type.dbA !== dbId && type.dbB !== dbId) continue;
       if (type.dbA === dbId) {
-        // Its own side-a aggregates go with it; each B it was related to initiated one fewer.
-        for (const b of this.relDeleteByA.all(type.relId, id)) this.ledger.dropInitiated(type.relId, b);
+        // Its own rows (aggregates, top entries) go with it; each B it was related to initiated one fewer.
+        for (const b of this.relDeleteByA.all(type.relId, id)) {
+          this.byBDelete.run(type.relId, b, id);
+          this.ledger.dropInitiated(type, b);
+        }
+        this.aggregatesDeleteOfA.run(type.relId, id);
       }
       if (type.dbB === dbId) {
-        for (const row of this.relDeleteByB.all(type.relId, id)) {
-          this.ledger.applyStats(type, row.a, id, parseWeights(row.weights), null, SIDE_A_ONLY);
+        for (const a of this.byBDeleteByB.all(type.relId, id)) {
+          if (a === '') continue; // its count row
+          const weights = this.relDelete.get(type.relId, a, id);
+          if (weights !== undefined)
+            this.ledger.applyStats(type, a, id, parseWeights(weights), null, SIDE_A_ONLY);
         }
       }
-      this.ledger.deleteProfile(type.relId, id, type.dbA === dbId);
     }
   }
 
   /** Removes every relation of a type and its aggregates (inside the type's delete). */
   deleteType(relId: number): void {
     this.relDeleteType.run(relId);
-    this.ledger.deleteType(relId);
+    this.byBDeleteType.run(relId);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -26,6 +26,13 @@ storeContract('sqlite :memory:', async () => {
   return { store, cleanup: () => store.close() };
 });
 
+// Every profile with more than two relations keeps its top entries as rows (the default is 64), so
+// that the contract runs through both ways of answering a top, and the switches between them.
+storeContract('sqlite :memory:, top rows from 2 relations', async () => {
+  const store = await openSqliteStore({ path: ':memory:', topRows: { from: 2, until: 1 } });
+  return { store, cleanup: () => store.close() };
+});
+
 storeContract('sqlite file', async () => {
   const path = tempPath();
   const store = await openSqliteStore({ path, logger: silent });
@@ -84,7 +91,7 @@ async function rejectsUnavailable(promise: Promise<unknown>, reason?: RegExp): P
 }
 
 describe('sqlite store', () => {
-  it('serves every hot query from an index: top N, relations by A (primary key) and by B (relations_by_b)', async () => {
+  it('serves every hot query from an index: the relations, aggregates and top rows of one A, the entries of one B', async () => {
     const store = await openSqliteStore({ path: ':memory:' });
     try {
       const { relId } = await fixture(store, 0);
@@ -102,28 +109,34 @@ describe('sqlite store', () => {
             assert.fail(`${name} scans: ${plan.join(' | ')}`);
           }
         }
-        assert.doesNotMatch(plan.join(' | '), /USE TEMP B-TREE FOR ORDER BY/, `${name} sorts`);
+        // topScan orders the relations of an A that keeps no top rows: at most TOP_ROWS.from.
+        if (name !== 'topScan') {
+          assert.doesNotMatch(plan.join(' | '), /USE TEMP B-TREE FOR .*ORDER BY/, `${name} sorts`);
+        }
       }
-      assert.match(
-        text('topQuery'),
-        /^SEARCH relation_tops USING PRIMARY KEY \(rel_id=\? AND a=\? AND prop=\?\)$/,
-      );
-      assert.match(
-        text('topDelete'),
-        /SEARCH relation_tops USING PRIMARY KEY \(rel_id=\? AND a=\? AND prop=\? AND value=\? AND b=\?\)/,
-      );
-      assert.match(text('listByA'), /SEARCH relations USING PRIMARY KEY \(rel_id=\? AND a=\? AND b>\?\)/);
+      const a = 'rel_id=? AND a=?';
+      const relation = `${a} AND kind=? AND prop=? AND value=? AND b=?`;
+      const search = (table: string, key: string) =>
+        new RegExp(`^SEARCH ${table} USING PRIMARY KEY \\(${key.replace(/[()?]/g, '\\$&')}\\)`);
+      assert.match(text('topQuery'), search('relations_a', `${a} AND kind=? AND prop=?`));
+      assert.match(text('topScan'), search('relations_a', `${a} AND kind=? AND prop=? AND value=?`));
+      assert.match(text('topDelete'), search('relations_a', `${relation}`));
+      assert.match(text('topsDeleteOfA'), search('relations_a', `${a} AND kind=?`));
+      assert.match(text('listByA'), search('relations_a', `${a} AND kind=? AND prop=? AND value=? AND b>?`));
+      assert.match(text('listByB'), search('x', 'rel_id=? AND b=? AND a>?'));
       assert.match(
         text('listByB'),
-        /SEARCH relations USING (COVERING )?INDEX relations_by_b \(rel_id=\? AND b=\? AND a>\?\)/,
+        /SEARCH r USING PRIMARY KEY \(rel_id=\? AND a=\? AND kind=\? AND prop=\? AND value=\? AND b=\?\)/,
       );
-      assert.match(text('relGet'), /SEARCH relations USING PRIMARY KEY \(rel_id=\? AND a=\? AND b=\?\)/);
-      assert.match(text('relDeleteByA'), /SEARCH relations USING PRIMARY KEY \(rel_id=\? AND a=\?\)/);
-      assert.match(text('relDeleteByB'), /relations_by_b \(rel_id=\? AND b=\?\)/);
-      assert.match(
-        text(`strengthen:${relId}:hits`),
-        /SEARCH relations USING PRIMARY KEY \(rel_id=\? AND a=\? AND b=\?\)/,
-      );
+      assert.match(text('relGet'), search('relations_a', relation));
+      assert.match(text('relDelete'), search('relations_a', relation));
+      assert.match(text('byBDelete'), search('relations_b', 'rel_id=? AND b=? AND a=?'));
+      assert.match(text('relDeleteByA'), search('relations_a', `${a} AND kind=?`));
+      assert.match(text('byBDeleteByB'), search('relations_b', 'rel_id=? AND b=?'));
+      assert.match(text('totalA'), search('relations_a', relation));
+      assert.match(text('totalB'), search('relations_b', 'rel_id=? AND b=? AND a=?'));
+      assert.match(text('statRowsA'), search('relations_a', `${a} AND kind=?`));
+      assert.match(text(`strengthen:${relId}:hits`), search('relations_a', relation));
       assert.match(
         text('keyLookup'),
         /SEARCH profile_keys USING PRIMARY KEY \(db_id=\? AND kind=\? AND key=\?\)/,
@@ -140,10 +153,6 @@ describe('sqlite store', () => {
         text('keyOrSubLookup'),
         /subscriptions_by_contact \(db_id=\? AND channel=\? AND contact_key=\?\)/,
       );
-      assert.match(
-        text('statRowsA'),
-        /SEARCH relation_stats USING PRIMARY KEY \(rel_id=\? AND profile_id=\? AND side=\?\)/,
-      );
       assert.match(text('keysDelete'), /profile_keys_by_profile \(profile_id=\?\)/);
     } finally {
       await store.close();
@@ -154,7 +163,11 @@ describe('sqlite store', () => {
     const store = await openSqliteStore({ path: ':memory:' });
     try {
       const indexes = () =>
-        (store.sqlite.pragma('index_list(relations)') as { name: string }[]).map((i) => i.name).sort();
+        ['relations_a', 'relations_b'].flatMap((table) =>
+          (store.sqlite.pragma(`index_list(${table})`) as { name: string; origin: string }[])
+            .map((i) => `${table}: ${i.origin}`)
+            .sort(),
+        );
       const before = indexes();
       const { ties, relId } = await fixture(store, 0);
       await fixture(store, 0);
@@ -163,7 +176,8 @@ describe('sqlite store', () => {
         properties: [{ name: 'extra', type: 'int', top: 5 }],
       });
       assert.deepEqual(indexes(), before);
-      assert.ok(before.includes('relations_by_b'));
+      // Each table is its primary key alone: one B-tree per table, nothing else written per relation.
+      assert.deepEqual(before, ['relations_a: pk', 'relations_b: pk']);
     } finally {
       await store.close();
     }
@@ -189,7 +203,7 @@ describe('sqlite store', () => {
     }
     await assert.rejects(openSqliteStore({ path }), (err: unknown) => {
       assert.ok(err instanceof SchemaTooNewError);
-      assert.match(err.message, /schema version is 999, newer than the 1/);
+      assert.match(err.message, new RegExp(`schema version is 999, newer than the ${MIGRATIONS.length}`));
       return true;
     });
     await assert.rejects(openSqliteStore({ path, readonly: true }), SchemaTooNewError);
@@ -345,6 +359,116 @@ describe('sqlite store', () => {
       assert.equal(await store.getDatabase(dbId + 1), null, 'the refused database is not cached either');
       await rejectsUnavailable(store.touchTokens([{ id: 1, at: new Date().toISOString() }]));
     } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps top rows for a profile only above the threshold: made going up, dropped coming down', async () => {
+    const path = tempPath();
+    const store = await openSqliteStore({ path, topRows: { from: 3, until: 1 } });
+    const raw = new BetterSqlite3(path, { readonly: true });
+    try {
+      const { ids, target, type } = await fixture(store, 6);
+      const [a, ...bs] = ids as [string, ...string[]];
+      const topRows = () =>
+        raw
+          .prepare('SELECT count(*) FROM relations_a WHERE a = unhex(?) AND kind = 2')
+          .pluck()
+          .get(a) as number;
+      const flag = () =>
+        raw
+          .prepare("SELECT tops FROM relations_a WHERE a = unhex(?) AND kind = 0 AND prop = ''")
+          .pluck()
+          .get(a) as number | undefined;
+      const top = async () => {
+        const c = await store.counter({ type, profile: { by: 'id', id: a } });
+        assert.ok(c.kind === 'ok');
+        return c.props.map((p) => [p.name, p.top]);
+      };
+      const answers: unknown[] = [];
+      // Up to 3 relations: answered from the relations themselves.
+      for (const [i, b] of bs.slice(0, 3).entries()) {
+        await store.attach({ ...target(a, b), weights: { hits: 10 - i, score: i / 2 } });
+      }
+      assert.equal(topRows(), 0);
+      assert.equal(flag(), 0);
+      answers.push(await top());
+      // The 4th passes `from`: rows for both properties that keep a top (hits, score) of all 4.
+      await store.attach({ ...target(a, bs[3]!), weights: { hits: 10, note: 'no score' } });
+      assert.equal(flag(), 1);
+      assert.equal(topRows(), 4 + 3);
+      // A decrease and an edit move a row; a detach of a top entry removes its rows.
+      await store.strengthen({ ...target(a, bs[0]!), add: { hits: -20 }, set: {} });
+      await store.edit({ ...target(a, bs[1]!), set: { score: 9.5 }, remove: [] });
+      await store.detach(target(a, bs[3]!));
+      assert.equal(topRows(), 3 + 3);
+      const withRows = await top();
+      // Down to 2 (above `until`): the rows stay; to 1: they go, and the answers do not change.
+      await store.detach(target(a, bs[2]!));
+      assert.equal(flag(), 1);
+      answers.push(await top());
+      await store.detach(target(a, bs[1]!));
+      assert.equal(flag(), 0);
+      assert.equal(topRows(), 0);
+      answers.push(await top());
+      assert.deepEqual(withRows, [
+        [
+          'hits',
+          [
+            { profileId: bs[1], value: 9 },
+            { profileId: bs[2], value: 8 },
+            { profileId: bs[0], value: -10 },
+          ],
+        ],
+        [
+          'score',
+          [
+            { profileId: bs[1], value: 9.5 },
+            { profileId: bs[2], value: 1 },
+          ],
+        ],
+      ]);
+      assert.deepEqual(answers, [
+        [
+          [
+            'hits',
+            [
+              { profileId: bs[0], value: 10 },
+              { profileId: bs[1], value: 9 },
+              { profileId: bs[2], value: 8 },
+            ],
+          ],
+          [
+            'score',
+            [
+              { profileId: bs[2], value: 1 },
+              { profileId: bs[1], value: 0.5 },
+            ],
+          ],
+        ],
+        [
+          [
+            'hits',
+            [
+              { profileId: bs[1], value: 9 },
+              { profileId: bs[0], value: -10 },
+            ],
+          ],
+          [
+            'score',
+            [
+              { profileId: bs[1], value: 9.5 },
+              { profileId: bs[0], value: 0 },
+            ],
+          ],
+        ],
+        [
+          ['hits', [{ profileId: bs[0], value: -10 }]],
+          ['score', [{ profileId: bs[0], value: 0 }]],
+        ],
+      ]);
+    } finally {
+      raw.close();
       await store.close();
     }
   });

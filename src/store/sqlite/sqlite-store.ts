@@ -2,20 +2,14 @@
 // and applied once per event-loop turn as one transaction (one fsync for the whole batch); every
 // write is answered only after that commit. Reads run at once on the committed state.
 import { MAX_BATCH, type PendingWrite, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
-import { SqliteEngine } from './sqlite-engine.js';
+import { SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
 import { type StoreLogger, storeClosed, toStoreError } from './sqlite-errors.js';
 import type { BatchResult, WriteArgs, WriteMethod, WriteOp, WriteResult } from './sqlite-write-ops.js';
 
 export { MAX_BATCH, type SqliteStoreStats } from './sqlite-base-store.js';
 
-export interface SqliteStoreOptions {
-  /** A file path, or ':memory:'. */
-  readonly path: string;
-  readonly busyTimeoutMs?: number | undefined;
-  /** Opens an existing, migrated file read-only (writes then fail with STORE_UNAVAILABLE). */
-  readonly readonly?: boolean | undefined;
-  readonly logger?: StoreLogger | undefined;
-}
+/** A file path or ':memory:', and how to open it (SqliteEngineOptions). */
+export type SqliteStoreOptions = SqliteEngineOptions;
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   return new SqliteStore(SqliteEngine.open(options), options.logger);

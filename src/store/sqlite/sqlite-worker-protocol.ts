@@ -1,13 +1,14 @@
 // Messages between SqliteWorkerStore and its writer thread, and how errors cross between them
 // (structured clone keeps neither an error's class nor its catalogue code).
 import { type ErrorCode, type ErrorDetails, isTiesError, TiesError } from '../../core/errors.js';
+import type { MigrationProgress } from '../migration-runner.js';
 import { SchemaTooNewError } from './migrations.js';
 import type { SqliteEngineOptions } from './sqlite-connection.js';
 import type { EngineStats } from './sqlite-transactions.js';
 import type { WriteOp } from './sqlite-write-ops.js';
 
 /** The engine options a worker can receive: plain data (the logger stays on the main thread). */
-export type WorkerOptions = Omit<SqliteEngineOptions, 'logger' | 'readonly'>;
+export type WorkerOptions = Omit<SqliteEngineOptions, 'logger' | 'readonly' | 'onMigrationProgress'>;
 
 export type ToWorker =
   | { readonly type: 'batch'; readonly id: number; readonly ops: readonly WriteOp[] }
@@ -33,6 +34,8 @@ interface BatchReport {
 
 export type FromWorker =
   | { readonly type: 'ready' }
+  /** A migration at work while the worker opens the file. */
+  | { readonly type: 'migrating'; readonly progress: MigrationProgress }
   | { readonly type: 'failed'; readonly error: SerializedError }
   | ({ readonly type: 'done'; readonly results: readonly WorkerResult[] } & BatchReport)
   | ({ readonly type: 'batch-failed'; readonly error: SerializedError } & BatchReport)

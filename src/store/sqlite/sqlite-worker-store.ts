@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { TiesError } from '../../core/errors.js';
 import { MAX_BATCH, type PendingWrite, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
-import { type EngineStats, SqliteEngine } from './sqlite-engine.js';
+import { type EngineStats, SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
 import { type StoreLogger, storeClosed } from './sqlite-errors.js';
 import {
   deserializeError,
@@ -15,12 +15,8 @@ import {
 } from './sqlite-worker-protocol.js';
 import type { WriteArgs, WriteMethod, WriteOp, WriteResult } from './sqlite-write-ops.js';
 
-export interface SqliteWorkerStoreOptions {
-  /** A file path (the worker and the main thread each open it; ':memory:' cannot be shared). */
-  readonly path: string;
-  readonly busyTimeoutMs?: number | undefined;
-  readonly logger?: StoreLogger | undefined;
-}
+/** A file path (the worker and the main thread each open it; ':memory:' cannot be shared). */
+export type SqliteWorkerStoreOptions = Omit<SqliteEngineOptions, 'readonly'>;
 
 function startWorker(workerData: WorkerOptions): Worker {
   if (!import.meta.url.endsWith('.ts')) {
@@ -42,13 +38,19 @@ export async function openSqliteWorkerStore(options: SqliteWorkerStoreOptions): 
       'the SQLite worker store needs a file: an in-memory database cannot be shared by two threads',
     );
   }
-  const workerOptions: WorkerOptions = { path: options.path, busyTimeoutMs: options.busyTimeoutMs };
+  const workerOptions: WorkerOptions = {
+    path: options.path,
+    busyTimeoutMs: options.busyTimeoutMs,
+    cacheSizeKiB: options.cacheSizeKiB,
+    topRows: options.topRows,
+  };
   const worker = startWorker(workerOptions);
   try {
     // The worker opens (and migrates) first, so that the reader finds the schema in place.
     await new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
-        if (message.type === 'ready') done(resolve);
+        if (message.type === 'migrating') options.onMigrationProgress?.(message.progress);
+        else if (message.type === 'ready') done(resolve);
         else if (message.type === 'failed') done(() => reject(deserializeError(message.error)));
       };
       const onError = (err: unknown) => done(() => reject(err));
@@ -166,6 +168,7 @@ export class SqliteWorkerStore extends SqliteBaseStore {
         this.logger?.[message.level](message.obj, message.msg);
         break;
       case 'ready':
+      case 'migrating':
       case 'failed':
       case 'closed':
         break;

@@ -35,7 +35,11 @@ function plain(obj: object): Record<string, unknown> {
 const options = workerData as WorkerOptions;
 let engine: SqliteEngine;
 try {
-  engine = SqliteEngine.open({ ...options, logger });
+  engine = SqliteEngine.open({
+    ...options,
+    logger,
+    onMigrationProgress: (progress) => post({ type: 'migrating', progress }),
+  });
   post({ type: 'ready' });
 } catch (err) {
   post({ type: 'failed', error: serializeError(err) });
