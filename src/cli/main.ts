@@ -1,5 +1,6 @@
 // The `ties` command: parses the subcommand and runs it. Each command calls the same core as HTTP.
 import { VERSION } from '../version.js';
+import { checkCommand } from './commands/check.js';
 import { importCommand } from './commands/import.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
@@ -14,6 +15,9 @@ Usage:
       Mint a token offline (works while the server runs); the token is shown once.
   ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH|URL] [--errors FILE]
       Load relations from a file, streamed, in batches of one commit each; re-run to resume.
+  ties check [--db PATH|URL]
+      Check the store without changing it (SQLite integrity_check, PostgreSQL tables, schema
+      version); exit 0 when sound, 1 listing the problems.
   ties --version | --help
 
 Every setting is a flag and an environment variable (TIES_DB, TIES_PORT, …; flags win):
@@ -39,6 +43,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return tokenCommand(rest);
     case 'import':
       return importCommand(rest);
+    case 'check':
+      return checkCommand(rest);
     default:
       process.stderr.write(`ties: unknown command "${command}"\n\n${USAGE}`);
       return 2;
