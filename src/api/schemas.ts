@@ -239,32 +239,71 @@ export const ProfileDeleteAnswer = Type.Object({ data: Type.Object({ profile_id:
 
 // --- databases and resources -----------------------------------------------------------------
 
-export const ListParams = Type.Object(
+const listFilters = {
+  groups: Type.Optional(
+    Type.Array(Type.String({ maxLength: 255 }), {
+      maxItems: 1000,
+      description: 'Only items of one of these access groups (Ties: every item is in "main")',
+    }),
+  ),
+  groups_id: Type.Optional(
+    Type.Array(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), {
+      maxItems: 1000,
+      description: 'Only items of one of these access group ids (Ties: every item is in group 0)',
+    }),
+  ),
+};
+const paging = {
+  from_id: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'Id of the first item of the page (default 1; pass next_from_id for the next page)',
+    }),
+  ),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 1000, description: 'Items per page (default 1000)' }),
+  ),
+};
+export const DatabaseListParams = Type.Object(
   {
     ...common,
-    from_id: Type.Optional(Type.Integer({ minimum: 0, description: 'Answer items with a greater id' })),
-    limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 1000, description: 'Items per page (default 100)' }),
+    ...paging,
+    ui_tags: Type.Optional(
+      Type.Array(Type.String({ maxLength: 255 }), {
+        maxItems: 1000,
+        description: 'Only databases with one of these tags (Ties keeps no tags: none match)',
+      }),
     ),
+    ...listFilters,
   },
   open,
 );
+export const ResourceListParams = Type.Object({ ...common, ...paging, ...listFilters }, open);
 export const IdParams = Type.Object({ ...common, id: Id('Id') }, open);
 
+const NEXT_FROM_ID = 'The from_id of the next page; a page with no items ends the list';
 const DatabaseSummary = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
   description: Type.String(),
   ui_tags: Type.Array(Type.String()),
-  Groups: Type.Array(Type.String()),
+  Groups: Type.Array(Type.Object({ Id: Type.Integer(), Name: Type.String() }), {
+    description: 'Access groups, capitalised as Altcraft writes them (Ties: "main", id 0)',
+  }),
   created_at: Type.String(),
 });
 export const DatabaseListAnswer = Type.Object({
   data: Type.Array(DatabaseSummary),
-  next_from_id: Type.Optional(Type.Integer()),
-  total_count: Type.Integer(),
+  next_from_id: Type.Integer({ description: NEXT_FROM_ID }),
+  total_count: Type.Integer({ description: 'Items that pass the filters, on every page' }),
 });
-export const DatabaseGetAnswer = Type.Object({ data: DatabaseSummary });
+export const DatabaseGetAnswer = Type.Object({
+  data: Type.Object({
+    ...DatabaseSummary.properties,
+    suppress_id: Type.Null({ description: 'Suppression list: Ties keeps none' }),
+  }),
+});
 export const FieldsAnswer = Type.Object({
   data: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), is_custom: Type.Boolean() })),
 });
@@ -294,6 +333,9 @@ const ResourceSummary = Type.Object({
   name: Type.String(),
   channels: Type.Array(oneOf(CHANNELS)),
   dbs_ids: Type.Array(Type.Integer()),
+  groups: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String() }), {
+    description: 'Access groups (Ties: "main", id 0)',
+  }),
   created_at: Type.String(),
 });
 export const ResourceCreateParams = Type.Object(
@@ -307,8 +349,8 @@ export const ResourceCreateParams = Type.Object(
 );
 export const ResourceListAnswer = Type.Object({
   data: Type.Array(ResourceSummary),
-  next_from_id: Type.Optional(Type.Integer()),
-  total_count: Type.Integer(),
+  next_from_id: Type.Integer({ description: NEXT_FROM_ID }),
+  total_count: Type.Integer({ description: 'Items that pass the filters, on every page' }),
 });
 export const ResourceGetAnswer = Type.Object({ data: ResourceSummary });
 

@@ -41,12 +41,12 @@ export interface CallMap {
     readonly answer: SuccessEnvelope & { readonly data: ProfileData };
   };
   'profiles/delete': Call<typeof S.ProfileLookupParams, typeof S.ProfileDeleteAnswer>;
-  'databases/list': Call<typeof S.ListParams, typeof S.DatabaseListAnswer>;
+  'databases/list': Call<typeof S.DatabaseListParams, typeof S.DatabaseListAnswer>;
   'databases/get': Call<typeof S.IdParams, typeof S.DatabaseGetAnswer>;
   'databases/fields_get': Call<typeof S.IdParams, typeof S.FieldsAnswer>;
   'databases/create': Call<typeof S.DatabaseCreateParams, typeof S.CreatedIdAnswer>;
   'databases/fields_add': Call<typeof S.FieldsAddParams, typeof S.FieldsAddAnswer>;
-  'resources/list': Call<typeof S.ListParams, typeof S.ResourceListAnswer>;
+  'resources/list': Call<typeof S.ResourceListParams, typeof S.ResourceListAnswer>;
   'resources/get': Call<typeof S.IdParams, typeof S.ResourceGetAnswer>;
   'resources/create': Call<typeof S.ResourceCreateParams, typeof S.CreatedIdAnswer>;
   'relations/types/create': Call<typeof S.RelationTypeCreateParams, typeof S.RelIdAnswer>;

@@ -15,7 +15,7 @@ import {
   type Resource,
 } from './model.js';
 import { isNumeric, type PropertyInput, parsePropertyDef, parsePropertyDefs } from './property-types.js';
-import type { Store } from './store.js';
+import type { Page, Store } from './store.js';
 
 export interface Clock {
   now(): Date;
@@ -57,13 +57,20 @@ function parseFields(
   });
 }
 
+/**
+ * Ties has no access groups: every database and resource is in Altcraft's default group, id 0
+ * "main" (docs/decisions.md), so that the list filters have something true to filter on.
+ */
+export const MAIN_GROUP = { id: 0, name: 'main' } as const;
+
 export function databaseSummary(db: Database) {
   return {
     id: db.id,
     name: db.name,
     description: db.description,
     ui_tags: [] as string[],
-    Groups: [] as string[],
+    // Altcraft's databases/list writes this key and its members' keys capitalised.
+    Groups: [{ Id: MAIN_GROUP.id, Name: MAIN_GROUP.name }],
     created_at: db.createdAt,
   };
 }
@@ -74,6 +81,7 @@ export function resourceSummary(r: Resource) {
     name: r.name,
     channels: [...r.channels],
     dbs_ids: [...r.dbIds],
+    groups: [{ ...MAIN_GROUP }],
     created_at: r.createdAt,
   };
 }
@@ -89,12 +97,48 @@ export function relationTypeSummary(t: RelationType) {
   };
 }
 
-/** Paging of databases/list and resources/list: `from_id` exclusive, `next_from_id` while more remain. */
+/**
+ * Paging of databases/list and resources/list as Altcraft documents it: `from_id` is the first id
+ * of the page (default 1), `limit` defaults to 1000, `next_from_id` is what to pass next.
+ */
 export interface ListParams {
   readonly from_id?: number | undefined;
   readonly limit?: number | undefined;
+  readonly ui_tags?: readonly string[] | undefined;
+  readonly groups?: readonly string[] | undefined;
+  readonly groups_id?: readonly number[] | undefined;
 }
-const DEFAULT_LIST_LIMIT = 100;
+export const DEFAULT_LIST_LIMIT = 1000;
+
+/**
+ * Whether items of the main group without tags pass the documented filters: a `ui_tags` filter
+ * asks for items carrying one of the tags (Ties' items carry none); `groups` and `groups_id` ask
+ * for items of one of the groups (Ties' items are all in "main", id 0). An empty list is no filter.
+ */
+function passesFilters(p: ListParams): boolean {
+  if (p.ui_tags !== undefined && p.ui_tags.length > 0) return false;
+  if (p.groups !== undefined && p.groups.length > 0 && !p.groups.includes(MAIN_GROUP.name)) return false;
+  if (p.groups_id !== undefined && p.groups_id.length > 0 && !p.groups_id.includes(MAIN_GROUP.id))
+    return false;
+  return true;
+}
+
+/** One page by Altcraft's rules; next_from_id is always answered (the last id + 1, or from_id itself). */
+async function listPage<T extends { readonly id: number }, S>(
+  p: ListParams,
+  fetch: (afterId: number, limit: number) => Promise<Page<T>>,
+  summary: (item: T) => S,
+) {
+  const from = Math.max(1, p.from_id ?? 1);
+  if (!passesFilters(p)) return { data: [] as S[], next_from_id: from, total_count: 0 };
+  const page = await fetch(from - 1, p.limit ?? DEFAULT_LIST_LIMIT);
+  const last = page.items[page.items.length - 1];
+  return {
+    data: page.items.map(summary),
+    next_from_id: last ? last.id + 1 : from,
+    total_count: page.total,
+  };
+}
 
 export class CatalogService {
   constructor(
@@ -162,19 +206,13 @@ export class CatalogService {
     }
   }
 
-  async listDatabases(p: ListParams) {
-    const limit = p.limit ?? DEFAULT_LIST_LIMIT;
-    const page = await this.store.listDatabases(p.from_id ?? 0, limit + 1);
-    const items = page.items.slice(0, limit);
-    return {
-      data: items.map(databaseSummary),
-      ...(page.items.length > limit ? { next_from_id: items[items.length - 1]!.id } : {}),
-      total_count: page.total,
-    };
+  listDatabases(p: ListParams) {
+    return listPage(p, (after, limit) => this.store.listDatabases(after, limit), databaseSummary);
   }
 
   async getDatabase(p: { id: number }) {
-    return { data: databaseSummary(await this.requireDatabase(p.id, 'id')) };
+    // Ties keeps no suppression lists: suppress_id is answered, as null (docs/decisions.md).
+    return { data: { ...databaseSummary(await this.requireDatabase(p.id, 'id')), suppress_id: null } };
   }
 
   async getFields(p: { id: number }) {
@@ -203,15 +241,8 @@ export class CatalogService {
     return { data: { id: resource.id } };
   }
 
-  async listResources(p: ListParams) {
-    const limit = p.limit ?? DEFAULT_LIST_LIMIT;
-    const page = await this.store.listResources(p.from_id ?? 0, limit + 1);
-    const items = page.items.slice(0, limit);
-    return {
-      data: items.map(resourceSummary),
-      ...(page.items.length > limit ? { next_from_id: items[items.length - 1]!.id } : {}),
-      total_count: page.total,
-    };
+  listResources(p: ListParams) {
+    return listPage(p, (after, limit) => this.store.listResources(after, limit), resourceSummary);
   }
 
   async getResource(p: { id: number }) {

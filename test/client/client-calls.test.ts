@@ -216,7 +216,7 @@ describe('databases and resources', () => {
     assert.ok(listed.data.some((d) => d.id === readers && d.name === 'readers'));
     const page = await admin.databases.list({ limit: 1 });
     assert.equal(page.data.length, 1);
-    assert.equal(page.next_from_id, page.data[0]!.id);
+    assert.equal(page.next_from_id, page.data[0]!.id + 1);
 
     assert.equal((await admin.databases.get({ id: authors })).data.name, 'authors');
     const added = await admin.databases.fieldsAdd({

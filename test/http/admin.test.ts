@@ -75,7 +75,14 @@ for (const engine of testEngines()) {
             assert.match(created_at, ISO);
             assert.deepEqual(
               rest,
-              as(format, { id, name: 'Customers', description: 'All of them', ui_tags: [], Groups: [] }),
+              as(format, {
+                id,
+                name: 'Customers',
+                description: 'All of them',
+                ui_tags: [],
+                Groups: [{ Id: 0, Name: 'main' }],
+                suppress_id: null,
+              }),
             );
             await refused(h, 'databases/get', { id: 999 }, 404, 'id: database 999', o);
           });
@@ -181,7 +188,7 @@ for (const engine of testEngines()) {
             assert.equal(got.data.id, p.profile_id);
           });
 
-          test('list pages by id with from_id, next_from_id and total_count', async () => {
+          test('list pages as Altcraft documents: from_id is the first id, next_from_id the next from_id', async () => {
             const all = list((await ok(h, 'databases/list', {}, o)).data);
             const total = all.length;
             assert.ok(total >= 3);
@@ -200,27 +207,56 @@ for (const engine of testEngines()) {
                 'ui_tags',
               ]);
             }
+            // A client that loops until a page is empty, passing next_from_id, sees every database once.
             for (const limit of [1, 2, total]) {
               const seen: number[] = [];
               let from_id: number | undefined;
               for (let pages = 0; ; pages++) {
-                assert.ok(pages <= total, 'paging ends');
+                assert.ok(pages <= total + 1, 'paging ends');
                 const body = await ok(h, 'databases/list', { limit, ...(from_id ? { from_id } : {}) }, o);
                 assert.equal(body.total_count, as(format, total));
                 const page = list(body.data).map((d) => Number(d.id));
                 assert.ok(page.length <= limit);
-                seen.push(...page);
-                if (body.next_from_id === undefined) break;
                 from_id = Number(body.next_from_id);
-                assert.equal(from_id, page[page.length - 1]);
+                if (page.length === 0) break;
+                seen.push(...page);
+                assert.equal(from_id, page[page.length - 1]! + 1);
               }
               assert.deepEqual(seen, ids);
             }
+            // from_id is inclusive: 1 (the default) starts at the first database, the last id answers it.
+            const first = await ok(h, 'databases/list', { from_id: 1, limit: 1 }, o);
+            assert.deepEqual(
+              list(first.data).map((d) => Number(d.id)),
+              [ids[0]],
+            );
             const tail = await ok(h, 'databases/list', { from_id: ids[ids.length - 1] }, o);
-            assert.deepEqual(list(tail.data), []);
-            assert.equal(tail.next_from_id, undefined);
+            assert.deepEqual(
+              list(tail.data).map((d) => Number(d.id)),
+              [ids[ids.length - 1]],
+            );
+            const past = await ok(h, 'databases/list', { from_id: ids[ids.length - 1]! + 1 }, o);
+            assert.deepEqual(list(past.data), []);
+            assert.equal(past.next_from_id, as(format, ids[ids.length - 1]! + 1));
             await refused(h, 'databases/list', { limit: 0 }, 400, 'limit', o);
             await refused(h, 'databases/list', { limit: 1001 }, 400, 'limit', o);
+          });
+
+          test('the documented filters filter: ui_tags, groups, groups_id', async () => {
+            const total = list((await ok(h, 'databases/list', {}, o)).data).length;
+            const count = async (filter: Record<string, unknown>) => {
+              const body = await ok(h, 'databases/list', filter, o);
+              assert.equal(body.total_count, as(format, list(body.data).length));
+              return list(body.data).length;
+            };
+            assert.equal(await count({ ui_tags: ['vip'] }), 0, 'Ties keeps no tags: none match');
+            assert.equal(await count({ groups: ['main'] }), total);
+            assert.equal(await count({ groups: ['subaccount'] }), 0);
+            assert.equal(await count({ groups: ['subaccount', 'main'] }), total);
+            assert.equal(await count({ groups_id: [0] }), total);
+            assert.equal(await count({ groups_id: [1] }), 0);
+            assert.equal(await count({ groups_id: [1], groups: ['main'] }), 0, 'filters combine');
+            await refused(h, 'databases/list', { groups_id: ['x'] }, 400, 'groups_id', o);
           });
         });
 
@@ -238,7 +274,13 @@ for (const engine of testEngines()) {
             assert.match(created_at, ISO);
             assert.deepEqual(
               rest,
-              as(format, { id, name: 'Shop', channels: ['email', 'push'], dbs_ids: [w.dbB] }),
+              as(format, {
+                id,
+                name: 'Shop',
+                channels: ['email', 'push'],
+                dbs_ids: [w.dbB],
+                groups: [{ id: 0, name: 'main' }],
+              }),
             );
             const listed = await ok(h, 'resources/list', {}, o);
             assert.deepEqual(
@@ -247,13 +289,26 @@ for (const engine of testEngines()) {
             );
             assert.equal(listed.total_count, as(format, 3));
             const paged = await ok(h, 'resources/list', { limit: 2 }, o);
-            assert.equal(paged.next_from_id, as(format, w.res2));
-            const rest2 = await ok(h, 'resources/list', { limit: 2, from_id: w.res2 }, o);
+            assert.equal(paged.next_from_id, as(format, w.res2 + 1));
+            const rest2 = await ok(h, 'resources/list', { limit: 2, from_id: w.res2 + 1 }, o);
             assert.deepEqual(
               list(rest2.data).map((r) => Number(r.id)),
               [id],
             );
-            assert.equal(rest2.next_from_id, undefined);
+            assert.equal(rest2.next_from_id, as(format, id + 1));
+            // Altcraft's own example: the first resource from id 1.
+            const example = await ok(h, 'resources/list', { from_id: 1, limit: 1 }, o);
+            assert.deepEqual(
+              list(example.data).map((r) => Number(r.id)),
+              [w.res1],
+            );
+            const filtered = await ok(h, 'resources/list', { groups: ['other'] }, o);
+            assert.deepEqual(list(filtered.data), []);
+            assert.equal(filtered.total_count, as(format, 0));
+            assert.equal(
+              list((await ok(h, 'resources/list', { groups_id: [0] }, o)).data).length,
+              3,
+            );
             await refused(h, 'resources/get', { id: 999 }, 404, 'resource 999', o);
           });
 
