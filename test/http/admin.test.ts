@@ -305,10 +305,7 @@ for (const engine of testEngines()) {
             const filtered = await ok(h, 'resources/list', { groups: ['other'] }, o);
             assert.deepEqual(list(filtered.data), []);
             assert.equal(filtered.total_count, as(format, 0));
-            assert.equal(
-              list((await ok(h, 'resources/list', { groups_id: [0] }, o)).data).length,
-              3,
-            );
+            assert.equal(list((await ok(h, 'resources/list', { groups_id: [0] }, o)).data).length, 3);
             await refused(h, 'resources/get', { id: 999 }, 404, 'resource 999', o);
           });
 

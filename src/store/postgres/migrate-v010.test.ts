@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it, test } from 'node:test';
 import pg from 'pg';
+import { answerNow } from '../../../test/fixtures/v010/api-changes.js';
 import { dropSchema, freshSchemaName, PG_SKIPPED, PG_URL } from '../../../test/support/pg-engine.js';
 import { CALLS } from '../../api/calls.js';
 import { createTies } from '../../core/ties.js';
 import type { MigrationProgress } from '../migration-runner.js';
 import { openPostgresStore } from './postgres-store.js';
-import { answerNow } from '../../../test/fixtures/v010/api-changes.js';
 
 const FIXTURE = 'test/fixtures/v010';
 const FIXTURE_SCHEMA = 'ties_v010_fixture';
@@ -103,7 +103,11 @@ if (!PG_URL) {
               error: err.code,
               error_text: err.message,
             }));
-          assert.deepEqual(answer, answerNow(read, recorded.reads), `${read.call} ${JSON.stringify(read.params)}`);
+          assert.deepEqual(
+            answer,
+            answerNow(read, recorded.reads),
+            `${read.call} ${JSON.stringify(read.params)}`,
+          );
         }
       } finally {
         await store.close();

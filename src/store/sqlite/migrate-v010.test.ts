@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
+import { answerNow } from '../../../test/fixtures/v010/api-changes.js';
 import { CALLS } from '../../api/calls.js';
 import { createTies } from '../../core/ties.js';
 import type { MigrationProgress } from '../migration-runner.js';
@@ -15,7 +16,6 @@ import { migrateToStorageV2 } from './migrations/002-storage-v2.js';
 import { MIGRATIONS, migrate, type SqliteMigration } from './migrations.js';
 import type { TopRowsThreshold } from './sqlite-layout.js';
 import { openSqliteStore } from './sqlite-store.js';
-import { answerNow } from '../../../test/fixtures/v010/api-changes.js';
 
 const FIXTURE = 'test/fixtures/v010';
 const dir = mkdtempSync(join(tmpdir(), 'ties-sqlite-v010-'));
