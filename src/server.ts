@@ -6,6 +6,7 @@ import { createTies, type Ties } from './core/ties.js';
 import { loadDemo, rotateDemoToken } from './demo.js';
 import { buildApp } from './http/app.js';
 import { enableGracefulClose } from './http/graceful-close.js';
+import { createLogger } from './http/logger.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
 
 export interface RunningServer {
@@ -28,8 +29,16 @@ export function openConfiguredStore(config: StoreConfig, logger?: StoreLogger): 
   });
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
-  const store = await openConfiguredStore(config);
+export interface StartOptions {
+  /** Where the server's log lines go (standard output by default); tests read them. */
+  readonly logStream?: NodeJS.WritableStream | undefined;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  // One logger for the whole server: Fastify logs through it, the store through a child of it
+  // (disk full, corruption, lost PostgreSQL connections must reach the operator).
+  const logger = createLogger(config.logLevel, options.logStream);
+  const store = await openConfiguredStore(config, logger.child({ component: 'store' }));
   const ties = createTies({
     store,
     limits: { maxStringLength: config.maxStringLength, maxArrayLength: config.maxArrayLength },
@@ -43,7 +52,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       const loaded = await loadDemo(ties);
       demo = { loaded, token: await rotateDemoToken(ties) };
     }
-    app = await buildApp({ ties, config });
+    app = await buildApp({ ties, config, logger });
     const graceful = enableGracefulClose(app);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

@@ -3,6 +3,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -17,11 +18,12 @@ import { VERSION } from '../version.js';
 import { type BodyFormat, decodeBody, sniffFormat } from './codecs/body-decoder.js';
 import { errorEnvelope, fromFrameworkError, sendEnvelope } from './envelope.js';
 import { explorerRoutes } from './explorer-routes.js';
+import { createLogger, type Logger } from './logger.js';
 import { registerMetrics } from './metrics.js';
 import { answerFormat } from './negotiate.js';
 import { buildOpenApi } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
-import { extractToken, redactUrl } from './token.js';
+import { extractToken } from './token.js';
 
 export const API_PREFIX = '/api/v1.1/';
 
@@ -30,7 +32,9 @@ export type AppConfig = Pick<Config, 'bodyLimit' | 'maxDepth' | 'httpStatus' | '
 export interface AppDeps {
   readonly ties: Ties;
   readonly config: AppConfig;
-  /** Where logs go (standard output by default); tests pass a stream to read them. */
+  /** The server's logger (server.ts creates it); without it, one at config.logLevel. */
+  readonly logger?: Logger | undefined;
+  /** Where logs go when no logger is given (standard output by default); tests read them. */
   readonly logStream?: NodeJS.WritableStream | undefined;
 }
 
@@ -51,18 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     // One debug line per call (onResponse below) replaces Fastify's two info lines per request.
     logController: new LogController({ disableRequestLogging: true }),
-    logger: {
-      level: config.logLevel,
-      ...(deps.logStream ? { stream: deps.logStream } : {}),
-      serializers: {
-        // Only what helps an operator; never headers (Authorization) and never the query's token.
-        req: (req: FastifyRequest) => ({
-          method: req.method,
-          url: redactUrl(req.url),
-          remoteAddress: req.ip,
-        }),
-      },
-    },
+    loggerInstance: (deps.logger ?? createLogger(config.logLevel, deps.logStream)) as FastifyBaseLogger,
     // Requests carry their id into 500 answers and logs; a client-chosen id is not trusted.
     requestIdHeader: false,
     // A call reaching a live connection during the SIGTERM drain is served and answered with an
@@ -82,6 +75,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Schemas on routes are for the documentation; validation is coerceParams, after the token check.
   app.setValidatorCompiler(() => () => true);
 
+  // 503s are logged at warn, at most one line per 10 s with how many were not (an outage answers
+  // hundreds a second); the store logs the cause itself.
+  let unavailableLoggedAt = Number.NEGATIVE_INFINITY;
+  let unavailableUnlogged = 0;
+  const unavailable = (request: FastifyRequest, error: TiesError) => {
+    const now = performance.now();
+    if (now - unavailableLoggedAt < 10_000) {
+      unavailableUnlogged++;
+      return;
+    }
+    request.log.warn(
+      { call: request.tiesCall, reason: error.message, notLoggedSinceLast: unavailableUnlogged },
+      'call answered 503: store unavailable',
+    );
+    unavailableLoggedAt = now;
+    unavailableUnlogged = 0;
+  };
+
   const fail = (request: FastifyRequest, reply: FastifyReply, err: unknown, format: BodyFormat) => {
     let error = fromFrameworkError(err, config.bodyLimit);
     if (!error) {
@@ -89,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       error = new TiesError('INTERNAL', { request_id: request.id });
     }
     request.tiesError = error.status;
+    if (error.status === 503) unavailable(request, error);
     return sendEnvelope(reply, format, errorEnvelope(error), config.httpStatus);
   };
 

@@ -16,6 +16,7 @@ import { SqliteCatalog } from './sqlite-catalog.js';
 import { CatalogCache } from './sqlite-catalog-cache.js';
 import { openConnection, type SqliteEngineOptions } from './sqlite-connection.js';
 import { SqliteDiagnostics } from './sqlite-diagnostics.js';
+import { SqliteHealth } from './sqlite-health.js';
 import { ProfileFinder } from './sqlite-matching.js';
 import { SqliteProfiles } from './sqlite-profiles.js';
 import { SqliteRelations } from './sqlite-relations.js';
@@ -58,7 +59,12 @@ export class SqliteEngine {
     this.db = db;
     this.cache = new CatalogCache(statements);
     const ledger = new AggregateLedger(statements, options.topRows);
-    this.tx = new SqliteTransactions(statements, ledger, this.cache, options.logger);
+    this.tx = new SqliteTransactions(
+      statements,
+      ledger,
+      this.cache,
+      new SqliteHealth(options.logger, options.path),
+    );
     const finder = new ProfileFinder(statements);
     this.relations = new SqliteRelations(statements, this.tx, this.cache, finder, ledger);
     this.profiles = new SqliteProfiles(statements, this.tx, this.cache, finder, this.relations);
@@ -189,7 +195,14 @@ export class SqliteEngine {
     return this.diagnostics.queryPlans();
   }
 
+  /** Throws STORE_UNAVAILABLE once this connection has seen the file corrupt. */
+  assertSound(): void {
+    this.tx.health.assertSound();
+  }
+
+  /** Fails once the file is known to be corrupt, or when the schema cannot be read. */
   ping(): void {
+    this.tx.health.assertSound();
     this.diagnostics.ping();
   }
 

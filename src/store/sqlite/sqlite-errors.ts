@@ -42,8 +42,8 @@ export function unavailabilityOf(err: unknown): Unavailability | undefined {
 }
 
 /**
- * STORE_UNAVAILABLE for errors that mean the store cannot work now (logged here, since the caller
- * only sees the reason); any other error is answered as is, to surface as an internal error.
+ * STORE_UNAVAILABLE for errors that mean the store cannot work now (logged; a running store logs
+ * through SqliteHealth instead, once per episode); any other error is answered as is.
  */
 export function toStoreError(err: unknown, logger?: StoreLogger): unknown {
   if (err instanceof TiesError) return err;

@@ -4,7 +4,7 @@
 import { TiesError } from '../../core/errors.js';
 import type { AggregateLedger } from './sqlite-aggregate-ledger.js';
 import type { CatalogCache } from './sqlite-catalog-cache.js';
-import { type StoreLogger, toStoreError } from './sqlite-errors.js';
+import type { SqliteHealth } from './sqlite-health.js';
 import type { Db, Statements, Stmt } from './sqlite-statements.js';
 import { type BatchResult, READS_AGGREGATES, type WriteOp } from './sqlite-write-ops.js';
 
@@ -39,7 +39,8 @@ export class SqliteTransactions {
     statements: Statements,
     private readonly ledger: AggregateLedger,
     private readonly catalog: CatalogCache,
-    private readonly logger?: StoreLogger | undefined,
+    /** Logs failures once per episode; stops writes once the file is corrupt. */
+    readonly health: SqliteHealth,
   ) {
     this.db = statements.db;
     this.begin = statements.cold('BEGIN IMMEDIATE');
@@ -65,6 +66,7 @@ export class SqliteTransactions {
     this.counters.largestBatch = Math.max(this.counters.largestBatch, ops.length);
     const catalogBefore = this.catalog.version;
     try {
+      this.health.assertSound();
       this.begin.run();
     } catch (err) {
       this.counters.failedBatches++;
@@ -111,6 +113,7 @@ export class SqliteTransactions {
         : new TiesError('STORE_UNAVAILABLE', { reason: 'the transaction could not commit' });
     }
     this.counters.commits++;
+    this.health.committed();
     return results;
   }
 
@@ -164,7 +167,7 @@ export class SqliteTransactions {
     try {
       fn();
     } catch (err) {
-      this.logger?.warn({ err }, `sqlite store: ${what} failed`);
+      this.health.logger?.warn({ err }, `sqlite store: ${what} failed`);
     }
   }
 
@@ -180,6 +183,6 @@ export class SqliteTransactions {
   }
 
   private storeError(err: unknown): unknown {
-    return toStoreError(err, this.logger);
+    return this.health.storeError(err);
   }
 }

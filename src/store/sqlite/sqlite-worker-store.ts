@@ -115,6 +115,12 @@ export class SqliteWorkerStore extends SqliteBaseStore {
   protected write<M extends WriteMethod>(method: M, ...args: WriteArgs<M>): Promise<WriteResult<M>> {
     if (this.closed) return Promise.reject(storeClosed());
     if (this.broken) return Promise.reject(this.broken);
+    try {
+      // Corruption the reader found stops writes too (the writer thread stops on what it finds).
+      this.reader.assertSound();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({
         op: { method, args } as WriteOp,
