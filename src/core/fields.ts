@@ -42,7 +42,7 @@ export const STANDARD_FIELDS: readonly FieldDef[] = [
   standard('_fname', 'string'),
   standard('_lname', 'string'),
   standard('_bdate', 'date'),
-  standard('_sex', 'string'),
+  standard('_sex', 'int'),
   standard('_regdate', 'datetime'),
   standard('_regip', 'string'),
   standard('_regcity', 'string'),
@@ -55,9 +55,18 @@ export const STANDARD_FIELDS: readonly FieldDef[] = [
   standard('_postal_code', 'string'),
   standard('_tz', 'string'),
   standard('_vendor', 'string'),
-  standard('_status', 'string', true),
+  standard('_status', 'int'),
   standard('_xxh', 'string', true),
 ];
+
+/**
+ * Standard fields Altcraft writes as numbers (its profile data object): their ranges. `_status` is
+ * the profile's global subscription status, answered 0 when never written.
+ */
+const CODED_FIELDS: Readonly<Record<string, readonly [number, number, string]>> = {
+  _sex: [0, 2, '0 unknown, 1 male, 2 female'],
+  _status: [0, 255, "the profile's global status, 0 by default"],
+};
 
 const STANDARD_BY_NAME = new Map(STANDARD_FIELDS.map((f) => [f.name, f]));
 /** Names a custom field may not take: the standard ones and those the profile answer uses itself. */
@@ -140,6 +149,10 @@ export function parseProfileData(
     if (value === null) set[name] = null;
     else if (name === 'email') set[name] = toEmail(value, path);
     else set[name] = parseFieldValue(field.type, value, encoding, limits, path);
+    const range = CODED_FIELDS[name];
+    if (range && typeof set[name] === 'number' && !(set[name] >= range[0] && set[name] <= range[1])) {
+      throw badParameter(path, `expected an integer from ${range[0]} to ${range[1]} (${range[2]})`);
+    }
   }
   return { set, subscriptions };
 }

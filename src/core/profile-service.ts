@@ -137,7 +137,7 @@ export class ProfileService {
         id: profile.id,
         db_id: profile.dbId,
         _xxh: profileXxh(profile.id),
-        _status: 'active',
+        _status: 0,
         ...fields,
         created_at: profile.createdAt,
         updated_at: profile.updatedAt,

@@ -48,6 +48,14 @@ export function toText(value: unknown, param: string, maxLength: number): string
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** Whether YYYY-MM-DD names a day of the calendar (Date.UTC would roll 2026-02-31 over to March). */
+function isCalendarDay(text: string): boolean {
+  const m = DATE_ONLY.exec(text);
+  if (!m) return false;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return new Date(ms).toISOString().slice(0, 10) === text;
+}
+
 /**
  * A date or datetime given as an ISO string or as epoch milliseconds (a number, or digits in XML).
  * Answered as 'YYYY-MM-DD' for dates and a full UTC ISO timestamp for datetimes.
@@ -68,13 +76,16 @@ export function toDate(
     const t = value.trim();
     if (encoding === 'text' && INT_TEXT.test(t)) ms = Number(t);
     else if (DATE_ONLY.test(t)) {
-      const [, y, m, d] = DATE_ONLY.exec(t)!;
-      ms = Date.UTC(Number(y), Number(m) - 1, Number(d));
-      // Date.UTC rolls 2026-02-31 over to March; refuse instead of storing a different day.
-      if (new Date(ms).toISOString().slice(0, 10) !== t) ms = undefined;
+      if (isCalendarDay(t)) ms = Date.parse(`${t}T00:00:00Z`);
     } else if (/^\d{4}-\d{2}-\d{2}T/.test(t)) {
       const parsed = Date.parse(t);
       if (!Number.isNaN(parsed)) ms = parsed;
+      // A date keeps the calendar day the client wrote: "2001-12-31T00:00+03:00" is 2001-12-31,
+      // though that instant falls on the 30th in UTC (Altcraft's own _bdate examples carry offsets).
+      const day = t.slice(0, 10);
+      if (kind === 'date' && ms !== undefined && isCalendarDay(day)) return day;
+      // V8 rolls "2026-02-31T…" over to March: refuse it as the date-only form does.
+      if (!isCalendarDay(day)) ms = undefined;
     }
   }
   if (ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw badParameter(param, expected);

@@ -27,7 +27,7 @@ const STANDARD = [
   ['_fname', 'string'],
   ['_lname', 'string'],
   ['_bdate', 'date'],
-  ['_sex', 'string'],
+  ['_sex', 'int'],
   ['_regdate', 'datetime'],
   ['_regip', 'string'],
   ['_regcity', 'string'],
@@ -40,7 +40,7 @@ const STANDARD = [
   ['_postal_code', 'string'],
   ['_tz', 'string'],
   ['_vendor', 'string'],
-  ['_status', 'string'],
+  ['_status', 'int'],
   ['_xxh', 'string'],
 ] as const;
 

@@ -239,7 +239,7 @@ for (const engine of testEngines()) {
             email,
             phones: [`+7 900 000-00-0${n}`, `8 800 555 35 3${n}`],
             _fname: 'Full',
-            _sex: 'f',
+            _sex: 2,
             crm: 'C-1',
             score: -42,
             ratio: 0.25,
@@ -359,6 +359,46 @@ for (const engine of testEngines()) {
           await refused(h, 'profiles/get', { db_id: w.dbA, email }, 404, 'profile', o);
         });
 
+        test('_status and _sex are Altcraft numbers in and out; a date keeps the day the client wrote', async () => {
+          const email = `${tag('numbers')}@example.com`;
+          // The shape of Altcraft's profile data object: _status 0, _sex 0, dates with an offset.
+          const created = await ok(
+            h,
+            'profiles/import',
+            {
+              db_id: w.dbA,
+              email,
+              data: {
+                _status: 0,
+                _sex: 0,
+                _bdate: '2001-12-31T00:00+03:00',
+                _regdate: '2019-03-14T22:00:00Z',
+              },
+            },
+            o,
+          );
+          const got = (await ok(h, 'profiles/get', { db_id: w.dbA, profile_id: created.profile_id }, o)).data;
+          assert.equal(got._status, as(format, 0));
+          assert.equal(got._sex, as(format, 0));
+          assert.equal(got._bdate, '2001-12-31');
+          assert.equal(got._regdate, '2019-03-14T22:00:00.000Z');
+          await ok(
+            h,
+            'profiles/update',
+            { db_id: w.dbA, email, data: { _status: 1, _sex: 2, born: '1990-02-22T21:00:00Z' } },
+            o,
+          );
+          const updated = (await ok(h, 'profiles/get', { db_id: w.dbA, email }, o)).data;
+          assert.equal(updated._status, as(format, 1));
+          assert.equal(updated._sex, as(format, 2));
+          assert.equal(updated.born, '1990-02-22');
+          // A profile that never wrote _status answers 0.
+          const plain = await ok(h, 'profiles/add', { db_id: w.dbA, data: {} }, o);
+          const answered = (await ok(h, 'profiles/get', { db_id: w.dbA, profile_id: plain.profile_id }, o))
+            .data;
+          assert.equal(answered._status, as(format, 0));
+        });
+
         test('an ill-typed field is 400 naming it, and nothing is created', async () => {
           const email = `${tag('ill-typed')}@example.com`;
           const bad: Record<string, unknown>[] = [
@@ -371,6 +411,10 @@ for (const engine of testEngines()) {
             { interests: ['a,b'] },
             { _xxh: '0000000000000000' },
             { _status: 'blocked' },
+            { _status: 256 },
+            { _sex: 3 },
+            { _sex: -1 },
+            { _bdate: '2026-02-31T00:00+03:00' },
           ];
           if (format === 'json')
             bad.push({ score: '5' }, { vip: 1 }, { crm: 5 }, { phones: '+7 900 000 00 00' });
