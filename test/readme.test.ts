@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { replaceConfigTable } from '../scripts/config-table.js';
 import { storeCommandHelp } from '../src/cli/command-line.js';
 import { CHECK_COMMAND } from '../src/cli/commands/check.js';
+import { EXPORT_COMMAND } from '../src/cli/commands/export.js';
 import { IMPORT_COMMAND } from '../src/cli/commands/import.js';
 import { serveHelp } from '../src/cli/commands/serve.js';
 import { TOKEN_COMMAND } from '../src/cli/commands/token.js';
@@ -32,7 +33,7 @@ test('serve --help names every setting: flag, variable and default', () => {
 });
 
 test('every command that opens the store lists the store settings in its --help', () => {
-  for (const command of [TOKEN_COMMAND, IMPORT_COMMAND, CHECK_COMMAND]) {
+  for (const command of [TOKEN_COMMAND, IMPORT_COMMAND, CHECK_COMMAND, EXPORT_COMMAND]) {
     const help = storeCommandHelp(command);
     for (const s of settings) {
       const listed = help.includes(`${s.env} (default`);

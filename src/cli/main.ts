@@ -1,6 +1,7 @@
 // The `ties` command: parses the subcommand and runs it. Each command calls the same core as HTTP.
 import { VERSION } from '../version.js';
 import { checkCommand } from './commands/check.js';
+import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
@@ -18,6 +19,8 @@ Usage:
   ties check [--db PATH|URL]
       Check the store without changing it (SQLite integrity_check, PostgreSQL tables, schema
       version); exit 0 when sound, 1 listing the problems.
+  ties export relations --rel-id N [--format csv|ndjson] [--out FILE] [--db PATH|URL]
+      Write a relation type's relations as \`ties import relations\` reads them.
   ties --version | --help
 
 Every setting is a flag and an environment variable (TIES_DB, TIES_PORT, …; flags win):
@@ -45,6 +48,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return importCommand(rest);
     case 'check':
       return checkCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     default:
       process.stderr.write(`ties: unknown command "${command}"\n\n${USAGE}`);
       return 2;

@@ -341,3 +341,12 @@ export function mergeFields(
   }
   return merged;
 }
+
+/** A profile's match keys as [kind, key] pairs: 'e' the email, 'p' each phone, 'f:<field>' the rest. */
+export function matchKeyPairs(keys: MatchKeys): [string, string][] {
+  const pairs: [string, string][] = [];
+  if (keys.email !== null) pairs.push(['e', keys.email]);
+  for (const phone of keys.phones) pairs.push(['p', phone]);
+  for (const k of keys.fields) pairs.push([`f:${k.field}`, k.key]);
+  return pairs;
+}
