@@ -6,6 +6,12 @@ CREATE FUNCTION ties_ns(p_kind text) RETURNS integer LANGUAGE sql STABLE AS $f$
   SELECT hashtext(current_schema() || '/' || p_kind)
 $f$;
 
+-- The aggregate slot of this connection (migration 002): writers on different connections add to
+-- different rows of a hot counter; 16 slots cover the default pool of 10 connections with room.
+CREATE FUNCTION ties_slot() RETURNS smallint LANGUAGE sql STABLE AS $f$
+  SELECT (pg_backend_pid() % 16)::smallint
+$f$;
+
 -- Kahan-Babuska-Neumaier summation as SQLite's sum() does it (a rebuilt float sum starts exact).
 CREATE FUNCTION ties_fsum_step(s float8[], x float8) RETURNS float8[] LANGUAGE sql IMMUTABLE AS $f$
   SELECT CASE WHEN x IS NULL THEN s ELSE ARRAY[s[1] + x, s[2] + CASE WHEN abs(s[1]) > abs(x)

@@ -16,7 +16,8 @@ BEGIN
     status := 'match';
     RETURN;
   END IF;
-  SELECT count INTO total FROM relation_stats
+  -- The slots of the total, summed (migration 002).
+  SELECT sum(count) INTO total FROM relation_stats
    WHERE profile_id = ids[1] AND rel_id = p_rel AND side = p_side AND prop = '';
   total := coalesce(total, 0);
   IF p_refuse IS NOT NULL AND total > p_refuse THEN
@@ -39,7 +40,8 @@ END
 $f$;
 
 -- props: the type's properties as this snapshot has them; stats: [[prop, count, isum as text,
--- fsum, fsum_c], ...]; tops: {prop: [[b, value], ...]}.
+-- fsum, fsum_c], ...], each summed over its slots (a float sum has one row: slot 0); tops:
+-- {prop: [[b, value], ...]}.
 CREATE FUNCTION ties_counter(p_rel integer, p_q jsonb,
   OUT status text, OUT ids text[], OUT props jsonb, OUT stats jsonb, OUT tops jsonb)
 LANGUAGE plpgsql STABLE AS $f$
@@ -57,8 +59,10 @@ BEGIN
     status := 'match';
     RETURN;
   END IF;
-  SELECT coalesce(jsonb_agg(jsonb_build_array(prop, count, isum::text, fsum, fsum_c)), '[]') INTO stats
-    FROM relation_stats WHERE profile_id = ids[1] AND rel_id = p_rel AND side = 'a';
+  SELECT coalesce(jsonb_agg(jsonb_build_array(x.prop, x.count, x.isum::text, x.fsum, x.fsum_c)), '[]') INTO stats
+    FROM (SELECT prop, sum(count) AS count, sum(isum) AS isum, sum(fsum) AS fsum, sum(fsum_c) AS fsum_c
+            FROM relation_stats WHERE profile_id = ids[1] AND rel_id = p_rel AND side = 'a'
+           GROUP BY prop) x;
   SELECT coalesce(jsonb_object_agg(e->>'name', (
       SELECT coalesce(jsonb_agg(jsonb_build_array(x.b, x.value) ORDER BY x.value DESC, x.b), '[]')
         FROM (SELECT b, value FROM relation_tops

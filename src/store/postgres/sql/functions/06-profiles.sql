@@ -150,13 +150,14 @@ BEGIN
     DELETE FROM relation_tops t USING as_b WHERE t.a = as_b.a AND t.rel_id = as_b.rel_id AND t.b = v_id
   )
   SELECT ARRAY(
-    SELECT ROW(as_a.b, as_a.rel_id, 'b', 0, '', -1, 0, NULL, NULL)::ties_delta FROM as_a
+    SELECT ROW(as_a.b, as_a.rel_id, 'b', 0, '', -1, 0, NULL, NULL, ties_slot())::ties_delta FROM as_a
     UNION ALL
     SELECT d FROM as_b JOIN relation_types t ON t.rel_id = as_b.rel_id
-     CROSS JOIN LATERAL ties_deltas(as_b.rel_id, t.properties, as_b.a, v_id, as_b.weights, NULL, true, false) d
+     CROSS JOIN LATERAL ties_deltas(as_b.rel_id, t.properties, as_b.a, v_id, as_b.weights, NULL, true, false,
+                                        ties_slot()) d
   ) INTO v_deltas;
   DELETE FROM relations_by_b WHERE b = v_id;
-  PERFORM ties_apply(v_deltas);
+  PERFORM ties_apply(v_deltas, false, true);
   DELETE FROM relation_stats WHERE profile_id = v_id;
   DELETE FROM relation_tops WHERE a = v_id;
   DELETE FROM match_keys m USING jsonb_array_elements(v_keys) k
