@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { replaceConfigTable } from '../scripts/config-table.js';
 import { storeCommandHelp } from '../src/cli/command-line.js';
+import { BACKUP_COMMAND, RESTORE_COMMAND } from '../src/cli/commands/backup.js';
 import { CHECK_COMMAND } from '../src/cli/commands/check.js';
 import { EXPORT_COMMAND } from '../src/cli/commands/export.js';
 import { IMPORT_COMMAND } from '../src/cli/commands/import.js';
@@ -33,7 +34,14 @@ test('serve --help names every setting: flag, variable and default', () => {
 });
 
 test('every command that opens the store lists the store settings in its --help', () => {
-  for (const command of [TOKEN_COMMAND, IMPORT_COMMAND, CHECK_COMMAND, EXPORT_COMMAND]) {
+  for (const command of [
+    TOKEN_COMMAND,
+    IMPORT_COMMAND,
+    CHECK_COMMAND,
+    EXPORT_COMMAND,
+    BACKUP_COMMAND,
+    RESTORE_COMMAND,
+  ]) {
     const help = storeCommandHelp(command);
     for (const s of settings) {
       const listed = help.includes(`${s.env} (default`);

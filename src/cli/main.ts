@@ -1,5 +1,6 @@
 // The `ties` command: parses the subcommand and runs it. Each command calls the same core as HTTP.
 import { VERSION } from '../version.js';
+import { backupCommand, restoreCommand } from './commands/backup.js';
 import { checkCommand } from './commands/check.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
@@ -21,6 +22,10 @@ Usage:
       version); exit 0 when sound, 1 listing the problems.
   ties export relations --rel-id N [--format csv|ndjson] [--out FILE] [--db PATH|URL]
       Write a relation type's relations as \`ties import relations\` reads them.
+  ties backup --db FILE --to FILE [--force]
+      Online, consistent backup of a SQLite store while the server runs (PostgreSQL: pg_dump).
+  ties restore --from BACKUP --db FILE [--force]
+      Check a backup and put it in place of a SQLite store (stop the server first).
   ties --version | --help
 
 Every setting is a flag and an environment variable (TIES_DB, TIES_PORT, …; flags win):
@@ -50,6 +55,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return checkCommand(rest);
     case 'export':
       return exportCommand(rest);
+    case 'backup':
+      return backupCommand(rest);
+    case 'restore':
+      return restoreCommand(rest);
     default:
       process.stderr.write(`ties: unknown command "${command}"\n\n${USAGE}`);
       return 2;
