@@ -2,7 +2,7 @@
 // `status` is the envelope's `error` number (SPEC §2); the HTTP layer maps it to a status code.
 // docs/errors.md lists every code, and a test keeps the two equal.
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 429 | 431 | 500 | 503;
 
 interface CatalogueEntry {
   readonly status: ErrorStatus;
@@ -17,6 +17,11 @@ export const ERROR_CATALOGUE = {
     status: 400,
     message: 'body: {reason}',
     when: 'The body is not well-formed JSON or XML, declares a DOCTYPE or entity, or nests too deeply.',
+  },
+  BAD_REQUEST: {
+    status: 400,
+    message: 'request: {reason}',
+    when: 'The HTTP request itself cannot be read: a malformed %-escape in the path, a bad header line or Content-Length, Content-Length with Transfer-Encoding.',
   },
   BAD_PARAMETER: {
     status: 400,
@@ -94,6 +99,11 @@ export const ERROR_CATALOGUE = {
     message: 'id: token {id} does not exist',
     when: 'tokens/revoke of an unknown token id.',
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'request: {reason}',
+    when: 'The headers or the body did not arrive in time (TIES_HEADERS_TIMEOUT_MS, TIES_REQUEST_TIMEOUT_MS).',
+  },
   DUPLICATE_RELATION: {
     status: 409,
     message: 'relation: profile {profile_b} already has a relation of type {rel_id} to {profile_a}',
@@ -123,6 +133,11 @@ export const ERROR_CATALOGUE = {
     status: 429,
     message: 'token: more than {limit} calls per second; retry later',
     when: 'The token exceeded its rate limit.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'headers: larger than {limit} bytes',
+    when: "The request's headers exceed Node's limit (16 KiB).",
   },
   INTERNAL: {
     status: 500,

@@ -18,6 +18,7 @@ import { VERSION } from '../version.js';
 import { type BodyFormat, decodeBody, sniffFormat } from './codecs/body-decoder.js';
 import { errorEnvelope, fromFrameworkError, sendEnvelope } from './envelope.js';
 import { explorerRoutes } from './explorer-routes.js';
+import { clientErrorHandler } from './framing-errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerMetrics } from './metrics.js';
 import { answerFormat } from './negotiate.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   readonly config: AppConfig;
   /** The server's logger (server.ts creates it); without it, one at config.logLevel. */
   readonly logger?: Logger | undefined;
+  /** The built Explorer's folder (default dist/explorer); tests give one of their own. */
+  readonly explorerDir?: string | undefined;
   /** Where logs go when no logger is given (standard output by default); tests read them. */
   readonly logStream?: NodeJS.WritableStream | undefined;
 }
@@ -61,6 +64,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A call reaching a live connection during the SIGTERM drain is served and answered with an
     // envelope, not refused with Fastify's own 503 body (SPEC §2: every answer is an envelope).
     return503OnClosing: false,
+    // Requests the HTTP parser refuses (bad framing, headers too large, too slow) get envelopes.
+    clientErrorHandler: clientErrorHandler(config.httpStatus),
+    // So does a path with a malformed %-escape, without echoing the URL (it may hold ?token=).
+    frameworkErrors: (err, request, reply): void => {
+      const error =
+        err.code === 'FST_ERR_BAD_URL'
+          ? new TiesError('BAD_REQUEST', { reason: 'malformed %-escape in the path' })
+          : err;
+      fail(request, reply, error, headerFormat(request));
+    },
   });
   // Every answer names its request id (docs/decisions.md); a 500's error_text quotes the same id.
   app.addHook('onRequest', (request, reply, done) => {
@@ -102,6 +115,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     request.tiesError = error.status;
     if (error.status === 503) unavailable(request, error);
     return sendEnvelope(reply, format, errorEnvelope(error), config.httpStatus);
+  };
+
+  /** The answer format from the headers and query alone (no body was read). */
+  const headerFormat = (request: FastifyRequest): BodyFormat => {
+    // The raw query: Fastify's parsed one is not there when routing failed. URLSearchParams
+    // tolerates malformed escapes.
+    const url = request.raw.url ?? '';
+    const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    return answerFormat({
+      requestFormat: sniffFormat(undefined, request.headers['content-type']),
+      bodyFormat: undefined,
+      queryFormat: query.get('format') ?? undefined,
+      accept: request.headers.accept,
+    });
   };
 
   /** The answer format when the body could not be used: sniffed, then format/Accept. */
@@ -182,7 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // The Explorer web page (src/explorer); the API's own docs stay at /docs.
-  explorerRoutes(app);
+  explorerRoutes(app, deps.explorerDir ? { dir: deps.explorerDir } : {});
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!.slice(0, 200);

@@ -62,6 +62,15 @@ export function explorerRoutes(app: FastifyInstance, options: ExplorerOptions = 
   const vendor = cytoscapeDist();
 
   app.register(async (scope) => {
+    // A path the file server refuses (NUL, `..`, a malformed name) names no file: the app's 404
+    // envelope, nothing logged. Anything else (a file that cannot be read) goes to the app's handler.
+    scope.setErrorHandler((err, _request, reply) => {
+      const status =
+        (err as { statusCode?: unknown; status?: unknown }).statusCode ??
+        (err as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) return reply.callNotFound();
+      throw err;
+    });
     if (built) {
       await scope.register(fastifyStatic, {
         root: dir,
