@@ -25,8 +25,15 @@ export interface CallDef<P extends TSchema = TSchema, A extends TSchema = TSchem
   run(ties: Ties, params: Static<P>, ctx: CallContext): Promise<object>;
 }
 
-function define<P extends TSchema, A extends TSchema>(def: CallDef<P, A>): CallDef {
-  return def as unknown as CallDef;
+/** A call of the table, its name and schemas kept in its type (the client derives its types from them). */
+export type TypedCallDef<N extends string, P extends TSchema, A extends TSchema> = CallDef<P, A> & {
+  readonly name: N;
+};
+
+function define<const N extends string, P extends TSchema, A extends TSchema>(
+  def: TypedCallDef<N, P, A>,
+): TypedCallDef<N, P, A> {
+  return def;
 }
 
 const OK = 'Successful operation';
@@ -47,7 +54,12 @@ function batchAnswer(outcomes: readonly BatchItemOutcome[]) {
   };
 }
 
-export const CALLS: readonly CallDef[] = [
+/**
+ * The one list of calls. The HTTP routes, /openapi.json, the client's types and method tree
+ * (src/client/call-map.ts, type-only), the client's coverage test and every-call test derive
+ * from it: adding a call is adding an entry here (and its use case).
+ */
+export const CALL_TABLE = [
   // --- relations (SPEC §5) ---
   define({
     name: 'relations/attach',
@@ -162,6 +174,36 @@ export const CALLS: readonly CallDef[] = [
     answer: S.ProfileIdAnswer,
     successText: OK,
     run: (t, p, ctx) => t.profiles.update(p, ctx.encoding),
+  }),
+  define({
+    name: 'profiles/import_batch',
+    group: 'profiles',
+    summary: 'Import up to 10,000 profiles: each updates its match or is created, answered in order',
+    right: 'write',
+    params: S.ProfileBatchParams,
+    answer: S.ProfileBatchAnswer,
+    successText: OK,
+    run: (t, p, ctx) => t.profiles.batch(p, 'import', ctx.encoding),
+  }),
+  define({
+    name: 'profiles/add_batch',
+    group: 'profiles',
+    summary: 'Create up to 10,000 profiles, answered in order',
+    right: 'write',
+    params: S.ProfileAddBatchParams,
+    answer: S.ProfileBatchAnswer,
+    successText: OK,
+    run: (t, p, ctx) => t.profiles.batch(p, 'add', ctx.encoding),
+  }),
+  define({
+    name: 'profiles/update_batch',
+    group: 'profiles',
+    summary: 'Update up to 10,000 matched profiles (none is created), answered in order',
+    right: 'write',
+    params: S.ProfileBatchParams,
+    answer: S.ProfileBatchAnswer,
+    successText: OK,
+    run: (t, p, ctx) => t.profiles.batch(p, 'update', ctx.encoding),
   }),
   define({
     name: 'profiles/get',
@@ -350,6 +392,8 @@ export const CALLS: readonly CallDef[] = [
     successText: OK,
     run: (t, p) => t.access.revoke(p),
   }),
-];
+] as const;
+
+export const CALLS: readonly CallDef[] = CALL_TABLE as unknown as readonly CallDef[];
 
 export const CALLS_BY_NAME: ReadonlyMap<string, CallDef> = new Map(CALLS.map((c) => [c.name, c]));

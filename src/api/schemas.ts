@@ -214,6 +214,51 @@ export const ProfileLookupParams = Type.Object(
   open,
 );
 
+/** Most profiles one batch call takes: Altcraft's recommended maximum per request. */
+export const MAX_PROFILE_BATCH = 10_000;
+
+const ProfileBatchItems = (description: string) =>
+  Type.Array(Type.Record(Type.String(), Type.Unknown()), {
+    minItems: 1,
+    maxItems: MAX_PROFILE_BATCH,
+    description,
+  });
+
+/** profiles/import_batch and update_batch: flat profiles, each matched by its own fields. */
+export const ProfileBatchParams = Type.Object(
+  {
+    ...common,
+    db_id: Id('Database'),
+    matching: identificationFields.matching,
+    resource_id: identificationFields.resource_id,
+    field_name: identificationFields.field_name,
+    data: ProfileBatchItems(
+      'Profiles: field values and subscriptions, plus the fields matching needs (email, phone or the first of phones, profile_id, or the field_name field); matching, resource_id and field_name default to the top-level ones. In XML, repeated <data> elements',
+    ),
+  },
+  open,
+);
+export const ProfileAddBatchParams = Type.Object(
+  {
+    ...common,
+    db_id: Id('Database'),
+    data: ProfileBatchItems(
+      'Profiles to create: field values and subscriptions. In XML, repeated <data> elements',
+    ),
+  },
+  open,
+);
+export const ProfileBatchAnswer = Type.Object({
+  result: Type.Array(
+    Type.Object({
+      error: Type.Integer({ description: "The item's own error code: 0, 400, 404, 409, …" }),
+      error_text: Type.String(),
+      profile_id: Type.Optional(Type.String({ description: 'On success' })),
+    }),
+    { description: 'One answer per item, in order (Altcraft names this list result)' },
+  ),
+});
+
 export const ProfileIdAnswer = Type.Object({ profile_id: Type.String() });
 export const ProfileGetAnswer = Type.Object({
   data: Type.Object(

@@ -13,6 +13,7 @@ export {
   type BareCallMethod,
   type CallMethod,
   type CallOptions,
+  type MethodGroup,
   TiesClient,
   type TiesClientOptions,
 } from './ties-client.js';

@@ -44,50 +44,65 @@ export type BareCallMethod<K extends CallName> = (
 export const API_PATH = 'api/v1.1/';
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** `fields_get` → `fieldsGet`: a path segment as a method name. */
+type Camel<T extends string> = T extends `${infer H}_${infer R}` ? `${H}${Capitalize<Camel<R>>}` : T;
+
+/** A call whose parameters are all optional may be sent without them. */
+type Method<K extends CallName> = object extends Params<K> ? BareCallMethod<K> : CallMethod<K>;
+
+/**
+ * The methods of the calls under `P/`, derived from the call map: `relations/get_counter` is
+ * `relations.getCounter`, `relations/types/create` is `relations.types.create`.
+ */
+export type MethodGroup<P extends string> = {
+  readonly [K in CallName as K extends `${P}/${infer R}`
+    ? R extends `${infer G}/${string}`
+      ? G
+      : Camel<R>
+    : never]: K extends `${P}/${infer R}`
+    ? R extends `${infer G}/${string}`
+      ? MethodGroup<`${P}/${G}`>
+      : Method<K>
+    : never;
+};
+
+/** `getCounter` → `get_counter`. */
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+type Send = (name: string, params: object, options?: CallOptions) => Promise<unknown>;
+
+/**
+ * The methods under one path, built on use from the names asked for: the client keeps no list of
+ * calls (the types above derive from the server's table). A name that is not a call reaches the
+ * server and answers its 404; the types never offer one.
+ */
+function methodTree(send: Send, path: string): unknown {
+  const children = new Map<string, unknown>();
+  const method = (params?: object, options?: CallOptions) => send(path, params ?? {}, options);
+  return new Proxy(method, {
+    get(target, key, receiver) {
+      // Function's own members, symbols and "then" (so that awaiting a group is not a call) stay as they are.
+      if (typeof key !== 'string' || key === 'then' || key in Function.prototype) {
+        return Reflect.get(target, key, receiver);
+      }
+      let child = children.get(key);
+      if (child === undefined) {
+        child = methodTree(send, `${path}/${snake(key)}`);
+        children.set(key, child);
+      }
+      return child;
+    },
+  });
+}
+
 export class TiesClient {
-  readonly relations: {
-    readonly attach: CallMethod<'relations/attach'>;
-    readonly detach: CallMethod<'relations/detach'>;
-    readonly strengthen: CallMethod<'relations/strengthen'>;
-    readonly edit: CallMethod<'relations/edit'>;
-    /** Up to 1,000 attach items; the answer carries each item's own error (0 when it was applied). */
-    readonly attachBatch: CallMethod<'relations/attach_batch'>;
-    /** Up to 1,000 strengthen items; the answer carries each item's own error. */
-    readonly strengthenBatch: CallMethod<'relations/strengthen_batch'>;
-    readonly get: CallMethod<'relations/get'>;
-    readonly getCounter: CallMethod<'relations/get_counter'>;
-    readonly types: {
-      readonly create: CallMethod<'relations/types/create'>;
-      readonly list: BareCallMethod<'relations/types/list'>;
-      readonly get: CallMethod<'relations/types/get'>;
-      readonly update: CallMethod<'relations/types/update'>;
-      readonly delete: CallMethod<'relations/types/delete'>;
-    };
-  };
-  readonly profiles: {
-    readonly import: CallMethod<'profiles/import'>;
-    readonly add: CallMethod<'profiles/add'>;
-    readonly update: CallMethod<'profiles/update'>;
-    readonly get: CallMethod<'profiles/get'>;
-    readonly delete: CallMethod<'profiles/delete'>;
-  };
-  readonly databases: {
-    readonly list: BareCallMethod<'databases/list'>;
-    readonly get: CallMethod<'databases/get'>;
-    readonly fieldsGet: CallMethod<'databases/fields_get'>;
-    readonly create: CallMethod<'databases/create'>;
-    readonly fieldsAdd: CallMethod<'databases/fields_add'>;
-  };
-  readonly resources: {
-    readonly list: BareCallMethod<'resources/list'>;
-    readonly get: CallMethod<'resources/get'>;
-    readonly create: CallMethod<'resources/create'>;
-  };
-  readonly tokens: {
-    readonly create: CallMethod<'tokens/create'>;
-    readonly list: BareCallMethod<'tokens/list'>;
-    readonly revoke: CallMethod<'tokens/revoke'>;
-  };
+  readonly relations: MethodGroup<'relations'>;
+  readonly profiles: MethodGroup<'profiles'>;
+  readonly databases: MethodGroup<'databases'>;
+  readonly resources: MethodGroup<'resources'>;
+  readonly tokens: MethodGroup<'tokens'>;
 
   private readonly endpoint: string;
   private readonly headers: Readonly<Record<string, string>>;
@@ -110,56 +125,13 @@ export class TiesClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.retry = retryPolicy(options.retry);
 
-    const m =
-      <K extends CallName>(name: K): CallMethod<K> =>
-      (params, callOptions) =>
-        this.call(name, params, callOptions);
-    const bare =
-      <K extends CallName>(name: K): BareCallMethod<K> =>
-      (params, callOptions) =>
-        this.call(name, params ?? ({} as Params<K>), callOptions);
-
-    this.relations = {
-      attach: m('relations/attach'),
-      detach: m('relations/detach'),
-      strengthen: m('relations/strengthen'),
-      edit: m('relations/edit'),
-      attachBatch: m('relations/attach_batch'),
-      strengthenBatch: m('relations/strengthen_batch'),
-      get: m('relations/get'),
-      getCounter: m('relations/get_counter'),
-      types: {
-        create: m('relations/types/create'),
-        list: bare('relations/types/list'),
-        get: m('relations/types/get'),
-        update: m('relations/types/update'),
-        delete: m('relations/types/delete'),
-      },
-    };
-    this.profiles = {
-      import: m('profiles/import'),
-      add: m('profiles/add'),
-      update: m('profiles/update'),
-      get: m('profiles/get'),
-      delete: m('profiles/delete'),
-    };
-    this.databases = {
-      list: bare('databases/list'),
-      get: m('databases/get'),
-      fieldsGet: m('databases/fields_get'),
-      create: m('databases/create'),
-      fieldsAdd: m('databases/fields_add'),
-    };
-    this.resources = {
-      list: bare('resources/list'),
-      get: m('resources/get'),
-      create: m('resources/create'),
-    };
-    this.tokens = {
-      create: m('tokens/create'),
-      list: bare('tokens/list'),
-      revoke: m('tokens/revoke'),
-    };
+    const send: Send = (name, params, callOptions) =>
+      this.call(name as CallName, params as Params<CallName>, callOptions);
+    this.relations = methodTree(send, 'relations') as MethodGroup<'relations'>;
+    this.profiles = methodTree(send, 'profiles') as MethodGroup<'profiles'>;
+    this.databases = methodTree(send, 'databases') as MethodGroup<'databases'>;
+    this.resources = methodTree(send, 'resources') as MethodGroup<'resources'>;
+    this.tokens = methodTree(send, 'tokens') as MethodGroup<'tokens'>;
   }
 
   /** Sends any call by name; the named methods are shorthands for this. */

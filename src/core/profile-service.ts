@@ -6,6 +6,7 @@ import { newProfileId, PROFILE_ID_PATTERN, profileXxh } from './ids.js';
 import type { Limits } from './limits.js';
 import { type Identification, queryResourceId, toProfileQuery } from './matching.js';
 import type { Database, FieldValue } from './model.js';
+import { type ProfileBatchParams, saveBatch } from './profile-batch.js';
 import { matchFailureError } from './relation-service.js';
 import type { ProfileQuery, SaveProfileMode, Store } from './store.js';
 import type { ValueEncoding } from './values.js';
@@ -27,24 +28,28 @@ export class ProfileService {
     private readonly limits: Limits,
   ) {}
 
-  private async lookup(p: ProfileLookupParams): Promise<{ db: Database; query: ProfileQuery }> {
+  private async lookup(p: ProfileLookupParams, prefix = ''): Promise<{ db: Database; query: ProfileQuery }> {
     const db = await this.catalog.requireDatabase(p.db_id, 'db_id');
-    const query = toProfileQuery(p, {}, db, '');
+    const query = toProfileQuery(p, {}, db, prefix);
     const resourceId = queryResourceId(query);
     if (resourceId !== undefined) await this.catalog.requireResource(resourceId, 'resource_id');
     return { db, query };
   }
 
-  private async checkSubscriptions(db: Database, subscriptions: readonly SubscriptionInput[]): Promise<void> {
+  private async checkSubscriptions(
+    db: Database,
+    subscriptions: readonly SubscriptionInput[],
+    dataParam: string,
+  ): Promise<void> {
     for (const [i, s] of subscriptions.entries()) {
-      const param = `data.subscriptions[${i}].resource_id`;
+      const param = `${dataParam}.subscriptions[${i}].resource_id`;
       const resource = await this.catalog.requireResource(s.resourceId, param);
       if (!resource.dbIds.includes(db.id)) {
         throw badParameter(param, `resource ${resource.id} does not accept profiles of database ${db.id}`);
       }
       if (!resource.channels.includes(s.channel)) {
         throw badParameter(
-          `data.subscriptions[${i}].channel`,
+          `${dataParam}.subscriptions[${i}].channel`,
           `resource ${resource.id} has no ${s.channel} channel`,
         );
       }
@@ -75,19 +80,30 @@ export class ProfileService {
     return out;
   }
 
-  private async save(p: ProfileWriteParams, mode: SaveProfileMode, encoding: ValueEncoding, id?: string) {
+  /**
+   * One profile write. `at` names where the profile's parameters are in the request: '' for a
+   * single call, `data[3]` for an item of a batch call (its fields are then at `data[3].name`).
+   */
+  async save(
+    p: ProfileWriteParams,
+    mode: SaveProfileMode,
+    encoding: ValueEncoding,
+    options: { readonly id?: string; readonly at?: string } = {},
+  ) {
+    const at = options.at ?? '';
+    const dataParam = at || 'data';
     const db = await this.catalog.requireDatabase(p.db_id, 'db_id');
-    const data = parseProfileData(p.data ?? {}, db, encoding, this.limits);
+    const data = parseProfileData(p.data ?? {}, db, encoding, this.limits, dataParam);
     let query: ProfileQuery | undefined;
     let setOnCreate: Record<string, FieldValue> = {};
     if (mode !== 'add') {
-      ({ query } = await this.lookup(p));
+      ({ query } = await this.lookup(p, at));
       // Matching by id can only find a profile; import then behaves as update (SPEC §6).
       if (query.by === 'id') mode = 'update';
       setOnCreate = this.setOnCreate(p, query, db, encoding);
       for (const name of Object.keys(data.set)) delete setOnCreate[name];
     }
-    await this.checkSubscriptions(db, data.subscriptions);
+    await this.checkSubscriptions(db, data.subscriptions, dataParam);
     const now = this.clock.now();
     const outcome = await this.store.saveProfile({
       database: db,
@@ -96,7 +112,7 @@ export class ProfileService {
       set: data.set,
       setOnCreate,
       subscriptions: data.subscriptions,
-      newId: id ?? newProfileId(now.getTime()),
+      newId: options.id ?? newProfileId(now.getTime()),
       now: now.toISOString(),
     });
     if (outcome.kind !== 'ok') throw matchFailureError(outcome);
@@ -115,10 +131,19 @@ export class ProfileService {
     return this.save(p, 'update', encoding);
   }
 
+  /**
+   * profiles/import_batch, add_batch, update_batch: the database is checked once (a wrong db_id
+   * fails the call, not each item); then every item is its own call (profile-batch.ts).
+   */
+  async batch(p: ProfileBatchParams, mode: SaveProfileMode, encoding: ValueEncoding) {
+    await this.catalog.requireDatabase(p.db_id, 'db_id');
+    return saveBatch(this, p, mode, encoding);
+  }
+
   /** Creates a profile with a chosen id (the demo workspace uses the ids of Altcraft's examples). */
   addWithId(p: ProfileWriteParams, id: string) {
     if (!PROFILE_ID_PATTERN.test(id)) throw badParameter('id', 'expected 24 hexadecimal characters');
-    return this.save(p, 'add', 'typed', id);
+    return this.save(p, 'add', 'typed', { id });
   }
 
   async get(p: ProfileLookupParams) {

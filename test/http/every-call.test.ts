@@ -182,6 +182,61 @@ const SCENARIOS = new Map<string, (s: Scenario) => Promise<void>>([
     },
   ],
   [
+    'profiles/import_batch',
+    async (s) => {
+      const known = await addProfile(s.h, s.w.dbA, { email: 'known@example.com' });
+      const body = await s.call('profiles/import_batch', {
+        db_id: s.w.dbA,
+        data: [
+          { email: 'known@example.com', score: 5 },
+          { email: 'fresh@example.com', _fname: 'Fresh' },
+          { email: 'bad@example.com', score: 'many' },
+        ],
+      });
+      const result = list(body.result);
+      assert.deepEqual(
+        result[0],
+        as(s.format, { error: 0, error_text: 'Successful operation', profile_id: known }),
+      );
+      assert.equal(result[1].error, as(s.format, 0));
+      assert.equal(result[2].error, as(s.format, 400));
+      assert.match(result[2].error_text, /data\[2\]\.score/);
+      const got = await adminCall(s.h, 'profiles/get', { db_id: s.w.dbA, profile_id: known });
+      assert.equal(got.data.score, 5);
+    },
+  ],
+  [
+    'profiles/add_batch',
+    async (s) => {
+      const body = await s.call('profiles/add_batch', {
+        db_id: s.w.dbA,
+        data: [{ _fname: 'One' }, { _fname: 'Two', crm: 'C-2' }],
+      });
+      const ids = list(body.result).map((r) => r.profile_id);
+      assert.equal(ids.length, 2);
+      const two = await adminCall(s.h, 'profiles/get', { db_id: s.w.dbA, profile_id: ids[1] });
+      assert.equal(two.data.crm, 'C-2');
+    },
+  ],
+  [
+    'profiles/update_batch',
+    async (s) => {
+      const id = await addProfile(s.h, s.w.dbA, { email: 'upd@example.com' });
+      const body = await s.call('profiles/update_batch', {
+        db_id: s.w.dbA,
+        data: [
+          { email: 'upd@example.com', _lname: 'Updated' },
+          { email: 'nobody@example.com', _lname: 'X' },
+        ],
+      });
+      const result = list(body.result);
+      assert.equal(result[0].profile_id, id);
+      assert.equal(result[1].error, as(s.format, 404));
+      const got = await adminCall(s.h, 'profiles/get', { db_id: s.w.dbA, profile_id: id });
+      assert.equal(got.data._lname, 'Updated');
+    },
+  ],
+  [
     'profiles/get',
     async (s) => {
       const id = await addProfile(s.h, s.w.dbA, { email: 'g@example.com', score: 3 });
