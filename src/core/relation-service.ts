@@ -8,7 +8,15 @@ import type { Limits } from './limits.js';
 import { type Identification, queryResourceId, sideDefaults, toProfileQuery } from './matching.js';
 import type { RelationType, Weights, WeightValue } from './model.js';
 import { parseAttachWeights, parseEditWeights, parseStrengthenWeights } from './property-types.js';
-import type { MatchFailure, PairFailure, ProfileQuery, RelationTarget, Store } from './store.js';
+import type {
+  AttachInput,
+  AttachManyOutcome,
+  MatchFailure,
+  PairFailure,
+  ProfileQuery,
+  RelationTarget,
+  Store,
+} from './store.js';
 import type { ValueEncoding } from './values.js';
 
 /** How a call's values arrived: typed JSON or XML text. */
@@ -117,22 +125,33 @@ export class RelationService {
     return { profile_a: a, profile_b: b, relation_id: type.relId };
   }
 
-  async attach(p: WeightedRelationParams, ctx: CallContext): Promise<RelationAnswer> {
+  /** What attach stores: the target and its validated weights. */
+  private async attachInput(p: WeightedRelationParams, ctx: CallContext): Promise<AttachInput> {
     const target = await this.target(p);
     const weights = parseAttachWeights(p.weights, target.type, ctx.encoding, this.options.limits);
-    const outcome = await this.store.attach({ ...target, weights });
+    return { ...target, weights };
+  }
+
+  private attachAnswer(input: AttachInput, outcome: AttachManyOutcome): RelationAnswer {
     switch (outcome.kind) {
       case 'ok':
-        return this.answer(target.type, outcome.a, outcome.b);
+        return this.answer(input.type, outcome.a, outcome.b);
       case 'duplicate':
         throw new TiesError('DUPLICATE_RELATION', {
           profile_a: outcome.a,
           profile_b: outcome.b,
-          rel_id: p.rel_id,
+          rel_id: input.type.relId,
         });
+      case 'error':
+        throw outcome.error;
       default:
         throw matchFailureError(outcome);
     }
+  }
+
+  async attach(p: WeightedRelationParams, ctx: CallContext): Promise<RelationAnswer> {
+    const input = await this.attachInput(p, ctx);
+    return this.attachAnswer(input, await this.store.attach(input));
   }
 
   async detach(p: RelationParams): Promise<RelationAnswer> {
@@ -178,8 +197,33 @@ export class RelationService {
    * relations/attach_batch: every item runs the attach use case, all in the same turn, so that
    * they join one group commit; each keeps its own outcome (a failed item changes nothing).
    */
-  attachBatch(p: BatchParams, ctx: CallContext): Promise<BatchItemOutcome[]> {
-    return this.batch(p, (item) => this.attach(item, ctx));
+  async attachBatch(p: BatchParams, ctx: CallContext): Promise<BatchItemOutcome[]> {
+    const attachMany = this.store.attachMany?.bind(this.store);
+    if (!attachMany) return this.batch(p, (item) => this.attach(item, ctx));
+    // Set-based: every item validated as attach would, the valid ones stored in one call.
+    const prepared = await Promise.all(
+      p.items.map(async (item) => {
+        const params = batchItemParams(p, item);
+        try {
+          return { params, input: await this.attachInput(params, ctx) };
+        } catch (err) {
+          if (err instanceof TiesError) return { params, error: err };
+          throw err;
+        }
+      }),
+    );
+    const inputs = prepared.flatMap((x) => (x.input ? [x.input] : []));
+    const outcomes = inputs.length > 0 ? await attachMany(inputs) : [];
+    let next = 0;
+    return prepared.map((x): BatchItemOutcome => {
+      if (!x.input) return { ok: false, error: x.error!, relId: x.params.rel_id };
+      try {
+        return { ok: true, answer: this.attachAnswer(x.input, outcomes[next++]!) };
+      } catch (err) {
+        if (err instanceof TiesError) return { ok: false, error: err, relId: x.params.rel_id };
+        throw err;
+      }
+    });
   }
 
   /** relations/strengthen_batch: as attachBatch, with the strengthen use case. */
@@ -193,15 +237,7 @@ export class RelationService {
   ): Promise<BatchItemOutcome[]> {
     return Promise.all(
       p.items.map(async (item): Promise<BatchItemOutcome> => {
-        const params: WeightedRelationParams = {
-          rel_id: item.rel_id ?? p.rel_id,
-          profile_a: item.profile_a,
-          profile_b: item.profile_b,
-          weights: item.weights,
-          matching: item.matching ?? p.matching,
-          resource_id: item.resource_id ?? p.resource_id,
-          field_name: item.field_name ?? p.field_name,
-        };
+        const params = batchItemParams(p, item);
         try {
           return { ok: true, answer: await run(params) };
         } catch (err) {
@@ -292,6 +328,19 @@ export class RelationService {
       },
     };
   }
+}
+
+/** A batch item's parameters, the call's top-level rel_id and identification filling what it leaves out. */
+function batchItemParams(p: BatchParams, item: BatchItemParams): WeightedRelationParams {
+  return {
+    rel_id: item.rel_id ?? p.rel_id,
+    profile_a: item.profile_a,
+    profile_b: item.profile_b,
+    weights: item.weights,
+    matching: item.matching ?? p.matching,
+    resource_id: item.resource_id ?? p.resource_id,
+    field_name: item.field_name ?? p.field_name,
+  };
 }
 
 /** Props in the relation type's property order, whatever order the engine stored them in. */

@@ -4,6 +4,7 @@
 // and write in one statement or one batch; the rules that decide 404/409 stay in core (see
 // resolvePair and resolveOne in matching.ts), the adapter only executes the lookup by index.
 
+import type { TiesError } from './errors.js';
 import type {
   Channel,
   Database,
@@ -148,6 +149,12 @@ export type AttachOutcome =
   | PairFailure
   | { readonly kind: 'duplicate'; readonly a: string; readonly b: string };
 
+/**
+ * What one item of attachMany came to: the outcome a single attach would have had, or the
+ * catalogue error it would have thrown (its relation type was deleted meanwhile).
+ */
+export type AttachManyOutcome = AttachOutcome | { readonly kind: 'error'; readonly error: TiesError };
+
 export interface StrengthenInput extends RelationTarget {
   /** Numeric properties: the amount to add (negative subtracts). */
   readonly add: Readonly<Record<string, number>>;
@@ -278,6 +285,13 @@ export interface Store {
 
   // Relations
   attach(input: AttachInput): Promise<AttachOutcome>;
+  /**
+   * Optional, for engines with a set-based bulk path (PostgreSQL): attaches many relations at
+   * once, answering for each input, in order, what attach would have answered had they been
+   * attached one after the other (an input naming the pair of an earlier one is a duplicate).
+   * Without it, attach_batch and `ties import` attach item by item.
+   */
+  attachMany?(inputs: readonly AttachInput[]): Promise<AttachManyOutcome[]>;
   strengthen(input: StrengthenInput): Promise<StrengthenOutcome>;
   edit(input: EditInput): Promise<EditOutcome>;
   detach(input: DetachInput): Promise<DetachOutcome>;

@@ -320,6 +320,120 @@ if (!PG_URL) {
   });
 
   // -------------------------------------------------------------------------------------------
+  describe('postgres: set-based attach_batch', () => {
+    const INT_PROPS: readonly PropertyDef[] = [
+      { name: 'hits', type: 'int', top: 2, sum: true },
+      { name: 'plain', type: 'int', top: 0, sum: false },
+      { name: 'fan', type: 'bool', top: 0, sum: false },
+    ];
+
+    for (const [what, properties] of [
+      ['int sums (merged per aggregate row)', INT_PROPS],
+      ['a float sum (applied in item order)', PROPS],
+    ] as const) {
+      it(`answers each item as single attaches one after the other would, and ends with the same aggregates: ${what}`, async () => {
+        const many = await openPgTestStore();
+        const one = await openPgTestStore();
+        try {
+          const seeded = [
+            await seed(many.store, 'h', 8, properties),
+            await seed(one.store, 'h', 8, properties),
+          ];
+          const { ids, database } = seeded[0]!;
+          const email = (i: number): ProfileQuery => ({
+            by: 'email',
+            email: `p${ids[i]}@example.com`,
+            inProfile: true,
+            inSubscriptions: false,
+          });
+          type Item = [ProfileQuery, ProfileQuery, Record<string, WeightValue>];
+          // The int-only type has no score: it is left out there.
+          const item = (a: ProfileQuery, b: ProfileQuery, w: Record<string, WeightValue>): Item => {
+            const { score, ...rest } = w;
+            return [a, b, properties === PROPS && score !== undefined ? { ...rest, score } : rest];
+          };
+          const items: Item[] = [
+            item(byId(ids[0]!), byId(ids[1]!), { hits: 3, plain: 1, score: 0.1 }),
+            item(byId(ids[0]!), byId(ids[2]!), { hits: -7, fan: true, score: 0.2 }),
+            item(email(3), byId(ids[1]!), { hits: 5, score: 1e300 }),
+            item(byId(ids[0]!), email(1), { hits: 100 }), // the pair of the first item: a duplicate
+            item(byId(ids[4]!), byId(ids[4]!), { hits: 1 }), // self
+            item(byId('f'.repeat(24)), byId(ids[1]!), { hits: 1 }), // A not found
+            item(byId(ids[5]!), byId('e'.repeat(24)), { hits: 1 }), // B not found
+            item(byId(ids[6]!), byId(ids[7]!), {}), // attached before the batch: a duplicate
+            item(byId(ids[7]!), byId(ids[6]!), { hits: 2, score: -0.3 }),
+            ...ids
+              .slice(1)
+              .map((b, i) => item(byId(ids[5]!), byId(b), { hits: i, plain: i * 2, score: i / 7 })),
+          ];
+          const inputs = (k: number) =>
+            items.map(([a, b, weights]) => ({ type: seeded[k]!.type, a, b, weights, now: NOW }));
+          for (const k of [0, 1]) {
+            const store = [many, one][k]!.store;
+            await store.attach({ ...inputs(k)[7]!, weights: { hits: 9 } });
+          }
+          const batched = await many.store.attachMany!(inputs(0));
+          const single = [];
+          for (const input of inputs(1)) single.push(await one.store.attach(input));
+          assert.deepEqual(batched, single);
+          assert.deepEqual(
+            single.map((o) => o.kind),
+            [
+              'ok',
+              'ok',
+              'ok',
+              'duplicate',
+              'self',
+              'not_found',
+              'not_found',
+              'duplicate',
+              'ok',
+              ...ids.slice(1).map((b) => (b === ids[5] ? 'self' : 'ok')),
+            ],
+          );
+          for (const id of ids) {
+            for (const side of ['a', 'b'] as const) {
+              const list = (k: number) =>
+                [many, one][k]!.store.listRelations({
+                  type: seeded[k]!.type,
+                  side,
+                  profile: byId(id),
+                  limit: 100,
+                });
+              assert.deepEqual(await list(0), await list(1), `relations of ${id} on side ${side}`);
+            }
+            const counter = (k: number) =>
+              [many, one][k]!.store.counter({ type: seeded[k]!.type, profile: byId(id) });
+            assert.deepEqual(await counter(0), await counter(1), `aggregates of ${id}`);
+          }
+          assert.equal(database.id, seeded[1]!.database.id);
+        } finally {
+          await many.cleanup();
+          await one.cleanup();
+        }
+      });
+    }
+
+    it('answers RELATION_TYPE_NOT_FOUND for each item of a type deleted before the batch ran', async () => {
+      const { store, cleanup } = await openPgTestStore();
+      try {
+        const { type, ids } = await seed(store, 'i', 2);
+        assert.equal(await store.deleteRelationType(type.relId), true);
+        const outcomes = await store.attachMany!([
+          { type, a: byId(ids[0]!), b: byId(ids[1]!), weights: {}, now: NOW },
+          { type, a: byId(ids[1]!), b: byId(ids[0]!), weights: {}, now: NOW },
+        ]);
+        assert.deepEqual(
+          outcomes.map((o) => (o.kind === 'error' ? o.error.code : o.kind)),
+          ['RELATION_TYPE_NOT_FOUND', 'RELATION_TYPE_NOT_FOUND'],
+        );
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+
+  // -------------------------------------------------------------------------------------------
   describe('postgres: migrations', () => {
     it('creates the schema, applies each version once, and refuses a newer schema without touching it', async () => {
       const schema = freshSchemaName();

@@ -3,7 +3,7 @@
 // trip and one transaction. The catalogue and tokens are cached and dropped on NOTIFY, so that
 // several servers sharing one database see each other's changes within milliseconds.
 import pg from 'pg';
-import { TiesError } from '../../core/errors.js';
+import { isTiesError, TiesError } from '../../core/errors.js';
 import { mergeFields, profileMatchKeys } from '../../core/fields.js';
 import { resolveOne, resolvePair } from '../../core/matching.js';
 import type {
@@ -23,6 +23,7 @@ import type {
 import { isNumeric } from '../../core/property-types.js';
 import type {
   AttachInput,
+  AttachManyOutcome,
   AttachOutcome,
   CounterInput,
   CounterOutcome,
@@ -522,6 +523,52 @@ export class PostgresStore implements Store {
       ],
     });
     return this.relationOutcome(input.type.relId, row) as AttachOutcome;
+  }
+
+  /**
+   * Set-based attach_batch: the inputs of one relation type in one statement and transaction
+   * (ties_attach_many, sql/functions/09-bulk.sql), each answered as a single attach would be.
+   */
+  async attachMany(inputs: readonly AttachInput[]): Promise<AttachManyOutcome[]> {
+    const outcomes: AttachManyOutcome[] = new Array(inputs.length);
+    const byType = new Map<number, number[]>();
+    inputs.forEach((input, i) => {
+      const positions = byType.get(input.type.relId);
+      if (positions) positions.push(i);
+      else byType.set(input.type.relId, [i]);
+    });
+    for (const [relId, positions] of byType) {
+      let rows: (PairRow & { idx: number })[];
+      try {
+        rows = await this.run({
+          name: 'ties_attach_many',
+          text: 'SELECT * FROM ties_attach_many($1, $2, $3)',
+          values: [
+            relId,
+            JSON.stringify(positions.map((i) => [inputs[i]!.a, inputs[i]!.b, inputs[i]!.weights])),
+            inputs[positions[0]!]!.now,
+          ],
+        });
+      } catch (err) {
+        if (!isTiesError(err) || err.code !== 'INT_OVERFLOW') throw err;
+        // A float sum would leave the double range: the chunk is attached item by item, so that
+        // only the item that overflows is refused, as single calls would have it.
+        for (const i of positions) {
+          outcomes[i] = await this.attach(inputs[i]!).catch((e: unknown) => {
+            if (isTiesError(e)) return { kind: 'error' as const, error: e };
+            throw e;
+          });
+        }
+        continue;
+      }
+      rows.forEach((row, k) => {
+        outcomes[positions[k]!] =
+          row.status === 'no_type'
+            ? { kind: 'error', error: noType(relId) }
+            : (this.relationOutcome(relId, row) as AttachOutcome);
+      });
+    }
+    return outcomes;
   }
 
   async strengthen(input: StrengthenInput): Promise<StrengthenOutcome> {

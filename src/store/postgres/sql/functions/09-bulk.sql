@@ -1,0 +1,113 @@
+-- Set-based bulk: relations/attach_batch and `ties import` attach a whole chunk of items in one
+-- statement and one transaction, with the answer each item would have had as a single attach.
+--
+-- The chunk arrives as one jsonb parameter and is staged in a temporary table (one per
+-- connection, truncated by the next chunk); then a few set-wise statements do what ties_attach does one
+-- relation at a time: find both profiles, take their shared advisory locks (in one order), insert
+-- the new relations (ON CONFLICT DO NOTHING: an existing one makes the item a duplicate, as does an
+-- earlier item of the chunk naming the same pair), insert their by-B entries and tops, and merge
+-- the aggregate changes grouped per aggregate row: one INSERT … ON CONFLICT for the chunk, rows in
+-- key order, in this connection's slot. A type keeping a float sum applies its relations one by
+-- one in item order instead (a float sum's steps must keep that order to stay SQLite's doubles).
+
+-- p_items: [[a query, b query, weights], ...]. Answers one row per item, in order: status 'ok',
+-- 'no_type', 'pair' (core reads a_ids / b_ids) or 'duplicate'.
+CREATE FUNCTION ties_attach_many(p_rel integer, p_items jsonb, p_now text)
+RETURNS TABLE (idx integer, status text, a_ids text[], b_ids text[])
+LANGUAGE plpgsql AS $f$
+#variable_conflict use_column
+DECLARE
+  t relation_types := ties_type_for_write(p_rel);
+  v_slot smallint := ties_slot();
+  v_ordered boolean;
+BEGIN
+  IF t.rel_id IS NULL THEN
+    RETURN QUERY SELECT x.ord::integer, 'no_type', NULL::text[], NULL::text[]
+      FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord);
+    RETURN;
+  END IF;
+  IF to_regclass('pg_temp.ties_stage') IS NULL THEN
+    CREATE TEMP TABLE ties_stage (
+      idx integer PRIMARY KEY,
+      weights jsonb NOT NULL,
+      a_ids text[] NOT NULL,
+      b_ids text[] NOT NULL,
+      a text COLLATE "C",
+      b text COLLATE "C",
+      status text
+    );
+  ELSE
+    -- Autovacuum never visits temporary tables: start each chunk from an empty file.
+    TRUNCATE ties_stage;
+  END IF;
+  -- Lookups: by id one index probe, the other kinds through ties_find; B counts only when A is one.
+  INSERT INTO ties_stage (idx, weights, a_ids, b_ids)
+  SELECT x.ord, x.e->2, fa.ids, CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END
+    FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
+   CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
+       THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->0->>'id' AND p.db_id = t.db_a), '{}')
+       ELSE ties_find(t.db_a, x.e->0) END AS ids) fa
+   CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
+       THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->1->>'id' AND p.db_id = t.db_b), '{}')
+       ELSE ties_find(t.db_b, x.e->1) END AS ids) fb;
+  -- Shared locks on every profile of a pair, in one order (a deletion takes the exclusive lock),
+  -- then the profiles looked for again: a deletion may have committed in between.
+  PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), l.h)
+     FROM (SELECT DISTINCT hashtext(id) AS h FROM ties_stage s, unnest(s.a_ids || s.b_ids) id
+            WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1 ORDER BY 1) l
+    ORDER BY l.h;
+  UPDATE ties_stage s SET
+    a = s.a_ids[1],
+    b = s.b_ids[1],
+    status = CASE
+      WHEN cardinality(s.a_ids) <> 1 OR cardinality(s.b_ids) <> 1 OR s.a_ids[1] = s.b_ids[1] THEN 'pair'
+      WHEN NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a_ids[1])
+        OR NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b_ids[1]) THEN 'gone'
+      ELSE 'new' END;
+  -- A later item naming the pair an earlier one names is a duplicate, whatever the store holds.
+  UPDATE ties_stage s SET status = 'duplicate'
+    FROM (SELECT e.idx, row_number() OVER (PARTITION BY e.a, e.b ORDER BY e.idx) AS n
+            FROM ties_stage e WHERE e.status = 'new') d
+   WHERE d.idx = s.idx AND d.n > 1;
+  -- Deleted between the lookup and the lock: not found, as a single attach would answer.
+  UPDATE ties_stage s SET
+    status = 'pair',
+    a_ids = CASE WHEN EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a) THEN s.a_ids ELSE '{}' END,
+    b_ids = '{}'
+   WHERE s.status = 'gone';
+
+  WITH inserted AS (
+    INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+    SELECT s.a, p_rel, s.b, s.weights, p_now, p_now FROM ties_stage s WHERE s.status = 'new'
+     ORDER BY s.a, s.b
+    ON CONFLICT DO NOTHING
+    RETURNING relations.a, relations.b
+  )
+  UPDATE ties_stage s SET status = 'ok' FROM inserted i WHERE s.status = 'new' AND s.a = i.a AND s.b = i.b;
+  UPDATE ties_stage s SET status = 'duplicate' WHERE s.status = 'new';
+  INSERT INTO relations_by_b (b, rel_id, a)
+  SELECT s.b, p_rel, s.a FROM ties_stage s WHERE s.status = 'ok' ORDER BY s.b, s.a;
+
+  v_ordered := EXISTS (SELECT 1 FROM jsonb_array_elements(t.properties) e
+                        WHERE ties_keeps_sum(e) AND e->>'type' = 'float');
+  IF v_ordered THEN
+    PERFORM ties_account(t, s.a, s.b, NULL, s.weights)
+       FROM (SELECT * FROM ties_stage x WHERE x.status = 'ok' ORDER BY x.idx) s;
+  ELSE
+    PERFORM ties_apply(ARRAY(
+      SELECT ROW(d.profile_id, d.rel_id, d.side, min(d.ord), d.prop, sum(d.dcount)::bigint,
+                 sum(d.disum), NULL, NULL, d.slot)::ties_delta
+        FROM ties_stage s
+       CROSS JOIN LATERAL ties_deltas(p_rel, t.properties, s.a, s.b, NULL, s.weights, true, true, v_slot) d
+       WHERE s.status = 'ok'
+       GROUP BY d.profile_id, d.rel_id, d.side, d.prop, d.slot), false, false);
+    INSERT INTO relation_tops (a, rel_id, prop, b, value)
+    SELECT s.a, p_rel, e->>'name', s.b, (s.weights -> (e->>'name'))::float8
+      FROM ties_stage s CROSS JOIN jsonb_array_elements(t.properties) e
+     WHERE s.status = 'ok' AND ties_keeps_top(e) AND s.weights ? (e->>'name')
+    ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
+  END IF;
+
+  RETURN QUERY SELECT s.idx, s.status, s.a_ids, s.b_ids FROM ties_stage s ORDER BY s.idx;
+END
+$f$;
