@@ -82,8 +82,16 @@ function text(raw: string, name: string): string {
   return raw;
 }
 
+/** The forms --db takes, as errors list them. */
+const DB_FORMS =
+  'a SQLite file path (./data/ties.db), :memory:, or postgres://user@host:port/db[?schema=name]';
+
 function dbLocation(raw: string, name: string): string {
-  if (raw.trim() === '') throw new ConfigError(`${name}: expected a file path or a postgres:// URL`);
+  if (raw.trim() === '') throw new ConfigError(`${name}: expected ${DB_FORMS}`);
+  // Any other URL would otherwise become a SQLite file under a directory named after its scheme.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw.trim())?.[1];
+  if (scheme !== undefined && !/^postgres(ql)?$/i.test(scheme))
+    throw new ConfigError(`${name}: unsupported scheme "${scheme}://"; expected ${DB_FORMS}`);
   return raw;
 }
 
@@ -211,6 +219,16 @@ export const SETTINGS = {
     parse: oneOfThese(LOG_LEVELS),
     meaning: 'fatal, error, warn, info, debug (one line per call), trace, silent',
     scope: 'server',
+  }),
+  adoptDb: setting({
+    env: 'TIES_ADOPT_DB',
+    flag: 'adopt-db',
+    default: false,
+    parse: bool,
+    shown: 'off',
+    meaning:
+      "SQLite only. Add Ties' tables to an existing file that holds another application's tables (refused otherwise)",
+    scope: 'store',
   }),
   sqliteWriter: setting({
     env: 'TIES_SQLITE_WRITER',

@@ -24,6 +24,7 @@ export interface RunningServer {
 export function openConfiguredStore(config: StoreConfig, logger?: StoreLogger): Promise<Store> {
   return openStore(config.db, logger, {
     sqliteWriter: config.sqliteWriter,
+    adoptForeign: config.adoptDb,
     pgPoolMax: config.pgPoolMax,
     pgStatementTimeoutMs: config.pgStatementTimeoutMs,
   });

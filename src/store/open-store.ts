@@ -18,6 +18,8 @@ export interface OpenStoreOptions {
    * simpler, less memory) or in a worker thread. An in-memory database is always inline.
    */
   readonly sqliteWriter?: 'worker' | 'inline' | undefined;
+  /** SQLite: add Ties' tables to a file that holds another application's tables (refused otherwise). */
+  readonly adoptForeign?: boolean | undefined;
   /** PostgreSQL: connections in the pool. */
   readonly pgPoolMax?: number | undefined;
   /** PostgreSQL: longest statement before the call answers 503. */
@@ -82,5 +84,10 @@ export async function openStore(
   if (db === ':memory:') return openSqliteStore({ path: db, ...(logger ? { logger } : {}) });
   mkdirSync(dirname(db), { recursive: true });
   const open = options.sqliteWriter === 'worker' ? openSqliteWorkerStore : openSqliteStore;
-  return open({ path: db, onMigrationProgress, ...(logger ? { logger } : {}) });
+  return open({
+    path: db,
+    onMigrationProgress,
+    adoptForeign: options.adoptForeign,
+    ...(logger ? { logger } : {}),
+  });
 }

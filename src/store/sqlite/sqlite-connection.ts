@@ -19,6 +19,8 @@ export interface SqliteEngineOptions {
   readonly logger?: StoreLogger | undefined;
   /** Reports of schema migrations at work while the file opens (a 0.1.0 store takes a while). */
   readonly onMigrationProgress?: ProgressListener | undefined;
+  /** Adds Ties' tables to a file that holds other tables and no Ties schema (refused otherwise). */
+  readonly adoptForeign?: boolean | undefined;
   /** When a profile's top entries are kept as rows (sqlite-layout.ts); tests lower it. */
   readonly topRows?: TopRowsThreshold | undefined;
 }
@@ -42,6 +44,28 @@ export function storagePragmas(cacheSizeKiB = 32 * 1024): readonly string[] {
     // less often (bulk loading measured ~25% faster; each commit is still fsynced).
     'wal_autocheckpoint = 10000',
   ];
+}
+
+/**
+ * Refuses a file that holds tables but no Ties schema: another application's database, which a
+ * mistyped --db would otherwise fill with Ties' tables without a word.
+ */
+function refuseForeign(db: Db, path: string): void {
+  if (schemaVersion(db) > 0) return;
+  const tables = db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  if (tables.length === 0) return;
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? `, … (${tables.length} tables)` : '');
+  throw new ForeignDatabaseError(
+    `${path} is not a Ties store: it holds other tables (${shown}). Give Ties a file of its own, or ` +
+      "pass --adopt-db (TIES_ADOPT_DB=true) to add Ties' tables to it.",
+  );
+}
+
+export class ForeignDatabaseError extends Error {
+  override name = 'ForeignDatabaseError';
 }
 
 /** Opens (creating when needed) the database, applies the settings and brings the schema up to date. */
@@ -69,6 +93,7 @@ export function openConnection(options: SqliteEngineOptions): Db {
       if (found < known)
         throw new Error(`cannot open ${options.path} read-only: its schema needs migrating first`);
     } else {
+      if (!options.adoptForeign) refuseForeign(db, options.path);
       migrate(db, MIGRATIONS, undefined, options.onMigrationProgress);
     }
     return db;

@@ -43,6 +43,7 @@ export async function openSqliteWorkerStore(options: SqliteWorkerStoreOptions): 
     busyTimeoutMs: options.busyTimeoutMs,
     cacheSizeKiB: options.cacheSizeKiB,
     topRows: options.topRows,
+    adoptForeign: options.adoptForeign,
   };
   const worker = startWorker(workerOptions);
   try {
