@@ -40,7 +40,7 @@ async function census(w: World, db: string): Promise<{ relations: number; disagr
     for (const profile_id of w.as) {
       const list = await ties.relations.get({ rel_id: w.relId, profile_id, side: 'a', limit: 1000 });
       const counter = await ties.relations.getCounter({ rel_id: w.relId, profile_id });
-      const sum = list.data.reduce((s, r) => s + Number(r.props.n?.value ?? 0), 0);
+      const sum = list.data.value().reduce((s, r) => s + Number(r.props.n?.value ?? 0), 0);
       if (counter.data.total !== list.total_count || counter.data.props.n?.sum !== (sum || undefined)) {
         disagreements.push(
           `${profile_id}: counter ${JSON.stringify(counter.data)} vs ${list.total_count} rows`,

@@ -6,8 +6,9 @@ import { badParameter, TiesError } from './errors.js';
 import { PROFILE_ID_PATTERN, profileXxh } from './ids.js';
 import type { Limits } from './limits.js';
 import { type Identification, queryResourceId, sideDefaults, toProfileQuery } from './matching.js';
-import type { RelationType, Weights, WeightValue } from './model.js';
+import type { RelationType } from './model.js';
 import { parseAttachWeights, parseEditWeights, parseStrengthenWeights } from './property-types.js';
+import { relationRowsJson } from './relation-rows-json.js';
 import type {
   AttachInput,
   AttachManyOutcome,
@@ -284,22 +285,11 @@ export class RelationService {
       default:
         throw matchFailureError(outcome);
     }
-    const otherDb = side === 'a' ? { db_b: type.dbB } : { db_a: type.dbA };
-    // Every row shares the profile asked for: its hash is computed once, not once per row.
-    const ownXxh = profileXxh(outcome.profileId);
-    const data = outcome.rows.map((row) => ({
-      profile_id_a: row.a,
-      xxh_a: side === 'a' ? ownXxh : profileXxh(row.a),
-      profile_id_b: row.b,
-      xxh_b: side === 'b' ? ownXxh : profileXxh(row.b),
-      ...otherDb,
-      props: propsOf(row.weights, type),
-    }));
     const last = outcome.rows[outcome.rows.length - 1];
     return {
-      data,
+      data: relationRowsJson(outcome.rows, type, side, outcome.profileId),
       total_count: outcome.total,
-      ...(outcome.more && last ? { next_from: side === 'a' ? last.b : last.a } : {}),
+      ...(outcome.more && last ? { next_from: last[0] } : {}),
     };
   }
 
@@ -341,14 +331,4 @@ function batchItemParams(p: BatchParams, item: BatchItemParams): WeightedRelatio
     resource_id: item.resource_id ?? p.resource_id,
     field_name: item.field_name ?? p.field_name,
   };
-}
-
-/** Props in the relation type's property order, whatever order the engine stored them in. */
-function propsOf(weights: Weights, type: RelationType): Record<string, { value: WeightValue }> {
-  const props: Record<string, { value: WeightValue }> = {};
-  for (const { name } of type.properties) {
-    const value = weights[name];
-    if (value !== undefined) props[name] = { value };
-  }
-  return props;
 }

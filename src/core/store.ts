@@ -11,7 +11,6 @@ import type {
   FieldDef,
   FieldValue,
   PropertyDef,
-  RelationRow,
   RelationType,
   Resource,
   Right,
@@ -191,13 +190,21 @@ export interface ListRelationsInput {
   /** When set and the profile has more relations than this, answer too_many instead of rows. */
   readonly refuseAbove?: number | undefined;
 }
+/**
+ * One row of relations/get as the engine read it: the profile id on the other side (B for side
+ * 'a', A for side 'b') and the relation's weights as the JSON text of an object. A tuple rather
+ * than an object, and the weights as text, so that an engine hands its raw rows over as they came
+ * (SQLite's `.raw()` rows are exactly this) and core writes the answer from them in one pass.
+ */
+export type RelationTuple = readonly [other: string, weights: string];
+
 export type ListRelationsOutcome =
   | {
       readonly kind: 'ok';
       readonly profileId: string;
       readonly total: number;
       /** Ordered by the other side's id; at most `limit` rows. */
-      readonly rows: readonly RelationRow[];
+      readonly rows: readonly RelationTuple[];
       /** Whether rows remain after the last one returned. */
       readonly more: boolean;
     }

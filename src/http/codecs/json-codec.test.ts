@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { TiesError } from '../../core/errors.js';
+import { JsonText } from '../../core/json-text.js';
 import { decodeJson, encodeJson } from './json-codec.js';
 
 const opts = { maxDepth: 32 };
@@ -80,4 +81,19 @@ test('property: decode(encode(v)) equals v for JSON values', () => {
       assert.deepEqual(decodeJson(encodeJson(value), { maxDepth: 1000 }), JSON.parse(JSON.stringify(value)));
     }),
   );
+});
+
+test('a field already written as JSON text is spliced in: the answer is what its value would give', () => {
+  const rows = [{ profile_id_a: 'x', props: { hits: { value: 3 } } }, { note: 'a"b\u2028' }];
+  const envelope = {
+    error: 0,
+    error_text: 'Successful operation',
+    data: new JsonText(JSON.stringify(rows)),
+    gone: undefined,
+    total_count: 2,
+  };
+  const plain = { error: 0, error_text: 'Successful operation', data: rows, total_count: 2 };
+  assert.equal(encodeJson(envelope), JSON.stringify(plain));
+  // Deeper down it is not spliced, but still encodes as its value.
+  assert.equal(encodeJson({ outer: { data: new JsonText('[1,2]') } }), '{"outer":{"data":[1,2]}}');
 });

@@ -1,5 +1,6 @@
 // JSON request bodies in and answers out, refusing malformed or too deeply nested input as BAD_BODY.
 import { TiesError } from '../../core/errors.js';
+import { JsonText } from '../../core/json-text.js';
 
 export interface JsonDecodeOptions {
   /** Deepest nesting of objects and arrays accepted; the top-level object is level 1. */
@@ -20,8 +21,33 @@ export function decodeJson(text: string, opts: JsonDecodeOptions): unknown {
 }
 
 export function encodeJson(value: unknown): string {
+  if (hasJsonText(value)) return spliceJsonText(value);
   // JSON.stringify answers undefined (not a string) for undefined and functions.
   return JSON.stringify(value) ?? 'null';
+}
+
+/** Whether an envelope holds a field already written as JSON text (relations/get's rows). */
+function hasJsonText(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const key in value) if ((value as Record<string, unknown>)[key] instanceof JsonText) return true;
+  return false;
+}
+
+/**
+ * The envelope's fields in order, as JSON.stringify writes them, with JsonText fields spliced in
+ * as they are rather than parsed and written again. Only top-level fields are spliced; JsonText
+ * deeper down still encodes correctly, through its toJSON.
+ */
+function spliceJsonText(envelope: Record<string, unknown>): string {
+  let text = '{';
+  for (const key of Object.keys(envelope)) {
+    const field = envelope[key];
+    const encoded = field instanceof JsonText ? field.text : JSON.stringify(field);
+    // Like JSON.stringify, fields whose value has no JSON form (undefined, functions) are left out.
+    if (encoded === undefined) continue;
+    text += `${text === '{' ? '' : ','}${JSON.stringify(key)}:${encoded}`;
+  }
+  return `${text}}`;
 }
 
 /** One pass over the text counting brackets outside strings: no recursion, so no stack to overflow. */

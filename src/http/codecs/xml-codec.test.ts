@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { TiesError } from '../../core/errors.js';
+import { JsonText } from '../../core/json-text.js';
 import { decodeXml, encodeXml } from './xml-codec.js';
 
 const opts = { maxDepth: 32 };
@@ -321,4 +322,16 @@ test('property: any text either decodes to an object or fails with BAD_BODY', ()
     ),
     { numRuns: 500 },
   );
+});
+
+test('a field written as JSON text answers the same XML as its value', () => {
+  const rows = [
+    { profile_id_a: 'x', props: { hits: { value: 3 }, note: { value: 'a<b' } } },
+    { profile_id_a: 'y', props: {} },
+  ];
+  assert.equal(
+    encodeXml({ error: 0, data: new JsonText(JSON.stringify(rows)), total_count: 2 }),
+    encodeXml({ error: 0, data: rows, total_count: 2 }),
+  );
+  assert.equal(encodeXml({ data: new JsonText('[]') }), encodeXml({ data: [] }));
 });

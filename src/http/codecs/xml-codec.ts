@@ -1,6 +1,7 @@
 // XML request bodies in and answers out, in the Altcraft shape of SPEC §1 (root <xml>, repeated elements, nil="true").
 import { XMLValidator } from 'fast-xml-parser';
 import { TiesError } from '../../core/errors.js';
+import { JsonText } from '../../core/json-text.js';
 
 export interface XmlDecodeOptions {
   /**
@@ -385,7 +386,9 @@ function representable(value: unknown, depth = 0): boolean {
   return Object.keys(record).every((key) => XML_NAME.test(key) && representable(record[key], depth + 1));
 }
 
-function encodeField(out: string[], name: string, value: unknown): void {
+function encodeField(out: string[], name: string, field: unknown): void {
+  // A value written as JSON text (relations/get's rows) is read back: XML answers the same values.
+  const value = field instanceof JsonText ? field.value() : field;
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return;
   if (!XML_NAME.test(name)) {
     throw new Error(`encodeXml: ${JSON.stringify(name).slice(0, 80)} is not a valid XML element name`);

@@ -12,7 +12,6 @@ import type {
   FieldDef,
   FieldValue,
   PropertyDef,
-  RelationRow,
   RelationType,
   Resource,
   SubscriptionStatus,
@@ -45,6 +44,7 @@ import type {
   PairOk,
   ProfileRef,
   PropertyAggregate,
+  RelationTuple,
   SaveProfileInput,
   SaveProfileOutcome,
   Store,
@@ -662,11 +662,10 @@ export class PostgresStore implements Store {
     if (row.status === 'too_many') return { kind: 'too_many', total };
     const items = row.items ?? [];
     const id = found.id;
-    const rows: RelationRow[] = items
+    // The driver parsed the jsonb; core takes the weights as JSON text (SQLite hands its raw rows over).
+    const rows: RelationTuple[] = items
       .slice(0, limit)
-      .map(([other, weights]) =>
-        input.side === 'a' ? { a: id, b: other, weights } : { a: other, b: id, weights },
-      );
+      .map(([other, weights]) => [other, JSON.stringify(weights)]);
     return { kind: 'ok', profileId: id, total, rows, more: items.length > limit };
   }
 

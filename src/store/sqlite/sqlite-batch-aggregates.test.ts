@@ -123,7 +123,7 @@ async function checkAggregates(store: SqliteStore, w: Awaited<ReturnType<typeof 
     const listed = await store.listRelations({ type, side: 'a', profile: byId(id), limit: 1000 });
     const counter = await store.counter({ type, profile: byId(id) });
     if (listed.kind !== 'ok' || counter.kind !== 'ok') continue; // deleted
-    const rows = listed.rows.map((r) => ({ b: r.b, w: r.weights as Weights }));
+    const rows = listed.rows.map(([b, weights]) => ({ b, w: JSON.parse(weights) as Weights }));
     assert.equal(counter.total, rows.length, 'total');
     assert.equal(listed.total, rows.length, 'total_count');
     const hits = rows.filter((r) => typeof r.w.hits === 'number');

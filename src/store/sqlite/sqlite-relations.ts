@@ -2,7 +2,7 @@
 // aggregates through the ledger), the rows of relations/get, get_counter, and the removal of every
 // relation of a profile or a type.
 import { resolveOne } from '../../core/matching.js';
-import type { RelationRow, RelationType, Weights, WeightValue } from '../../core/model.js';
+import type { RelationType, Weights, WeightValue } from '../../core/model.js';
 import { isNumeric } from '../../core/property-types.js';
 import type {
   AttachInput,
@@ -15,6 +15,7 @@ import type {
   EditOutcome,
   ListRelationsInput,
   ListRelationsOutcome,
+  RelationTuple,
   StrengthenInput,
   StrengthenOutcome,
 } from '../../core/store.js';
@@ -33,6 +34,9 @@ function parseWeights(text: string): Weights {
 
 const SIDE_A_ONLY = { a: true, b: false } as const;
 
+/** Length of a profile id as `lower(hex(…))` writes a 12-byte blob id. */
+const ID_HEX = 24;
+
 export class SqliteRelations {
   readonly updaters: RelationUpdaters;
   private readonly counters: CounterReader;
@@ -46,8 +50,14 @@ export class SqliteRelations {
   private readonly byBDeleteByB: Stmt<string>;
   private readonly relDeleteType: Stmt;
   private readonly byBDeleteType: Stmt;
-  private readonly listByA: Stmt<{ other: string; weights: string }>;
-  private readonly listByB: Stmt<{ other: string; weights: string }>;
+  /**
+   * relations/get's rows, each as one text: the other side's id (24 hex digits) followed by the
+   * weights' JSON. better-sqlite3 builds every row of `.raw()` or `.all()` as an array or object
+   * through its C++ API, which costs more than reading the row; one plucked text per row, cut in
+   * two here, took 51 µs for 100 rows against 78 µs as raw rows (scratch measurement, README.md).
+   */
+  private readonly listByA: Stmt<string>;
+  private readonly listByB: Stmt<string>;
 
   constructor(
     statements: Statements,
@@ -93,18 +103,22 @@ export class SqliteRelations {
       .pluck();
     this.relDeleteType = s.cold('DELETE FROM relations_a WHERE rel_id = ?');
     this.byBDeleteType = s.cold('DELETE FROM relations_b WHERE rel_id = ?');
-    this.listByA = s.hot<{ other: string; weights: string }>(
-      'listByA',
-      `SELECT lower(hex(b)) AS other, weights FROM relations_a
-       WHERE rel_id = ? AND a = unhex(?) AND ${RELATION_KEY} AND b > unhex(?) ORDER BY b LIMIT ?`,
-    );
-    this.listByB = s.hot<{ other: string; weights: string }>(
-      'listByB',
-      `SELECT lower(hex(x.a)) AS other, r.weights FROM relations_b x
-       JOIN relations_a r ON r.rel_id = x.rel_id AND r.a = x.a AND r.kind = ${KIND.relation}
-         AND r.prop = '' AND r.value = 0 AND r.b = x.b
-       WHERE x.rel_id = ? AND x.b = unhex(?) AND x.a > unhex(?) ORDER BY x.a LIMIT ?`,
-    );
+    this.listByA = s
+      .hot<string>(
+        'listByA',
+        `SELECT lower(hex(b)) || weights FROM relations_a
+         WHERE rel_id = ? AND a = unhex(?) AND ${RELATION_KEY} AND b > unhex(?) ORDER BY b LIMIT ?`,
+      )
+      .pluck();
+    this.listByB = s
+      .hot<string>(
+        'listByB',
+        `SELECT lower(hex(x.a)) || r.weights FROM relations_b x
+         JOIN relations_a r ON r.rel_id = x.rel_id AND r.a = x.a AND r.kind = ${KIND.relation}
+           AND r.prop = '' AND r.value = 0 AND r.b = x.b
+         WHERE x.rel_id = ? AND x.b = unhex(?) AND x.a > unhex(?) ORDER BY x.a LIMIT ?`,
+      )
+      .pluck();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -282,15 +296,15 @@ export class SqliteRelations {
       if (input.refuseAbove !== undefined && total > input.refuseAbove) return { kind: 'too_many', total };
       const limit = Math.max(0, input.limit);
       const list = input.side === 'a' ? this.listByA : this.listByB;
-      const found2 = list.all(type.relId, id, input.after ?? '', limit + 1);
-      const rows: RelationRow[] = found2
-        .slice(0, limit)
-        .map((r) =>
-          input.side === 'a'
-            ? { a: id, b: r.other, weights: parseWeights(r.weights) }
-            : { a: r.other, b: id, weights: parseWeights(r.weights) },
-        );
-      return { kind: 'ok', profileId: id, total, rows, more: found2.length > limit };
+      // One row past the page says whether more follow.
+      const texts = list.all(type.relId, id, input.after ?? '', limit + 1);
+      const count = Math.min(texts.length, limit);
+      const rows = new Array<RelationTuple>(count);
+      for (let i = 0; i < count; i++) {
+        const text = texts[i]!;
+        rows[i] = [text.slice(0, ID_HEX), text.slice(ID_HEX)];
+      }
+      return { kind: 'ok', profileId: id, total, rows, more: texts.length > limit };
     });
   }
 

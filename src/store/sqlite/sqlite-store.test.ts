@@ -260,7 +260,7 @@ describe('sqlite store', () => {
         limit: 10,
       });
       assert.ok(rows.kind === 'ok');
-      assert.equal(rows.kind === 'ok' && rows.rows[0]?.weights.hits, 500 + many);
+      assert.equal(rows.kind === 'ok' && JSON.parse(rows.rows[0]![1]).hits, 500 + many);
 
       // A failing call inside a batch (a duplicate) does not undo its neighbours.
       const [dup, fresh] = await Promise.all([
@@ -318,7 +318,9 @@ describe('sqlite store', () => {
         profile: { by: 'id', id: a },
         limit: 10,
       });
-      assert.deepEqual(rows.kind === 'ok' && rows.rows.map((r) => r.weights), [{ hits: 1, note: 'kept' }]);
+      assert.deepEqual(rows.kind === 'ok' && rows.rows.map((r) => JSON.parse(r[1])), [
+        { hits: 1, note: 'kept' },
+      ]);
 
       // Once space is back, writes work again.
       store.sqlite.pragma('max_page_count = 1073741823');
