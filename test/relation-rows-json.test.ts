@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { profileXxh } from './ids.js';
-import type { RelationType, Weights } from './model.js';
-import { relationRowsJson } from './relation-rows-json.js';
-import type { RelationTuple } from './store.js';
+import { profileXxh } from '../src/core/ids.js';
+import type { RelationType, Weights } from '../src/core/model.js';
+import { relationRowsJson } from '../src/core/relation-rows-json.js';
+import type { RelationTuple } from '../src/core/store.js';
 
 const prop = (name: string, type: 'int' | 'float' | 'bool' | 'string') => ({
   name,
