@@ -37,6 +37,42 @@ export interface Identification {
   readonly resource_id?: number | undefined;
 }
 
+const EMAIL_MODES: ReadonlySet<string> = new Set([
+  'email',
+  'email_profile',
+  'email_sub',
+  'email_phone',
+  'email_phone_sub',
+]);
+const PHONE_MODES: ReadonlySet<string> = new Set(['phone', 'phone_sub', 'email_phone', 'email_phone_sub']);
+
+/**
+ * profiles/import and update (single and batch): the email or phone matching needs, when the
+ * request does not give it beside `data`, is taken from `data` — its `email`, or the first of its
+ * `phones` — as clients written for Altcraft send it (a Java service sends matching "phone" with
+ * the number in data.phones only). Without a matching mode, a data.email means email matching.
+ */
+export function identificationFromData(ident: Identification, data: unknown): Identification {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return {};
+  const record = data as Record<string, unknown>;
+  const mode = ident.matching;
+  const out: { email?: string; phone?: string } = {};
+  if (ident.email === undefined && typeof record.email === 'string') {
+    const inferred =
+      mode === undefined &&
+      ident.profile_id === undefined &&
+      ident.phone === undefined &&
+      ident.field_name === undefined;
+    if (inferred || (mode !== undefined && EMAIL_MODES.has(mode))) out.email = record.email;
+  }
+  if (ident.phone === undefined && mode !== undefined && PHONE_MODES.has(mode)) {
+    const phones = record.phones;
+    const first = Array.isArray(phones) ? phones[0] : phones;
+    if (typeof first === 'string') out.phone = first;
+  }
+  return out;
+}
+
 /** The parts of a top-level identification that serve as defaults for profile_a and profile_b. */
 export function sideDefaults(top: Identification): Identification {
   return { matching: top.matching, resource_id: top.resource_id, field_name: top.field_name };

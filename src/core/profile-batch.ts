@@ -25,9 +25,6 @@ export type ProfileBatchResult =
  */
 const IDENTIFICATION_ONLY = ['matching', 'phone', 'profile_id', 'field_name', 'field_value', 'resource_id'];
 
-/** Modes that search by phone: an item without `phone` is matched by the first of its `phones`. */
-const PHONE_MODES: ReadonlySet<string> = new Set(['phone', 'phone_sub', 'email_phone', 'email_phone_sub']);
-
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -36,13 +33,11 @@ function str(value: unknown): string | undefined {
 function identificationOf(item: Readonly<Record<string, unknown>>, p: ProfileBatchParams): Identification {
   const matching = (str(item.matching) as MatchingMode | undefined) ?? p.matching;
   const fieldName = str(item.field_name) ?? p.field_name;
-  const phones = item.phones;
-  const firstPhone = Array.isArray(phones) ? str(phones[0]) : str(phones);
   const fieldValue = item.field_value ?? (fieldName !== undefined ? item[fieldName] : undefined);
   return {
     matching,
-    email: str(item.email),
-    phone: str(item.phone) ?? (matching && PHONE_MODES.has(matching) ? firstPhone : undefined),
+    // The email, or the phone from phones, comes from the item as from a single call's data.
+    phone: str(item.phone),
     profile_id: str(item.profile_id),
     field_name: fieldName,
     field_value:

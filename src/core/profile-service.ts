@@ -4,7 +4,7 @@ import { badParameter } from './errors.js';
 import { allFields, findField, parseFieldValue, parseProfileData, type SubscriptionInput } from './fields.js';
 import { newProfileId, PROFILE_ID_PATTERN, profileXxh } from './ids.js';
 import type { Limits } from './limits.js';
-import { type Identification, queryResourceId, toProfileQuery } from './matching.js';
+import { type Identification, identificationFromData, queryResourceId, toProfileQuery } from './matching.js';
 import type { Database, FieldValue } from './model.js';
 import { type ProfileBatchParams, saveBatch } from './profile-batch.js';
 import { matchFailureError } from './relation-service.js';
@@ -97,6 +97,7 @@ export class ProfileService {
     let query: ProfileQuery | undefined;
     let setOnCreate: Record<string, FieldValue> = {};
     if (mode !== 'add') {
+      p = { ...p, ...identificationFromData(p, p.data) };
       ({ query } = await this.lookup(p, at));
       // Matching by id can only find a profile; import then behaves as update (SPEC §6).
       if (query.by === 'id') mode = 'update';

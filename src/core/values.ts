@@ -78,7 +78,9 @@ export function toDate(
     else if (DATE_ONLY.test(t)) {
       if (isCalendarDay(t)) ms = Date.parse(`${t}T00:00:00Z`);
     } else if (/^\d{4}-\d{2}-\d{2}T/.test(t)) {
-      const parsed = Date.parse(t);
+      // A timestamp without an offset is UTC, whatever the server's time zone (Date.parse would
+      // read it as local time).
+      const parsed = Date.parse(/(Z|[+-]\d{2}(:?\d{2})?)$/i.test(t) ? t : `${t}Z`);
       if (!Number.isNaN(parsed)) ms = parsed;
       // A date keeps the calendar day the client wrote: "2001-12-31T00:00+03:00" is 2001-12-31,
       // though that instant falls on the 30th in UTC (Altcraft's own _bdate examples carry offsets).
