@@ -492,7 +492,7 @@ for (const engine of testEngines()) {
           assert.equal(res.statusCode, 200);
           const body = JSON.parse(res.body);
           assert.equal(body.status, 'ok');
-          assert.equal(body.engine, engine.name);
+          assert.equal(body.engine, engine.store);
           const store = h.ties.store as any;
           const ping = store.ping;
           store.ping = async () => {

@@ -14,8 +14,10 @@ export const PG_SKIPPED =
 const SCHEMA_PREFIX = 'ties_test_';
 const silent = { warn() {}, error() {} };
 
-let admin: pg.Pool | undefined;
+/** One small admin pool per server (plain PostgreSQL, the Citus coordinator). */
+const admins = new Map<string, pg.Pool>();
 function adminPool(url: string): pg.Pool {
+  let admin = admins.get(url);
   if (!admin) {
     admin = new pg.Pool({
       connectionString: url,
@@ -24,6 +26,7 @@ function adminPool(url: string): pg.Pool {
       connectionTimeoutMillis: 5_000,
     });
     admin.on('error', () => undefined);
+    admins.set(url, admin);
   }
   return admin;
 }
@@ -47,8 +50,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Connects once; drops test schemas left behind by test processes that died before cleanup. */
-async function probe(url: string): Promise<void> {
+/**
+ * Connects once; drops test schemas left behind by test processes that died before cleanup.
+ * `variable` names the setting that gave the URL, for the error.
+ */
+export async function probeTestDatabase(url: string, variable = 'TIES_TEST_PG_URL'): Promise<void> {
   let found: string[];
   try {
     const { rows } = await adminPool(url).query<{ nspname: string }>(
@@ -57,8 +63,8 @@ async function probe(url: string): Promise<void> {
     found = rows.map((r) => r.nspname);
   } catch (err) {
     throw new Error(
-      `TIES_TEST_PG_URL is set (${url}) but PostgreSQL cannot be reached: ${(err as Error).message}. ` +
-        'Start PostgreSQL, or unset TIES_TEST_PG_URL to run without it (CI requires it).',
+      `${variable} is set (${url}) but PostgreSQL cannot be reached: ${(err as Error).message}. ` +
+        `Start it, or unset ${variable} to run without it (CI requires it).`,
     );
   }
   for (const schema of found) {
@@ -67,7 +73,7 @@ async function probe(url: string): Promise<void> {
   }
 }
 
-if (PG_URL) await probe(PG_URL);
+if (PG_URL) await probeTestDatabase(PG_URL);
 else if (PG_REQUIRED) {
   throw new Error(
     'TIES_TEST_PG_REQUIRED=1 but TIES_TEST_PG_URL is not set: CI must run the PostgreSQL tests',

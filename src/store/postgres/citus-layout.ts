@@ -21,10 +21,10 @@ export const REFERENCE_TABLES: readonly string[] = ['databases', 'resources', 'r
 /** Tables that stay on the coordinator only. */
 export const LOCAL_TABLES: readonly string[] = ['schema_migrations', 'schema_repeatables'];
 
-/** The statements that turn a migrated (still empty) Ties schema into a Citus one. */
+/** The statements citus-distribute.ts runs, as SQL (docs/scaling.md shows them). */
 export function citusSetupSql(): string {
   const lines = [
-    '-- Run once on the coordinator, in the Ties schema, after the first `ties serve` migrated it.',
+    '-- What Ties runs at start on a database with the citus extension, for tables not distributed yet.',
   ];
   for (const table of REFERENCE_TABLES) lines.push(`SELECT create_reference_table('${table}');`);
   let first = true;

@@ -13,12 +13,14 @@ import {
   type ReportProgress,
   runAsync,
 } from '../migration-runner.js';
+import { citusVersion, distributeOnCitus } from './citus-distribute.js';
 import { FUNCTION_FILES, MIGRATION_FILES, type SqlFile } from './sql-files.generated.js';
+import { splitSqlStatements } from './sql-split.js';
 
 export { SchemaTooNewError } from '../migration-runner.js';
 
 export interface PostgresMigration extends Migration {
-  /** Schema changes, sent as one simple-protocol script: one round trip however long it is. */
+  /** Schema changes, sent one statement at a time (see sql-split.ts for why). */
   readonly sql?: string | undefined;
   /** Data changes after `sql`, in the same transaction; reports progress on large stores. */
   readonly data?: ((client: pg.ClientBase, progress: ReportProgress) => Promise<void>) | undefined;
@@ -105,7 +107,7 @@ export function postgresMigrationAdapter(client: pg.ClientBase): MigrationAdapte
       await client.query(BOOKKEEPING[of]);
     },
     async apply(migration, progress) {
-      if (migration.sql) await client.query(migration.sql);
+      for (const statement of splitSqlStatements(migration.sql ?? '')) await client.query(statement);
       await migration.data?.(client, progress);
     },
     async record(migration, appliedAt) {
@@ -126,7 +128,7 @@ export function postgresMigrationAdapter(client: pg.ClientBase): MigrationAdapte
         [routinesCreatedBy(repeatable.sql)],
       );
       if (rows.length > 0) await client.query(`DROP ROUTINE ${rows.map((r) => r.sig).join(', ')}`);
-      await client.query(repeatable.sql);
+      for (const statement of splitSqlStatements(repeatable.sql)) await client.query(statement);
     },
     async recordRepeatable(repeatable, checksum, appliedAt) {
       await client.query(
@@ -156,10 +158,22 @@ export interface MigrateOptions {
  * when the schema is ahead of this code.
  */
 export async function migrate(client: pg.ClientBase, options: MigrateOptions = {}): Promise<MigrationResult> {
-  return runAsync(postgresMigrationAdapter(client), {
+  const adapter = postgresMigrationAdapter(client);
+  const result = await runAsync(adapter, {
     migrations: options.migrations ?? MIGRATIONS,
     repeatables: options.repeatables ?? REPEATABLES,
     now: options.now,
     onProgress: options.onProgress,
   });
+  // On Citus, the tables the layout distributes and that are not distributed yet (see
+  // citus-distribute.ts); under the migration lock, so that servers starting together do it once.
+  if ((await citusVersion(client)) !== undefined) {
+    await adapter.lock();
+    try {
+      await distributeOnCitus(client);
+    } finally {
+      await adapter.unlock();
+    }
+  }
+  return result;
 }

@@ -104,13 +104,21 @@ END
 $f$;
 
 -- Deletes a profile, its subscriptions and match keys, and every relation it takes part in on
--- either side, fixing the other profiles' aggregates.
+-- either side, fixing the other profiles' aggregates. Written for Citus too (docs/scaling.md,
+-- "Rules the functions follow"): rows are locked only by statements naming one distribution
+-- value, and no statement joins distributed tables on anything but their distribution column.
 CREATE FUNCTION ties_delete_profile(p_db integer, p_q jsonb, OUT status text, OUT ids text[])
 LANGUAGE plpgsql AS $f$
 DECLARE
   v_id text;
   v_keys jsonb;
+  v_key jsonb;
   v_rel integer;
+  v_r record;
+  v_bs text[];
+  v_as text[];
+  v_rels integer[];
+  v_weights jsonb[];
   v_deltas ties_delta[];
 BEGIN
   ids := ties_find(p_db, p_q);
@@ -130,42 +138,53 @@ BEGIN
     status := 'match';
     RETURN;
   END IF;
-  -- Its relations, locked in key order so that two deletions never wait on each other crosswise.
-  PERFORM 1 FROM relations r
-   WHERE (r.a, r.rel_id, r.b) IN (
-     SELECT x.a, x.rel_id, x.b FROM relations x WHERE x.a = v_id
-     UNION ALL
-     SELECT k.a, k.rel_id, k.b FROM relations_by_b k WHERE k.b = v_id)
-   ORDER BY r.a, r.rel_id, r.b
-     FOR UPDATE;
-  WITH as_a AS (
-    DELETE FROM relations WHERE a = v_id RETURNING rel_id, b
-  ), as_a_keys AS (
-    DELETE FROM relations_by_b k USING as_a WHERE k.b = as_a.b AND k.rel_id = as_a.rel_id AND k.a = v_id
-  ), as_b AS (
-    DELETE FROM relations r USING relations_by_b k
-     WHERE k.b = v_id AND r.a = k.a AND r.rel_id = k.rel_id AND r.b = v_id
-    RETURNING r.a, r.rel_id, r.weights
-  ), tops_b AS (
-    DELETE FROM relation_tops t USING as_b WHERE t.a = as_b.a AND t.rel_id = as_b.rel_id AND t.b = v_id
-  )
-  SELECT ARRAY(
-    SELECT ROW(as_a.b, as_a.rel_id, 'b', 0, '', -1, 0, NULL, NULL, ties_slot())::ties_delta FROM as_a
-    UNION ALL
-    SELECT d FROM as_b JOIN relation_types t ON t.rel_id = as_b.rel_id
-     CROSS JOIN LATERAL ties_deltas(as_b.rel_id, t.properties, as_b.a, v_id, as_b.weights, NULL, true, false,
-                                        ties_slot()) d
-  ) INTO v_deltas;
-  DELETE FROM relations_by_b WHERE b = v_id;
+  -- Its relations, locked in key order (a, rel_id, b) so that two deletions never wait on each
+  -- other crosswise: those where it is B and A sorts before it, then its own (all on its shard,
+  -- one statement), then those where A sorts after it. One row lock per statement on A's shard.
+  FOR v_r IN SELECT a, rel_id FROM relations_by_b WHERE b = v_id AND a < v_id COLLATE "C" ORDER BY a, rel_id LOOP
+    PERFORM 1 FROM relations WHERE a = v_r.a AND rel_id = v_r.rel_id AND b = v_id FOR UPDATE;
+  END LOOP;
+  PERFORM 1 FROM relations WHERE a = v_id ORDER BY rel_id, b FOR UPDATE;
+  FOR v_r IN SELECT a, rel_id FROM relations_by_b WHERE b = v_id AND a > v_id COLLATE "C" ORDER BY a, rel_id LOOP
+    PERFORM 1 FROM relations WHERE a = v_r.a AND rel_id = v_r.rel_id AND b = v_id FOR UPDATE;
+  END LOOP;
+  -- As A: its relations (its shard), their keys on each B's shard, each B's total.
+  WITH gone AS (DELETE FROM relations WHERE a = v_id RETURNING rel_id, b)
+  SELECT array_agg(b), array_agg(rel_id) INTO v_bs, v_rels FROM gone;
+  IF v_bs IS NOT NULL THEN
+    DELETE FROM relations_by_b WHERE b = ANY (v_bs) AND a = v_id;
+    SELECT array_agg(ROW(u.b, u.rel_id, 'b', 0, '', -1, 0, NULL, NULL, ties_slot())::ties_delta) INTO v_deltas
+      FROM unnest(v_bs, v_rels) AS u(b, rel_id);
+  END IF;
+  -- As B: the relations on each A's shard (found through its keys on its own shard), each A's
+  -- aggregates and top N.
+  SELECT array_agg(a) INTO v_as FROM relations_by_b WHERE b = v_id;
+  IF v_as IS NOT NULL THEN
+    WITH gone AS (DELETE FROM relations WHERE a = ANY (v_as) AND b = v_id RETURNING a, rel_id, weights)
+    SELECT array_agg(a), array_agg(rel_id), array_agg(weights) INTO v_as, v_rels, v_weights FROM gone;
+    DELETE FROM relation_tops WHERE a = ANY (v_as) AND b = v_id;
+    v_deltas := coalesce(v_deltas, '{}') || ARRAY(
+      SELECT d FROM unnest(v_as, v_rels, v_weights) AS u(a, rel_id, weights)
+        JOIN relation_types t ON t.rel_id = u.rel_id
+       CROSS JOIN LATERAL ties_deltas(u.rel_id, t.properties, u.a, v_id, u.weights, NULL, true, false,
+                                      ties_slot()) d);
+    DELETE FROM relations_by_b WHERE b = v_id;
+  END IF;
   PERFORM ties_apply(v_deltas, false, true);
   DELETE FROM relation_stats WHERE profile_id = v_id;
   DELETE FROM relation_tops WHERE a = v_id;
-  DELETE FROM match_keys m USING jsonb_array_elements(v_keys) k
-   WHERE m.key = k->>1 AND m.db_id = p_db AND m.kind = k->>0 AND m.resource_id = 0 AND m.profile_id = v_id;
-  DELETE FROM match_keys m USING subscriptions s
-   WHERE s.profile_id = v_id AND s.channel IN ('email', 'sms') AND m.key = s.contact_key AND m.db_id = p_db
-     AND m.kind = CASE s.channel WHEN 'email' THEN 'se' ELSE 'ss' END
-     AND m.resource_id = s.resource_id AND m.profile_id = v_id;
+  -- Its match keys, each on its value's shard.
+  FOR v_key IN SELECT e FROM jsonb_array_elements(v_keys) e LOOP
+    DELETE FROM match_keys
+     WHERE key = v_key->>1 AND db_id = p_db AND kind = v_key->>0 AND resource_id = 0 AND profile_id = v_id;
+  END LOOP;
+  FOR v_r IN SELECT resource_id, channel, contact_key FROM subscriptions
+              WHERE profile_id = v_id AND channel IN ('email', 'sms') LOOP
+    DELETE FROM match_keys
+     WHERE key = v_r.contact_key AND db_id = p_db
+       AND kind = CASE v_r.channel WHEN 'email' THEN 'se' ELSE 'ss' END
+       AND resource_id = v_r.resource_id AND profile_id = v_id;
+  END LOOP;
   DELETE FROM subscriptions WHERE profile_id = v_id;
   DELETE FROM profiles WHERE id = v_id;
   status := 'ok';
