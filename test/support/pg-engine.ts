@@ -88,12 +88,18 @@ export interface PgTestStore {
 
 /** A fresh store in a schema of its own; cleanup closes it and drops the schema. */
 export async function openPgTestStore(
-  options: { poolMax?: number; url?: string; schema?: string } = {},
+  options: { poolMax?: number; url?: string; schema?: string; connectTimeoutMs?: number } = {},
 ): Promise<PgTestStore> {
   const url = options.url ?? PG_URL;
   if (!url) throw new Error(PG_SKIPPED);
   const schema = options.schema ?? freshSchemaName();
-  const store = await openPostgresStore({ url, schema, poolMax: options.poolMax ?? 2, logger: silent });
+  const store = await openPostgresStore({
+    url,
+    schema,
+    poolMax: options.poolMax ?? 2,
+    connectTimeoutMs: options.connectTimeoutMs,
+    logger: silent,
+  });
   return {
     store,
     schema,
