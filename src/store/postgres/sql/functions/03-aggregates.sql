@@ -48,6 +48,7 @@ CREATE FUNCTION ties_apply(p_deltas ties_delta[], p_replaces boolean, p_shrinks 
 RETURNS void LANGUAGE plpgsql AS $f$
 DECLARE
   v_d ties_delta;
+  v_id text;
 BEGIN
   INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum, fsum, fsum_c)
   SELECT d.profile_id, d.rel_id, d.side, d.prop, d.slot, d.dcount, d.disum, coalesce(d.x1, 0), 0
@@ -79,10 +80,14 @@ BEGIN
       END IF;
     END LOOP;
   END IF;
+  -- Emptied rows go, one statement per profile that lost something: on Citus each names its
+  -- profile's shard (a DELETE joined with unnest() alone would be sent to every shard).
   IF p_shrinks THEN
-    DELETE FROM relation_stats s USING unnest(p_deltas) d
-     WHERE d.dcount < 0 AND s.profile_id = d.profile_id AND s.rel_id = d.rel_id
-       AND s.side = d.side AND s.prop = d.prop AND s.slot = d.slot AND s.count = 0 AND s.isum = 0;
+    FOR v_id IN SELECT DISTINCT d.profile_id FROM unnest(p_deltas) d WHERE d.dcount < 0 LOOP
+      DELETE FROM relation_stats s USING unnest(p_deltas) d
+       WHERE s.profile_id = v_id AND d.profile_id = v_id AND d.dcount < 0 AND s.rel_id = d.rel_id
+         AND s.side = d.side AND s.prop = d.prop AND s.slot = d.slot AND s.count = 0 AND s.isum = 0;
+    END LOOP;
   END IF;
 END
 $f$;
