@@ -72,7 +72,11 @@ export function buildOpenApi(calls: readonly CallDef[], version: string): Record
       title: 'Ties',
       version,
       description:
-        'Relations between customer profiles, speaking the Altcraft Platform API v1.1. The token may also be sent as `token` in the body or `?token=`.',
+        'Relations between customer profiles, speaking the Altcraft Platform API v1.1. The token may also be sent as `token` in the body or `?token=`.\n\n' +
+        '**HTTP status.** By default the HTTP status of a refusal equals its `error` (400, 404, 409, …). ' +
+        'Clients that throw on any non-2xx status and lose the body — Java/Spring `RestTemplate` with its default error handler, ' +
+        'or code that treats a 4xx as a transport failure — should run Ties with `TIES_HTTP_STATUS=always200` ' +
+        '(`--http-status always200`): every envelope is then HTTP 200 and the client reads `error` from the body.',
     },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     paths,
