@@ -34,6 +34,13 @@ function parseWeights(text: string): Weights {
 
 const SIDE_A_ONLY = { a: true, b: false } as const;
 
+const noop = (): void => {};
+
+/** Whether a type keeps a float sum, which is checked (and may refuse the call) as it is applied. */
+function hasFloatSum(type: RelationType): boolean {
+  return type.properties.some((p) => p.sum && p.type === 'float');
+}
+
 /** Length of a profile id as `lower(hex(…))` writes a 12-byte blob id. */
 const ID_HEX = 24;
 
@@ -125,16 +132,28 @@ export class SqliteRelations {
   // Writes
 
   attach(input: AttachInput): AttachOutcome {
-    return this.tx.write(() => {
-      const type = this.catalog.typeOf(input.type);
-      const pair = this.finder.pair(type, input.a, input.b);
-      if (pair.kind !== 'ok') return pair;
-      if (!this.insert(type, pair.a, pair.b, JSON.stringify(input.weights), Date.parse(input.now))) {
-        return { kind: 'duplicate', a: pair.a, b: pair.b };
-      }
-      this.ledger.applyStats(type, pair.a, pair.b, null, input.weights);
-      return pair;
-    });
+    const type = this.catalog.typeOf(input.type);
+    // A float sum is checked as it is applied (an infinite sum refuses the call after the insert),
+    // so such a type needs the savepoint; every other attach checks all before it changes a row.
+    if (hasFloatSum(type)) return this.tx.write(() => this.attachIn(type, input, noop));
+    return this.tx.writeChecked((changing) => this.attachIn(type, input, changing));
+  }
+
+  private attachIn(type: RelationType, input: AttachInput, changing: () => void): AttachOutcome {
+    const pair = this.finder.pair(type, input.a, input.b);
+    if (pair.kind !== 'ok') return pair;
+    const nowMs = Date.parse(input.now);
+    // The insert is the duplicate test: nothing changed when it inserts nothing.
+    if (
+      this.relInsert.run(type.relId, pair.a, pair.b, JSON.stringify(input.weights), nowMs, nowMs).changes ===
+      0
+    ) {
+      return { kind: 'duplicate', a: pair.a, b: pair.b };
+    }
+    changing();
+    this.byBInsert.run(type.relId, pair.b, pair.a);
+    this.ledger.applyStats(type, pair.a, pair.b, null, input.weights);
+    return pair;
   }
 
   strengthen(input: StrengthenInput): StrengthenOutcome {

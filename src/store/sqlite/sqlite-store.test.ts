@@ -274,6 +274,51 @@ describe('sqlite store', () => {
     }
   });
 
+  it('attach without a savepoint: a failure after its first change fails the whole batch, nothing applied', async () => {
+    const path = tempPath();
+    const store = await openSqliteStore({ path, logger: silent });
+    try {
+      const { ties, dbId, ids, byId } = await fixture(store, 6);
+      const [a0, b0, a1, b1, a2, b2] = ids as [string, string, string, string, string, string];
+      // No float sum: attach runs without its own savepoint (writeChecked).
+      const relId = (
+        await ties.catalog.createRelationType({
+          name: 'plain',
+          db_a: dbId,
+          db_b: dbId,
+          properties: [{ name: 'hits', type: 'int', top: 3, sum: true }],
+        })
+      ).data.rel_id;
+      const type = (await store.getRelationType(relId))!;
+      const attach = (a: string, b: string) =>
+        store.attach({ type, a: byId(a), b: byId(b), now: new Date().toISOString(), weights: { hits: 2 } });
+      // Failed outcomes come before any change: a duplicate does not disturb its batch.
+      await attach(a2, b2);
+      const [dup, fresh] = await Promise.all([attach(a2, b2), attach(b2, a2)]);
+      assert.deepEqual([dup.kind, fresh.kind], ['duplicate', 'ok']);
+      // A damaged file: B's entry exists without the relation, so the second insert of the attach fails.
+      const raw = new BetterSqlite3(path);
+      raw.prepare('INSERT INTO relations_b (rel_id, b, a) VALUES (?, unhex(?), unhex(?))').run(relId, b0, a0);
+      raw.close();
+      const before = await Promise.all([a0, a1].map((a) => store.counter({ type, profile: byId(a) })));
+      const outcomes = await Promise.allSettled([attach(a1, b1), attach(a0, b0)]);
+      for (const o of outcomes) {
+        assert.equal(o.status, 'rejected');
+        assert.ok(o.status === 'rejected' && isTiesError(o.reason) && o.reason.code === 'STORE_UNAVAILABLE');
+      }
+      assert.deepEqual(
+        await Promise.all([a0, a1].map((a) => store.counter({ type, profile: byId(a) }))),
+        before,
+      );
+      const listed = await store.listRelations({ type, side: 'a', profile: byId(a1), limit: 10 });
+      assert.ok(listed.kind === 'ok' && listed.total === 0 && listed.rows.length === 0);
+      // The next batch is unaffected.
+      assert.equal((await attach(a1, b1)).kind, 'ok');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('disk full: the write fails with STORE_UNAVAILABLE and nothing of it is written', async () => {
     const store = await openSqliteStore({ path: tempPath(), logger: silent });
     try {
