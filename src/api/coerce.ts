@@ -122,7 +122,7 @@ function compile(schema: JsonSchema, where: string): Node {
     case 'null':
       return literalNode([null]);
     case undefined:
-      return { step: (v) => v, noun: 'any value', listNoun: 'any value' };
+      return { step: (v) => unstorableIn(v) ?? v, noun: 'any value', listNoun: 'any value' };
     default:
       throw new Error(`compileCoercer: unsupported type ${String(type)} at ${where}`);
   }
@@ -340,6 +340,7 @@ function stringNode(schema: JsonSchema): Node {
         if (length > max || length < min) return fail(noun, true);
       }
       if (pattern && !pattern.test(v)) return fail(noun, true);
+      if (UNSTORABLE.test(v)) return fail(STORABLE_TEXT, true);
       return v;
     },
   };
@@ -415,6 +416,33 @@ function booleanNode(): Node {
       return fail('true or false');
     },
   };
+}
+
+// --- text every engine can store ----------------------------------------------------------------
+
+/**
+ * U+0000, or a UTF-16 surrogate that is not half of a pair: PostgreSQL cannot store either (text,
+ * jsonb) while SQLite can, so both refuse them here, naming the parameter, for one answer on both.
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const STORABLE_TEXT = 'text without U+0000 or lone surrogates';
+
+/** The first unstorable string (or name) inside a free value (a json field), as a Failure with its path. */
+function unstorableIn(value: unknown): Failure | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? fail(STORABLE_TEXT, true) : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableIn(value[i]);
+      if (found) return deeper(found, i);
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (UNSTORABLE.test(key)) return fail(`${STORABLE_TEXT}, in names too`, true);
+      const found = unstorableIn(item);
+      if (found) return deeper(found, key);
+    }
+  }
+  return undefined;
 }
 
 // --- helpers -------------------------------------------------------------------------------------
