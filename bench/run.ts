@@ -16,6 +16,7 @@ import {
   loadOverHttp,
   type PairSpace,
   rawPg,
+  rawPgCopy,
   rawSqlite,
   writeCsv,
 } from './bench-bulk.js';
@@ -401,6 +402,15 @@ async function bulk(): Promise<void> {
   log(
     `  ties import   ${fmt(figures.import_rows_per_s).padStart(8)} rows/s  ratio ${fmt(figures.import_ratio)}  (CSV file, process start included)`,
   );
+  if (engine === 'postgres') {
+    // PostgreSQL's own bulk load of the same file: COPY into a plain table.
+    const copy = rawPgCopy(await freshDb('raw-copy'), csv);
+    figures.raw_copy_rows_per_s = BULK.rows / copy.seconds;
+    figures.import_vs_raw_copy = figures.import_rows_per_s / figures.raw_copy_rows_per_s;
+    log(
+      `  raw COPY      ${fmt(figures.raw_copy_rows_per_s).padStart(8)} rows/s  import ÷ COPY ${fmt(figures.import_vs_raw_copy)}  (psql \\copy of the CSV into a plain table)`,
+    );
+  }
   rmSync(csv, { force: true });
 }
 
