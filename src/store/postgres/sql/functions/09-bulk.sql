@@ -101,11 +101,11 @@ BEGIN
        CROSS JOIN LATERAL ties_deltas(p_rel, t.properties, s.a, s.b, NULL, s.weights, true, true, v_slot) d
        WHERE s.status = 'ok'
        GROUP BY d.profile_id, d.rel_id, d.side, d.prop, d.slot), false, false);
+    -- The relations are new: none of them has a top entry yet (plain INSERT, no conflict check).
     INSERT INTO relation_tops (a, rel_id, prop, b, value)
     SELECT s.a, p_rel, e->>'name', s.b, (s.weights -> (e->>'name'))::float8
       FROM ties_stage s CROSS JOIN jsonb_array_elements(t.properties) e
-     WHERE s.status = 'ok' AND ties_keeps_top(e) AND s.weights ? (e->>'name')
-    ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
+     WHERE s.status = 'ok' AND ties_keeps_top(e) AND s.weights ? (e->>'name');
   END IF;
 
   RETURN QUERY SELECT s.idx, s.status, s.a_ids, s.b_ids FROM ties_stage s ORDER BY s.idx;

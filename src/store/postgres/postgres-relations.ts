@@ -1,0 +1,234 @@
+// Relation calls of the PostgreSQL store: attach, its set-based form for attach_batch, strengthen,
+// edit, detach, get and get_counter. Each is one statement calling one server-side function
+// (sql/functions/04-relation-writes.sql, 05-relation-reads.sql, 09-bulk.sql); the function answers
+// what it found and the rules turning that into 404/409 stay in core (resolvePair, resolveOne).
+import { isTiesError, TiesError } from '../../core/errors.js';
+import { resolveOne, resolvePair } from '../../core/matching.js';
+import type { PropertyDef, Weights } from '../../core/model.js';
+import { isNumeric } from '../../core/property-types.js';
+import type {
+  AttachInput,
+  AttachManyOutcome,
+  AttachOutcome,
+  CounterInput,
+  CounterOutcome,
+  DetachInput,
+  DetachOutcome,
+  EditInput,
+  EditOutcome,
+  ListRelationsInput,
+  ListRelationsOutcome,
+  PairFailure,
+  PairOk,
+  PropertyAggregate,
+  RelationTuple,
+  StrengthenInput,
+  StrengthenOutcome,
+} from '../../core/store.js';
+import type { MatchRow, PairRow, PgStatements } from './postgres-statements.js';
+
+function pairOutcome(row: PairRow): PairFailure | PairOk {
+  return resolvePair(row.a_ids ?? [], row.b_ids ?? []);
+}
+
+function noType(relId: number): TiesError {
+  return new TiesError('RELATION_TYPE_NOT_FOUND', { rel_id: relId });
+}
+
+export class PostgresRelations {
+  constructor(private readonly db: PgStatements) {}
+
+  async attach(input: AttachInput): Promise<AttachOutcome> {
+    const row = await this.db.one<PairRow>({
+      name: 'ties_attach',
+      text: 'SELECT * FROM ties_attach($1, $2, $3, $4, $5)',
+      values: [
+        input.type.relId,
+        JSON.stringify(input.a),
+        JSON.stringify(input.b),
+        JSON.stringify(input.weights),
+        input.now,
+      ],
+    });
+    return this.relationOutcome(input.type.relId, row) as AttachOutcome;
+  }
+
+  /**
+   * Set-based attach_batch: the inputs of one relation type in one statement and transaction
+   * (ties_attach_many, sql/functions/09-bulk.sql), each answered as a single attach would be.
+   */
+  async attachMany(inputs: readonly AttachInput[]): Promise<AttachManyOutcome[]> {
+    const outcomes: AttachManyOutcome[] = new Array(inputs.length);
+    const byType = new Map<number, number[]>();
+    inputs.forEach((input, i) => {
+      const positions = byType.get(input.type.relId);
+      if (positions) positions.push(i);
+      else byType.set(input.type.relId, [i]);
+    });
+    for (const [relId, positions] of byType) {
+      let rows: (PairRow & { idx: number })[];
+      try {
+        rows = await this.db.run({
+          name: 'ties_attach_many',
+          text: 'SELECT * FROM ties_attach_many($1, $2, $3)',
+          values: [
+            relId,
+            JSON.stringify(positions.map((i) => [inputs[i]!.a, inputs[i]!.b, inputs[i]!.weights])),
+            inputs[positions[0]!]!.now,
+          ],
+        });
+      } catch (err) {
+        if (!isTiesError(err) || err.code !== 'INT_OVERFLOW') throw err;
+        // A float sum would leave the double range: the chunk is attached item by item, so that
+        // only the item that overflows is refused, as single calls would have it.
+        for (const i of positions) {
+          outcomes[i] = await this.attach(inputs[i]!).catch((e: unknown) => {
+            if (isTiesError(e)) return { kind: 'error' as const, error: e };
+            throw e;
+          });
+        }
+        continue;
+      }
+      rows.forEach((row, k) => {
+        outcomes[positions[k]!] =
+          row.status === 'no_type'
+            ? { kind: 'error', error: noType(relId) }
+            : (this.relationOutcome(relId, row) as AttachOutcome);
+      });
+    }
+    return outcomes;
+  }
+
+  async strengthen(input: StrengthenInput): Promise<StrengthenOutcome> {
+    const row = await this.db.one<PairRow>({
+      name: 'ties_strengthen',
+      text: 'SELECT * FROM ties_strengthen($1, $2, $3, $4, $5, $6)',
+      values: [
+        input.type.relId,
+        JSON.stringify(input.a),
+        JSON.stringify(input.b),
+        // Pairs keep the client's order: the first property to overflow is the one reported.
+        JSON.stringify(Object.keys(input.add).map((name) => [name, input.add[name]])),
+        JSON.stringify(input.set),
+        input.now,
+      ],
+    });
+    return this.relationOutcome(input.type.relId, row) as StrengthenOutcome;
+  }
+
+  async edit(input: EditInput): Promise<EditOutcome> {
+    const row = await this.db.one<PairRow>({
+      name: 'ties_edit',
+      text: 'SELECT * FROM ties_edit($1, $2, $3, $4, $5, $6)',
+      values: [
+        input.type.relId,
+        JSON.stringify(input.a),
+        JSON.stringify(input.b),
+        JSON.stringify(input.set),
+        [...input.remove],
+        input.now,
+      ],
+    });
+    return this.relationOutcome(input.type.relId, row) as EditOutcome;
+  }
+
+  async detach(input: DetachInput): Promise<DetachOutcome> {
+    const row = await this.db.one<PairRow>({
+      name: 'ties_detach',
+      text: 'SELECT * FROM ties_detach($1, $2, $3)',
+      values: [input.type.relId, JSON.stringify(input.a), JSON.stringify(input.b)],
+    });
+    return this.relationOutcome(input.type.relId, row) as DetachOutcome;
+  }
+
+  private relationOutcome(relId: number, row: PairRow) {
+    const a = row.a_ids?.[0] ?? '';
+    const b = row.b_ids?.[0] ?? '';
+    switch (row.status) {
+      case 'no_type':
+        throw noType(relId);
+      case 'pair':
+        return pairOutcome(row);
+      case 'duplicate':
+        return { kind: 'duplicate' as const, a, b };
+      case 'no_relation':
+        return { kind: 'no_relation' as const, a, b };
+      case 'overflow':
+        return {
+          kind: 'overflow' as const,
+          property: row.overflow_property ?? '',
+          result: row.overflow_result ?? '',
+        };
+      case 'ok':
+        return row.created === null || row.created === undefined
+          ? { kind: 'ok' as const, a, b }
+          : { kind: 'ok' as const, a, b, created: row.created };
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Relation reads
+
+  async listRelations(input: ListRelationsInput): Promise<ListRelationsOutcome> {
+    const limit = Math.max(0, input.limit);
+    const row = await this.db.one<MatchRow & { total: string | null; items: [string, Weights][] | null }>({
+      name: 'ties_list',
+      text: 'SELECT * FROM ties_list($1, $2, $3, $4, $5, $6)',
+      values: [
+        input.type.relId,
+        input.side,
+        JSON.stringify(input.profile),
+        input.after ?? '',
+        limit,
+        input.refuseAbove ?? null,
+      ],
+    });
+    if (row.status === 'no_type') throw noType(input.type.relId);
+    const found = resolveOne(row.ids ?? [], 'profile');
+    if (found.kind !== 'ok') return found;
+    const total = Number(row.total ?? 0);
+    if (row.status === 'too_many') return { kind: 'too_many', total };
+    const items = row.items ?? [];
+    const id = found.id;
+    // The driver parsed the jsonb; core takes the weights as JSON text (SQLite hands its raw rows over).
+    const rows: RelationTuple[] = items
+      .slice(0, limit)
+      .map(([other, weights]) => [other, JSON.stringify(weights)]);
+    return { kind: 'ok', profileId: id, total, rows, more: items.length > limit };
+  }
+
+  async counter(input: CounterInput): Promise<CounterOutcome> {
+    const row = await this.db.one<
+      MatchRow & {
+        props: PropertyDef[] | null;
+        stats: [string, string | number, string, number, number][] | null;
+        tops: Record<string, [string, number][]> | null;
+      }
+    >({
+      name: 'ties_counter',
+      text: 'SELECT * FROM ties_counter($1, $2)',
+      values: [input.type.relId, JSON.stringify(input.profile)],
+    });
+    if (row.status === 'no_type') throw noType(input.type.relId);
+    const found = resolveOne(row.ids ?? [], 'profile');
+    if (found.kind !== 'ok') return found;
+    const stats = new Map((row.stats ?? []).map((s) => [s[0], s]));
+    const props: PropertyAggregate[] = [];
+    // The definition read in the same snapshot as the aggregates, not a cached one.
+    for (const property of row.props ?? []) {
+      const stat = stats.get(property.name);
+      const count = stat ? Number(stat[1]) : 0;
+      if (!stat || count <= 0) continue;
+      const numeric = isNumeric(property.type);
+      let sum: number | null = null;
+      if (property.sum && numeric) sum = property.type === 'int' ? Number(stat[2]) : stat[3] + stat[4];
+      const top =
+        property.top > 0 && numeric
+          ? (row.tops?.[property.name] ?? []).map(([profileId, value]) => ({ profileId, value }))
+          : null;
+      props.push({ name: property.name, count, sum, top });
+    }
+    const total = stats.get('');
+    return { kind: 'ok', profileId: found.id, total: total ? Number(total[1]) : 0, props };
+  }
+}

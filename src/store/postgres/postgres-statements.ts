@@ -1,0 +1,88 @@
+// Running statements for every part of the PostgreSQL store: each statement is one transaction on
+// a pooled connection (a relation or profile call is one statement), retried when PostgreSQL rolled
+// it back for a deadlock or a serialization failure; failures meaning "unavailable" become
+// STORE_UNAVAILABLE. Also the shapes the store's functions answer in.
+import type pg from 'pg';
+import {
+  breaksConnection,
+  isRetryable,
+  type StoreLogger,
+  storeClosed,
+  toStoreError,
+} from './postgres-errors.js';
+
+/** What a relation write function answers (sql/functions/04-relation-writes.sql). */
+export interface PairRow {
+  status: 'ok' | 'no_type' | 'pair' | 'duplicate' | 'no_relation' | 'overflow';
+  a_ids: string[] | null;
+  b_ids: string[] | null;
+  created?: boolean | null;
+  overflow_property?: string | null;
+  overflow_result?: string | null;
+}
+
+/** What a lookup answers: status 'match' with the ids found when they are not exactly one profile. */
+export interface MatchRow {
+  status: string;
+  ids: string[] | null;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class PgStatements {
+  /** Set by close(): later statements are refused. */
+  closed = false;
+  private counters = { statements: 0, retries: 0 };
+
+  constructor(
+    readonly pool: pg.Pool,
+    /** Attempts of a statement rolled back for a deadlock or serialization failure. */
+    private readonly maxAttempts: number,
+    private readonly logger: StoreLogger | undefined,
+  ) {}
+
+  /**
+   * Runs one statement (one transaction) on a pooled connection. A deadlock or serialization
+   * failure rolled the whole call back, so it is retried a bounded number of times; failures
+   * meaning the store is unavailable become STORE_UNAVAILABLE.
+   */
+  async run<R extends object>(query: pg.QueryConfig): Promise<R[]> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw storeClosed();
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw toStoreError(err, this.logger);
+      }
+      let broken: Error | undefined;
+      let retry = false;
+      this.counters.statements++;
+      try {
+        const result = await client.query<R>(query);
+        return result.rows;
+      } catch (err) {
+        if (breaksConnection(err)) broken = err as Error;
+        if (isRetryable(err) && attempt < this.maxAttempts) retry = true;
+        else throw toStoreError(err, this.logger);
+      } finally {
+        client.release(broken);
+      }
+      if (retry) {
+        this.counters.retries++;
+        await sleep(Math.random() * 5 * 2 ** attempt);
+      }
+    }
+  }
+
+  /** Statements sent (each one round trip) and calls retried after a deadlock or serialization failure. */
+  stats(): { readonly statements: number; readonly retries: number } {
+    return { ...this.counters };
+  }
+
+  async one<R extends object>(query: pg.QueryConfig): Promise<R> {
+    const rows = await this.run<R>(query);
+    if (!rows[0]) throw new Error(`postgres store: ${query.name ?? 'query'} answered no row`);
+    return rows[0];
+  }
+}
