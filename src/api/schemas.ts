@@ -273,7 +273,11 @@ export const ProfileGetAnswer = Type.Object({
           email: Type.Optional(Type.String()),
           phone: Type.Optional(Type.String()),
           subscription_id: Type.Optional(Type.String()),
+          email_data: Type.Optional(
+            Type.Object({ email: Type.String() }, { description: "Altcraft's shape of the address" }),
+          ),
           status: oneOf(SUBSCRIPTION_STATUSES),
+          is_delete: Type.Boolean({ description: 'Always false: a deleted subscription is gone' }),
         }),
       ),
     },

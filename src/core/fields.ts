@@ -216,7 +216,15 @@ function parseSubscriptions(
 ): SubscriptionInput[] {
   return toList(value, encoding, limits, path).map((raw, i) => {
     const at = `${path}[${i}]`;
-    const item = toRecord(raw, encoding, at);
+    let item = toRecord(raw, encoding, at);
+    // Altcraft's pages write an email subscription's address as email_data: {email}.
+    if (item.email_data !== undefined) {
+      const emailData = toRecord(item.email_data, encoding, `${at}.email_data`);
+      const { email_data: _, ...rest } = item;
+      if (rest.email === undefined && emailData.email !== undefined)
+        item = { ...rest, email: emailData.email };
+      else item = rest;
+    }
     const allowed = new Set(['resource_id', 'channel', 'email', 'phone', 'subscription_id', 'status']);
     for (const key of Object.keys(item)) {
       if (!allowed.has(key)) {

@@ -171,7 +171,10 @@ export class ProfileService {
           resource_id: s.resourceId,
           channel: s.channel,
           [s.channel === 'email' ? 'email' : s.channel === 'sms' ? 'phone' : 'subscription_id']: s.contact,
+          // Altcraft's shape of the address (docs/decisions.md lists what Ties cannot fill).
+          ...(s.channel === 'email' ? { email_data: { email: s.contact } } : {}),
           status: s.status,
+          is_delete: false,
         })),
       },
     };

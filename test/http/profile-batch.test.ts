@@ -45,7 +45,7 @@ for (const engine of testEngines()) {
                   _lname: 'Doe',
                   crm: 'abc',
                   email,
-                  subscriptions: [{ channel: 'email', email, resource_id: w.res1 }],
+                  subscriptions: [{ channel: 'email', email_data: { email }, resource_id: w.res1 }],
                 },
               ],
             },
@@ -57,6 +57,9 @@ for (const engine of testEngines()) {
           const got = await profile({ email });
           assert.equal(got.id, r!.profile_id);
           assert.equal(got._fname, 'John');
+          const [sub] = list(got.subscriptions);
+          assert.equal(sub.email, email);
+          assert.deepEqual(sub.email_data, { email });
         });
 
         test('each item is matched by its own fields: phone (or the first of phones), profile_id, custom', async () => {

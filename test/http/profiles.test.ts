@@ -264,8 +264,21 @@ for (const engine of testEngines()) {
           assert.deepEqual(
             profile.subscriptions,
             as(format, [
-              { resource_id: w.res1, channel: 'email', email, status: 'subscribed' },
-              { resource_id: w.res2, channel: 'sms', phone: `+7 900 000-00-0${n}`, status: 'unsubscribed' },
+              {
+                resource_id: w.res1,
+                channel: 'email',
+                email,
+                email_data: { email },
+                status: 'subscribed',
+                is_delete: false,
+              },
+              {
+                resource_id: w.res2,
+                channel: 'sms',
+                phone: `+7 900 000-00-0${n}`,
+                status: 'unsubscribed',
+                is_delete: false,
+              },
             ]),
           );
           // The profile is found by its subscription phone and by its field phone.
