@@ -36,6 +36,9 @@ function noType(relId: number): TiesError {
 }
 
 export class PostgresRelations {
+  /** Set by the store once it knows the database has the citus extension: see attachMany. */
+  onCitus = false;
+
   constructor(private readonly db: PgStatements) {}
 
   async attach(input: AttachInput): Promise<AttachOutcome> {
@@ -65,6 +68,13 @@ export class PostgresRelations {
       if (positions) positions.push(i);
       else byType.set(input.type.relId, [i]);
     });
+    // On Citus, items go one attach at a time: ties_attach_many stages the chunk in a temporary
+    // table and joins it with distributed tables through correlated subqueries, which Citus cannot
+    // plan (docs/scaling.md, "Rules the functions follow on Citus").
+    if (this.onCitus) {
+      for (const [i, input] of inputs.entries()) outcomes[i] = await this.attachOrError(input);
+      return outcomes;
+    }
     for (const [relId, positions] of byType) {
       let rows: (PairRow & { idx: number })[];
       try {
@@ -81,12 +91,7 @@ export class PostgresRelations {
         if (!isTiesError(err) || err.code !== 'INT_OVERFLOW') throw err;
         // A float sum would leave the double range: the chunk is attached item by item, so that
         // only the item that overflows is refused, as single calls would have it.
-        for (const i of positions) {
-          outcomes[i] = await this.attach(inputs[i]!).catch((e: unknown) => {
-            if (isTiesError(e)) return { kind: 'error' as const, error: e };
-            throw e;
-          });
-        }
+        for (const i of positions) outcomes[i] = await this.attachOrError(inputs[i]!);
         continue;
       }
       rows.forEach((row, k) => {
@@ -97,6 +102,14 @@ export class PostgresRelations {
       });
     }
     return outcomes;
+  }
+
+  /** One attach, a refusal (TiesError) answered as that item's error. */
+  private attachOrError(input: AttachInput): Promise<AttachManyOutcome> {
+    return this.attach(input).catch((e: unknown) => {
+      if (isTiesError(e)) return { kind: 'error' as const, error: e };
+      throw e;
+    });
   }
 
   async strengthen(input: StrengthenInput): Promise<StrengthenOutcome> {

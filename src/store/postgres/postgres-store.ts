@@ -35,6 +35,7 @@ import type {
   UpdateRelationTypeInput,
 } from '../../core/store.js';
 import type { ProgressListener } from '../migration-runner.js';
+import { citusVersion } from './citus-distribute.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 import { PostgresCatalog } from './postgres-catalog.js';
 import { breaksConnection, type StoreLogger, sqlState, toStoreError } from './postgres-errors.js';
@@ -161,6 +162,7 @@ export class PostgresStore implements Store {
       }
       this.schema = rows[0].schema;
       await migrate(client, { onProgress: this.onMigrationProgress });
+      this.relations.onCitus = (await citusVersion(client)) !== undefined;
     } catch (err) {
       if (err instanceof SchemaTooNewError) throw err;
       if (breaksConnection(err)) broken = err as Error;

@@ -182,7 +182,7 @@ BEGIN
               WHERE profile_id = v_id AND channel IN ('email', 'sms') LOOP
     DELETE FROM match_keys
      WHERE key = v_r.contact_key AND db_id = p_db
-       AND kind = CASE v_r.channel WHEN 'email' THEN 'se' ELSE 'ss' END
+       AND kind = CASE WHEN v_r.channel = 'email' THEN 'se' ELSE 'ss' END
        AND resource_id = v_r.resource_id AND profile_id = v_id;
   END LOOP;
   DELETE FROM subscriptions WHERE profile_id = v_id;
