@@ -145,7 +145,8 @@ export const SETTINGS = {
     default: undefined,
     parse: adminToken,
     shown: '(none)',
-    meaning: 'A token with every right that exists from this start on (at least 16 characters)',
+    meaning:
+      'A token with every right (at least 16 characters); a new value replaces it at the next start, unsetting removes it',
     scope: 'server',
   }),
   bodyLimit: setting({

@@ -47,7 +47,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   let app: FastifyInstance | undefined;
   try {
-    if (config.adminToken) await ties.access.ensureAdminToken(config.adminToken);
+    await ties.access.applyEnvironmentToken(config.adminToken);
     let demo: RunningServer['demo'];
     if (config.demo) {
       const loaded = await loadDemo(ties);

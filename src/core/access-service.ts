@@ -47,6 +47,9 @@ const TOKEN_CACHE_MAX = 10_000;
 /** last_used_at is written in batches at most this often, not on every call. */
 const TOUCH_INTERVAL_MS = 5_000;
 
+/** The name of the token TIES_ADMIN_TOKEN declares; tokens/list shows it under this name. */
+export const ENVIRONMENT_TOKEN_NAME = 'admin (TIES_ADMIN_TOKEN)';
+
 export class AccessService {
   private readonly pendingTouches = new Map<number, string>();
   /** Known tokens by hash (never by the token itself), each until its expiry time. */
@@ -144,11 +147,24 @@ export class AccessService {
   }
 
   /** The TIES_ADMIN_TOKEN: exists with every right from this start on. */
-  async ensureAdminToken(token: string): Promise<TokenInfo> {
+  /**
+   * Makes the environment's admin token (TIES_ADMIN_TOKEN) the one token of its name: the same value
+   * keeps its token; a new value replaces it (the old one stops working); no value removes it. So
+   * the variable is the whole truth about that token at every start.
+   */
+  async applyEnvironmentToken(token: string | undefined): Promise<TokenInfo | undefined> {
+    const named = (await this.store.listTokens()).filter((t) => t.name === ENVIRONMENT_TOKEN_NAME);
+    if (token === undefined) {
+      if (named.length > 0) await this.revokeNamed(ENVIRONMENT_TOKEN_NAME);
+      return undefined;
+    }
     if (token.length < 16) throw new Error('TIES_ADMIN_TOKEN must be at least 16 characters long');
     const hash = hashToken(token);
+    const current = await this.store.findTokenByHash(hash);
+    const kept = current?.name === ENVIRONMENT_TOKEN_NAME && named.length === 1;
+    if (!kept && named.length > 0) await this.revokeNamed(ENVIRONMENT_TOKEN_NAME);
     const info = await this.store.ensureToken({
-      name: 'admin (TIES_ADMIN_TOKEN)',
+      name: ENVIRONMENT_TOKEN_NAME,
       rights: RIGHTS,
       hash,
       now: this.clock.now().toISOString(),
@@ -157,10 +173,19 @@ export class AccessService {
     return info;
   }
 
-  /** Mints a token under a name, revoking earlier tokens of that name (used by the demo). */
-  async rotateNamed(name: string, rights: readonly Right[]): Promise<string> {
+  /** The environment token with this value (tests and tools that play the server's start). */
+  async ensureAdminToken(token: string): Promise<TokenInfo> {
+    return (await this.applyEnvironmentToken(token))!;
+  }
+
+  private async revokeNamed(name: string): Promise<void> {
     await this.store.revokeTokensNamed(name);
     this.forget((record) => record.name === name);
+  }
+
+  /** Mints a token under a name, revoking earlier tokens of that name (used by the demo). */
+  async rotateNamed(name: string, rights: readonly Right[]): Promise<string> {
+    await this.revokeNamed(name);
     const token = generateToken();
     await this.store.createToken({
       name,
