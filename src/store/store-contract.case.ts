@@ -641,6 +641,51 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
       );
 
       it(
+        'attachMany: each item as a single attach would end, in order, the failed ones changing nothing',
+        withWorld(async (w) => {
+          if (!w.store.attachMany) return;
+          const type = await w.type();
+          const gone = await w.type();
+          const [a, b, c] = [await w.add({}), await w.add({}), await w.add({ email: 'c@example.com' })];
+          await w.add({ email: 'twin@example.com' });
+          await w.add({ email: 'twin@example.com' });
+          await w.store.attach({ ...w.target(type, a, b), weights: { hits: 1 } });
+          const goneTarget = w.target(gone, a, b);
+          assert.equal(await w.store.deleteRelationType(gone.relId), true);
+          const missing = newProfileId();
+          const item = (t: RelationTarget, weights: Weights = { hits: 3, note: 'n' }) => ({ ...t, weights });
+          const outcomes = await w.store.attachMany([
+            item(w.target(type, a, c)),
+            item(w.target(type, a, b)),
+            item(w.target(type, c, a), { score: 1.5 }),
+            item(w.target(type, a, c)),
+            item(w.target(type, missing, b)),
+            item(w.target(type, a, byEmail('twin@example.com'))),
+            item(w.target(type, c, byEmail('c@example.com'))),
+            item(goneTarget),
+          ]);
+          assert.deepEqual(outcomes.slice(0, 7), [
+            { kind: 'ok', a, b: c },
+            { kind: 'duplicate', a, b },
+            { kind: 'ok', a: c, b: a },
+            { kind: 'duplicate', a, b: c },
+            { kind: 'not_found', side: 'profile_a' },
+            { kind: 'ambiguous', side: 'profile_b' },
+            { kind: 'self', id: c },
+          ]);
+          const last = outcomes[7]!;
+          assert.ok(last.kind === 'error' && last.error.code === 'RELATION_TYPE_NOT_FOUND');
+          assert.deepEqual(plain(await w.weights(type, a, c)), { hits: 3, note: 'n' });
+          assert.deepEqual(plain(await w.weights(type, a, b)), { hits: 1 });
+          const counter = await w.counter(type, a);
+          assert.equal(counter.total, 2);
+          assert.equal(prop(counter, 'hits')?.sum, 4);
+          assert.equal((await w.rows(type, c, 'b')).total, 1);
+          assert.deepEqual(await w.store.attachMany([]), []);
+        }),
+      );
+
+      it(
         'reports which side failed to match, ambiguity, and self-relations, changing nothing',
         withWorld(async (w) => {
           const type = await w.type(FULL_PROPERTIES, w.people, w.firms);

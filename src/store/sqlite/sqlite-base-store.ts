@@ -1,8 +1,11 @@
 // What both SQLite stores share: the Store port mapped onto SqliteEngine, reads answered at once from
 // a connection that sees only committed data, writes handed to the subclass's group commit.
+
+import { TiesError } from '../../core/errors.js';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
 import type {
   AttachInput,
+  AttachManyOutcome,
   AttachOutcome,
   CounterInput,
   CounterOutcome,
@@ -96,6 +99,12 @@ export abstract class SqliteBaseStore implements Store {
   // Relations
   attach(input: AttachInput): Promise<AttachOutcome> {
     return this.write('attach', input);
+  }
+  async attachMany(inputs: readonly AttachInput[]): Promise<AttachManyOutcome[]> {
+    const items = await this.write('attachMany', inputs);
+    return items.map((item) =>
+      item.kind === 'error' ? { kind: 'error', error: new TiesError(item.code, item.details) } : item,
+    );
   }
   strengthen(input: StrengthenInput): Promise<StrengthenOutcome> {
     return this.write('strengthen', input);

@@ -93,6 +93,8 @@ export class SqliteEngine {
         return this.profiles.deleteProfile(...op.args);
       case 'attach':
         return this.relations.attach(...op.args);
+      case 'attachMany':
+        return this.relations.attachMany(...op.args);
       case 'strengthen':
         return this.relations.strengthen(...op.args);
       case 'edit':

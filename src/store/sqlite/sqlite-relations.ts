@@ -27,6 +27,7 @@ import type { ProfileFinder } from './sqlite-matching.js';
 import { type Change, propertyOf, RelationUpdaters, setChange } from './sqlite-relation-updaters.js';
 import type { Statements, Stmt } from './sqlite-statements.js';
 import type { SqliteTransactions } from './sqlite-transactions.js';
+import type { AttachManyItem } from './sqlite-write-ops.js';
 
 function parseWeights(text: string): Weights {
   return JSON.parse(text) as Weights;
@@ -132,7 +133,26 @@ export class SqliteRelations {
   // Writes
 
   attach(input: AttachInput): AttachOutcome {
-    const type = this.catalog.typeOf(input.type);
+    return this.attachTyped(this.catalog.typeOf(input.type), input);
+  }
+
+  /**
+   * attach_batch and ties import: every item as attach would run it, inside the one queued write,
+   * each keeping its own outcome (a failed item changed nothing, see attach).
+   */
+  attachMany(inputs: readonly AttachInput[]): AttachManyItem[] {
+    const items = new Array<AttachManyItem>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!;
+      const type = this.catalog.types.get(input.type.relId);
+      items[i] = type
+        ? this.attachTyped(type, input)
+        : { kind: 'error', code: 'RELATION_TYPE_NOT_FOUND', details: { rel_id: input.type.relId } };
+    }
+    return items;
+  }
+
+  private attachTyped(type: RelationType, input: AttachInput): AttachOutcome {
     // A float sum is checked as it is applied (an infinite sum refuses the call after the insert),
     // so such a type needs the savepoint; every other attach checks all before it changes a row.
     if (hasFloatSum(type)) return this.tx.write(() => this.attachIn(type, input, noop));

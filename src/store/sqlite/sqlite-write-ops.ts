@@ -1,6 +1,7 @@
 // The writes the SQLite engine applies in group commit, as plain data (a discriminated union on
 // `method`), so that a queued write can also cross to the writer thread; the engine runs one with
 // an exhaustive switch.
+import type { ErrorCode, ErrorDetails } from '../../core/errors.js';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo } from '../../core/model.js';
 import type {
   AttachInput,
@@ -22,11 +23,21 @@ import type {
   UpdateRelationTypeInput,
 } from '../../core/store.js';
 
+/**
+ * One item of attachMany as plain data (a TiesError would lose its class and code crossing to the
+ * writer thread): its outcome, or the catalogue error it met (its type was deleted meanwhile).
+ */
+export type AttachManyItem =
+  | AttachOutcome
+  | { readonly kind: 'error'; readonly code: ErrorCode; readonly details: ErrorDetails };
+
 /** Every write: its arguments and what it answers. */
 export interface WriteSignatures {
   readonly saveProfile: (input: SaveProfileInput) => SaveProfileOutcome;
   readonly deleteProfile: (ref: ProfileRef) => DeleteProfileOutcome;
   readonly attach: (input: AttachInput) => AttachOutcome;
+  /** Many attaches as one queued write (attach_batch, ties import): no promise or op per item. */
+  readonly attachMany: (inputs: readonly AttachInput[]) => AttachManyItem[];
   readonly strengthen: (input: StrengthenInput) => StrengthenOutcome;
   readonly edit: (input: EditInput) => EditOutcome;
   readonly detach: (input: DetachInput) => DetachOutcome;
