@@ -38,6 +38,8 @@ export interface WriteScope {
   readonly stats: StatChange[];
   readonly tops: TopChange[];
   readonly outer: WriteScope | undefined;
+  /** The write is never undone alone (writeChecked): its changes go straight into the batch's. */
+  readonly direct: boolean;
 }
 
 /** Which sides of a relation a change counts for (a profile being deleted keeps none of its own). */
@@ -47,8 +49,16 @@ export interface Sides {
 }
 const BOTH_SIDES: Sides = { a: true, b: true };
 
-/** Rel ids in keys sort as SQLite orders the integers. */
-const relKey = (relId: number) => relId.toString(36).padStart(8, '0');
+/** Rel ids in keys sort as SQLite orders the integers; each is written once. */
+const relKeys = new Map<number, string>();
+function relKey(relId: number): string {
+  let key = relKeys.get(relId);
+  if (key === undefined) {
+    key = relId.toString(36).padStart(8, '0');
+    relKeys.set(relId, key);
+  }
+  return key;
+}
 /** The part of a key naming profile A of a type: equal for all of A's changes. */
 const groupOf = (key: string) => key.slice(0, key.indexOf('\0', 10));
 
@@ -203,9 +213,12 @@ export class AggregateLedger {
   // -------------------------------------------------------------------------------------------
   // The write scope (used by SqliteTransactions.write)
 
-  /** Starts recording a write's changes; `endWrite` restores the enclosing scope. */
-  beginWrite(): WriteScope {
-    const scope: WriteScope = { stats: [], tops: [], outer: this.scope };
+  /**
+   * Starts recording a write's changes; `endWrite` restores the enclosing scope. A `direct` write
+   * (one that is never undone alone) merges its changes into the batch's at once: no lists to keep.
+   */
+  beginWrite(direct = false): WriteScope {
+    const scope: WriteScope = { stats: [], tops: [], outer: this.scope, direct };
     this.scope = scope;
     return scope;
   }
@@ -216,20 +229,24 @@ export class AggregateLedger {
 
   /** Merges a successful write's changes into the batch's pending ones. */
   keep(scope: WriteScope): void {
-    for (const change of scope.stats) {
-      const found = this.pendingStats.get(change.key);
-      if (!found) {
-        this.pendingStats.set(change.key, change);
-      } else {
-        found.count += change.count;
-        if (change.sum !== null) found.sum = (found.sum ?? 0n) + change.sum;
-      }
+    for (const change of scope.stats) this.pendStat(change);
+    for (const change of scope.tops) this.pendTop(change);
+  }
+
+  private pendStat(change: StatChange): void {
+    const found = this.pendingStats.get(change.key);
+    if (!found) {
+      this.pendingStats.set(change.key, change);
+    } else {
+      found.count += change.count;
+      if (change.sum !== null) found.sum = (found.sum ?? 0n) + change.sum;
     }
-    for (const change of scope.tops) {
-      const found = this.pendingTops.get(change.key);
-      if (found) found.change += change.change;
-      else this.pendingTops.set(change.key, change);
-    }
+  }
+
+  private pendTop(change: TopChange): void {
+    const found = this.pendingTops.get(change.key);
+    if (found) found.change += change.change;
+    else this.pendingTops.set(change.key, change);
   }
 
   /** Applies a successful write's changes at once (a write outside a batch). */
@@ -396,8 +413,10 @@ export class AggregateLedger {
       b,
       change,
     };
-    if (this.scope) this.scope.tops.push(c);
-    else this.apply([], [c]);
+    const scope = this.scope;
+    if (!scope) this.apply([], [c]);
+    else if (scope.direct) this.pendTop(c);
+    else scope.tops.push(c);
   }
 
   /** Counts and int sums are exact, so they can wait for the end of the batch (see pendingStats). */
@@ -418,8 +437,10 @@ export class AggregateLedger {
       count,
       sum,
     };
-    if (this.scope) this.scope.stats.push(change);
-    else this.apply([change], []);
+    const scope = this.scope;
+    if (!scope) this.apply([change], []);
+    else if (scope.direct) this.pendStat(change);
+    else scope.stats.push(change);
   }
 
   /**

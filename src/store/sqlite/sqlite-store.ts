@@ -4,7 +4,14 @@
 import { MAX_BATCH, type PendingWrite, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
 import { SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
 import { type StoreLogger, storeClosed, toStoreError } from './sqlite-errors.js';
-import type { BatchResult, WriteArgs, WriteMethod, WriteOp, WriteResult } from './sqlite-write-ops.js';
+import {
+  type BatchResult,
+  type WriteArgs,
+  type WriteMethod,
+  type WriteOp,
+  type WriteResult,
+  writesInAll,
+} from './sqlite-write-ops.js';
 
 export { MAX_BATCH, type SqliteStoreStats } from './sqlite-base-store.js';
 
@@ -55,16 +62,17 @@ export class SqliteStore extends SqliteBaseStore {
     const batch = this.queue.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
     const started = performance.now();
+    const ops = batch.map((p) => p.op);
     let results: BatchResult[];
     try {
-      results = this.sqlite.runBatch(batch.map((p) => p.op));
+      results = this.sqlite.runBatch(ops);
     } catch (err) {
-      this.committed({ ops: batch.length, ms: performance.now() - started, ok: false });
+      this.committed({ ops: writesInAll(ops), ms: performance.now() - started, ok: false });
       const error = toStoreError(err, this.logger);
       for (const pending of batch) pending.reject(error);
       return;
     }
-    this.committed({ ops: batch.length, ms: performance.now() - started, ok: true });
+    this.committed({ ops: writesInAll(ops), ms: performance.now() - started, ok: true });
     batch.forEach((pending, i) => {
       const result = results[i]!;
       if (result.ok) pending.resolve(result.value);

@@ -7,7 +7,7 @@ import type { AggregateLedger } from './sqlite-aggregate-ledger.js';
 import type { CatalogCache } from './sqlite-catalog-cache.js';
 import type { SqliteHealth } from './sqlite-health.js';
 import type { Db, Statements, Stmt } from './sqlite-statements.js';
-import { type BatchResult, READS_AGGREGATES, type WriteOp } from './sqlite-write-ops.js';
+import { type BatchResult, READS_AGGREGATES, type WriteOp, writesInAll } from './sqlite-write-ops.js';
 
 export interface EngineStats {
   /** Batches run by runBatch. */
@@ -67,8 +67,9 @@ export class SqliteTransactions {
    */
   runBatch(ops: readonly WriteOp[], execute: (op: WriteOp) => unknown): BatchResult[] {
     this.counters.batches++;
-    this.counters.ops += ops.length;
-    this.counters.largestBatch = Math.max(this.counters.largestBatch, ops.length);
+    const writes = writesInAll(ops);
+    this.counters.ops += writes;
+    this.counters.largestBatch = Math.max(this.counters.largestBatch, writes);
     const catalogBefore = this.catalog.version;
     try {
       this.health.assertSound();
@@ -175,7 +176,8 @@ export class SqliteTransactions {
   writeChecked<T>(fn: (changing: () => void) => T): T {
     if (!this.inBatch) return this.write(() => fn(noChange));
     let changed = false;
-    const scope = this.ledger.beginWrite();
+    // Never undone alone, so its aggregate changes go straight into the batch's.
+    const scope = this.ledger.beginWrite(true);
     let result: T;
     try {
       result = fn(() => {
@@ -191,7 +193,6 @@ export class SqliteTransactions {
       if (changed) this.lostBy ??= { error: new Error('a checked write failed after changing rows') };
       return result;
     }
-    this.ledger.keep(scope);
     return result;
   }
 

@@ -13,7 +13,13 @@ import {
   type ToWorker,
   type WorkerOptions,
 } from './sqlite-worker-protocol.js';
-import type { WriteArgs, WriteMethod, WriteOp, WriteResult } from './sqlite-write-ops.js';
+import {
+  type WriteArgs,
+  type WriteMethod,
+  type WriteOp,
+  type WriteResult,
+  writesInAll,
+} from './sqlite-write-ops.js';
 
 /** A file path (the worker and the main thread each open it; ':memory:' cannot be shared). */
 export type SqliteWorkerStoreOptions = Omit<SqliteEngineOptions, 'readonly'>;
@@ -155,7 +161,11 @@ export class SqliteWorkerStore extends SqliteBaseStore {
         // Before anyone is answered, so that a created type or database is readable at once.
         if (message.catalogChanged) this.reloadCatalog();
         const ok = message.type === 'done';
-        this.committed({ ops: current.batch.length, ms: performance.now() - current.started, ok });
+        this.committed({
+          ops: writesInAll(current.batch.map((p) => p.op)),
+          ms: performance.now() - current.started,
+          ok,
+        });
         if (message.type === 'done') {
           current.batch.forEach((pending, i) => {
             const result = message.results[i]!;

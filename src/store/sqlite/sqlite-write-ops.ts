@@ -74,3 +74,15 @@ export const READS_AGGREGATES: ReadonlySet<WriteMethod> = new Set<WriteMethod>([
   'updateRelationType',
   'deleteRelationType',
 ]);
+
+/** How many writes a queued op stands for (attachMany: one per item), as stats and metrics count them. */
+export function writesIn(op: WriteOp): number {
+  return op.method === 'attachMany' ? op.args[0].length : 1;
+}
+
+/** The writes of a batch of queued ops (or of queued entries holding them). */
+export function writesInAll(ops: readonly WriteOp[]): number {
+  let n = 0;
+  for (const op of ops) n += writesIn(op);
+  return n;
+}
