@@ -291,6 +291,8 @@ async function httpWorkloads(): Promise<void> {
     figures[`${key}_ratio`] = r.rps / r.noopRps;
     figures[`${key}_cpu_us`] = r.cpuUs;
     figures[`${key}_noop_cpu_us`] = r.noopCpuUs;
+    // Issue #11's second attach figure: the no-op's CPU per call over Ties' (1 would be free).
+    figures[`${key}_cpu_ratio`] = r.noopCpuUs / r.cpuUs;
     log(
       `${name.padEnd(16)}${fmt(r.rps).padStart(7)} req/s  ratio ${fmt(r.rps / r.noopRps)} (noop ${fmt(r.noopRps)})  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  server CPU ${fmt(r.cpuUs)} µs/call (noop ${fmt(r.noopCpuUs)})`,
     );
@@ -308,6 +310,7 @@ async function httpWorkloads(): Promise<void> {
   if (wants('counter')) {
     const body = JSON.stringify({ rel_id: w.relId, profile_id: w.as[0] });
     const r = await compare(server, 'relations/get_counter', body, COUNTER_CONNECTIONS);
+    figures.counter_hub_relations = SIZES.hub;
     figures.counter_hub_rps = r.rps;
     figures.counter_hub_p50_ms = r.p50Ms;
     figures.counter_hub_p99_ms = r.p99Ms;
