@@ -53,6 +53,9 @@ const identificationFields = {
     }),
   ),
   resource_id: Type.Optional(Id('Limits subscription searches to this resource')),
+  subscription_id: Type.Optional(
+    Type.String({ maxLength: 1024, description: 'matching push_sub, custom_sub: the subscription id' }),
+  ),
 };
 
 /** profile_a / profile_b: only identification fields; unknown names are refused. */

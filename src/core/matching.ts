@@ -6,7 +6,7 @@ import { customMatchKeys, findField } from './fields.js';
 import { PROFILE_ID_PATTERN } from './ids.js';
 import type { Database } from './model.js';
 import type { MatchFailure, PairFailure, PairOk, ProfileQuery, Side } from './store.js';
-import { emailKey, phoneKey, toEmail, toPhone } from './values.js';
+import { emailKey, phoneKey, toEmail, toPhone, toText } from './values.js';
 
 export type MatchingMode =
   | 'email'
@@ -15,7 +15,11 @@ export type MatchingMode =
   | 'phone'
   | 'phone_sub'
   | 'profile_id'
-  | 'custom';
+  | 'custom'
+  | 'push_sub'
+  | 'custom_sub'
+  | 'email_phone'
+  | 'email_phone_sub';
 export const MATCHING_MODES: readonly MatchingMode[] = [
   'email',
   'email_profile',
@@ -24,6 +28,10 @@ export const MATCHING_MODES: readonly MatchingMode[] = [
   'phone_sub',
   'profile_id',
   'custom',
+  'push_sub',
+  'custom_sub',
+  'email_phone',
+  'email_phone_sub',
 ];
 
 /** The identification fields of SPEC §4, as a request carries them. */
@@ -35,6 +43,8 @@ export interface Identification {
   readonly field_name?: string | undefined;
   readonly field_value?: string | number | boolean | undefined;
   readonly resource_id?: number | undefined;
+  /** push_sub and custom_sub: the subscription's id (a push device token). */
+  readonly subscription_id?: string | undefined;
 }
 
 const EMAIL_MODES: ReadonlySet<string> = new Set([
@@ -135,6 +145,31 @@ export function toProfileQuery(
       const phone = phoneKey(toPhone(required(ident.phone, 'phone'), param('phone')));
       return { by: 'phone', phone, inProfile: mode === 'phone', inSubscriptions: true, resourceId };
     }
+    case 'push_sub':
+      return {
+        by: 'push',
+        key: toText(required(ident.subscription_id, 'subscription_id'), param('subscription_id'), 1024),
+        resourceId,
+      };
+    case 'custom_sub':
+      // Ties keeps no subscriptions to custom channels, so none can match (docs/decisions.md).
+      toText(required(ident.subscription_id, 'subscription_id'), param('subscription_id'), 1024);
+      return { by: 'none' };
+    case 'email_phone':
+    case 'email_phone_sub': {
+      if (ident.email === undefined && ident.phone === undefined) {
+        throw badParameter(param('email'), `an email or a phone is required for matching ${mode}`);
+      }
+      const sub = mode === 'email_phone_sub';
+      return {
+        by: 'contact',
+        email: ident.email === undefined ? undefined : emailKey(toEmail(ident.email, param('email'))),
+        phone: ident.phone === undefined ? undefined : phoneKey(toPhone(ident.phone, param('phone'))),
+        inProfile: !sub,
+        inSubscriptions: sub,
+        resourceId: sub ? resourceId : undefined,
+      };
+    }
     case 'custom': {
       const name = required(fieldName, 'field_name');
       const value = required(ident.field_value, 'field_value');
@@ -149,7 +184,9 @@ export function toProfileQuery(
 
 /** The resource a query limits its subscription search to, if any (core checks that it exists). */
 export function queryResourceId(query: ProfileQuery): number | undefined {
-  return query.by === 'email' || query.by === 'phone' ? query.resourceId : undefined;
+  return query.by === 'email' || query.by === 'phone' || query.by === 'push' || query.by === 'contact'
+    ? query.resourceId
+    : undefined;
 }
 
 /** What a lookup that returned these ids (at most two are needed) means. */

@@ -64,6 +64,10 @@ export class ProfileService {
     const out: Record<string, FieldValue> = {};
     if (query.by === 'email' && p.email !== undefined) out.email = p.email.trim();
     if (query.by === 'phone' && p.phone !== undefined) out.phones = [p.phone.trim()];
+    if (query.by === 'contact' && query.inProfile) {
+      if (p.email !== undefined) out.email = p.email.trim();
+      if (p.phone !== undefined) out.phones = [p.phone.trim()];
+    }
     if (query.by === 'field') {
       const field = findField(db, query.field);
       if (field) {

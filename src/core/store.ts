@@ -46,7 +46,23 @@ export type ProfileQuery =
       readonly resourceId?: number | undefined;
     }
   /** A custom field; every key must be present (one key for scalars, one per tag for tags). */
-  | { readonly by: 'field'; readonly field: string; readonly keys: readonly string[] };
+  | { readonly by: 'field'; readonly field: string; readonly keys: readonly string[] }
+  /** A push subscription by its id (device token), as given. */
+  | { readonly by: 'push'; readonly key: string; readonly resourceId?: number | undefined }
+  /**
+   * email_phone / email_phone_sub: the profiles an email or a phone (either may be absent) finds,
+   * in the profile's fields or in its subscriptions.
+   */
+  | {
+      readonly by: 'contact';
+      readonly email?: string | undefined;
+      readonly phone?: string | undefined;
+      readonly inProfile: boolean;
+      readonly inSubscriptions: boolean;
+      readonly resourceId?: number | undefined;
+    }
+  /** A lookup that finds nothing (custom_sub: Ties keeps no custom-channel subscriptions). */
+  | { readonly by: 'none' };
 
 export interface ProfileRef {
   readonly dbId: number;

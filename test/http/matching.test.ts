@@ -27,7 +27,11 @@ type Key =
   | 'custom'
   | 'tags2'
   | 'dup1'
-  | 'dup2';
+  | 'dup2'
+  | 'push';
+
+/** A resource with a push channel, open to both databases (made before the twins). */
+let pushResource = 0;
 
 function twins(w: Workspace): Record<Key, Record<string, unknown>> {
   const sub = (resource_id: number, channel: 'email' | 'sms', contact: string) => [
@@ -45,6 +49,16 @@ function twins(w: Workspace): Record<Key, Record<string, unknown>> {
     tags2: { interests: ['jazz', 'rock'] },
     dup1: { crm: 'DUP' },
     dup2: { crm: 'DUP' },
+    push: {
+      subscriptions: [
+        {
+          resource_id: pushResource,
+          channel: 'push',
+          subscription_id: 'Device-Token-1',
+          status: 'subscribed',
+        },
+      ],
+    },
   };
 }
 
@@ -333,6 +347,85 @@ const CASES: readonly Case[] = [
     mentions: '{prefix}phone',
   },
   { name: 'no identification at all', ident: () => ({}), error: 400 },
+  // push_sub: a push subscription by its id, as given
+  {
+    name: 'push_sub',
+    ident: () => ({ matching: 'push_sub', subscription_id: 'Device-Token-1' }),
+    finds: 'push',
+  },
+  {
+    name: 'push_sub within its resource',
+    ident: () => ({ matching: 'push_sub', subscription_id: 'Device-Token-1', resource_id: pushResource }),
+    finds: 'push',
+  },
+  {
+    name: 'push_sub compares the id exactly',
+    ident: () => ({ matching: 'push_sub', subscription_id: 'device-token-1' }),
+    error: 404,
+    mentions: '{side}',
+  },
+  {
+    name: 'push_sub within another resource',
+    ident: (_, w) => ({ matching: 'push_sub', subscription_id: 'Device-Token-1', resource_id: w.res1 }),
+    error: 404,
+  },
+  {
+    name: 'push_sub without subscription_id',
+    ident: () => ({ matching: 'push_sub' }),
+    error: 400,
+    mentions: '{prefix}subscription_id',
+  },
+  // custom_sub: Ties keeps no custom-channel subscriptions
+  {
+    name: 'custom_sub finds nothing',
+    ident: () => ({ matching: 'custom_sub', subscription_id: 'Device-Token-1' }),
+    error: 404,
+    mentions: '{side}',
+  },
+  // email_phone: the profile's email or phones fields, never subscriptions
+  {
+    name: 'email_phone by email',
+    ident: () => ({ matching: 'email_phone', email: 'Email.Person@example.com' }),
+    finds: 'email',
+  },
+  {
+    name: 'email_phone by phone',
+    ident: () => ({ matching: 'email_phone', phone: '79001112233' }),
+    finds: 'phone',
+  },
+  {
+    name: 'email_phone does not search subscriptions',
+    ident: () => ({ matching: 'email_phone', email: 'sub.only@example.com' }),
+    error: 404,
+  },
+  {
+    name: 'email_phone: an email and a phone of two profiles',
+    ident: () => ({ matching: 'email_phone', email: 'email.person@example.com', phone: '+79001112233' }),
+    error: 409,
+    mentions: '{side}',
+  },
+  {
+    name: 'email_phone without email or phone',
+    ident: () => ({ matching: 'email_phone' }),
+    error: 400,
+    mentions: '{prefix}email',
+  },
+  // email_phone_sub: email or sms subscriptions, never fields
+  {
+    name: 'email_phone_sub by email',
+    ident: () => ({ matching: 'email_phone_sub', email: 'SUB.ONLY@example.com' }),
+    finds: 'sub',
+  },
+  {
+    name: 'email_phone_sub by phone',
+    ident: () => ({ matching: 'email_phone_sub', phone: '+7 900 444-55-66' }),
+    finds: 'smsSub',
+  },
+  {
+    name: 'email_phone_sub does not search fields',
+    ident: () => ({ matching: 'email_phone_sub', email: 'email.person@example.com' }),
+    error: 404,
+  },
 ];
 
 for (const engine of testEngines()) {
@@ -347,6 +440,9 @@ for (const engine of testEngines()) {
     before(async () => {
       h = await startHarness({ engine });
       w = await createWorkspace(h);
+      pushResource = (
+        await ok(h, 'resources/create', { name: 'App', channels: ['push'], dbs_ids: [w.dbA, w.dbB] })
+      ).data.id;
       for (const [key, data] of Object.entries(twins(w)) as [Key, Record<string, unknown>][]) {
         idsA[key] = await addProfile(h, w.dbA, data);
         idsB[key] = await addProfile(h, w.dbB, data);
@@ -396,6 +492,38 @@ for (const engine of testEngines()) {
             }
           });
         }
+
+        test('the profile calls take the new modes too', async () => {
+          const got = await ok(
+            h,
+            'profiles/get',
+            { db_id: w.dbA, matching: 'push_sub', subscription_id: 'Device-Token-1' },
+            { format },
+          );
+          assert.equal(got.data.id, idsA.push);
+          const phone = `+7 902 ${format === 'json' ? '100' : '200'} 00 00`;
+          const email = `ep-${format}@example.com`;
+          const created = await ok(
+            h,
+            'profiles/import',
+            { db_id: w.dbA, matching: 'email_phone', email, phone, data: { _fname: 'EP' } },
+            { format },
+          );
+          const back = await ok(
+            h,
+            'profiles/get',
+            { db_id: w.dbA, profile_id: created.profile_id },
+            { format },
+          );
+          assert.equal(back.data.email, email, 'a created profile gets both contacts it was matched by');
+          const again = await ok(
+            h,
+            'profiles/update',
+            { db_id: w.dbA, matching: 'email_phone', phone, data: { _lname: 'X' } },
+            { format },
+          );
+          assert.equal(again.profile_id, created.profile_id);
+        });
 
         test('a profile of the other database is not found (A in db_a, B in db_b)', async () => {
           await refused(

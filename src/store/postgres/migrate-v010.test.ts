@@ -110,6 +110,18 @@ if (!PG_URL) {
             `${read.call} ${JSON.stringify(read.params)}`,
           );
         }
+        // Migration 3 put the push subscriptions 0.1.0 stored into the matching index.
+        const pushed = recorded.reads.find(
+          (r) => r.call === 'profiles/get' && JSON.stringify(r.answer).includes('"channel":"push"'),
+        )!;
+        const profile = (pushed.answer as { data: { id: string; db_id: number; subscriptions: any[] } }).data;
+        const sub = profile.subscriptions.find((x) => x.channel === 'push');
+        const found = await ties.profiles.get({
+          db_id: profile.db_id,
+          matching: 'push_sub',
+          subscription_id: sub.subscription_id,
+        });
+        assert.equal(found.data.id, profile.id);
       } finally {
         await store.close();
         await dropSchema(schema);

@@ -352,7 +352,7 @@ class PostgresTransfer implements TransferWriter {
       profiles.push(
         line([p.id, p.dbId, JSON.stringify(p.fields), JSON.stringify(pairs), p.createdAt, p.updatedAt]),
       );
-      // match_keys: the profile's own keys (resource 0) and its email and sms contacts.
+      // match_keys: the profile's own keys (resource 0) and its subscriptions' contacts (email, sms, push).
       const seen = new Set<string>();
       const key = (kind: string, k: string, resource: number) => {
         const id = JSON.stringify([kind, k, resource]);
@@ -363,8 +363,7 @@ class PostgresTransfer implements TransferWriter {
       for (const [kind, k] of pairs) key(kind, k, 0);
       for (const s of p.subscriptions) {
         subs.push(line([p.id, s.resourceId, s.channel, s.contactKey, s.contact, s.status]));
-        if (s.channel === 'email' || s.channel === 'sms')
-          key(s.channel === 'email' ? 'se' : 'ss', s.contactKey, s.resourceId);
+        key(s.channel === 'email' ? 'se' : s.channel === 'sms' ? 'ss' : 'sp', s.contactKey, s.resourceId);
       }
     }
     await this.transaction(async () => {

@@ -77,6 +77,23 @@ export class ProfileFinder {
         return this.findContact(dbId, 'e', 'email', query.email, query);
       case 'phone':
         return this.findContact(dbId, 'p', 'sms', query.phone, query);
+      case 'push':
+        return this.findContact(dbId, null, 'push', query.key, {
+          ...query,
+          inProfile: false,
+          inSubscriptions: true,
+        });
+      case 'contact': {
+        // Either contact, each searched as its own mode would; a profile found by both counts once.
+        const ids = new Set<string>();
+        if (query.email !== undefined)
+          for (const id of this.findContact(dbId, 'e', 'email', query.email, query)) ids.add(id);
+        if (query.phone !== undefined)
+          for (const id of this.findContact(dbId, 'p', 'sms', query.phone, query)) ids.add(id);
+        return [...ids].slice(0, 2);
+      }
+      case 'none':
+        return [];
       case 'field': {
         const kind = `f:${query.field}`;
         if (query.keys.length === 0) return [];
@@ -97,18 +114,18 @@ export class ProfileFinder {
 
   private findContact(
     dbId: number,
-    kind: 'e' | 'p',
+    kind: 'e' | 'p' | null,
     channel: Channel,
     key: string,
     query: ContactQuery,
   ): string[] {
     const resource = query.resourceId;
-    if (query.inProfile && query.inSubscriptions) {
+    if (kind !== null && query.inProfile && query.inSubscriptions) {
       return resource === undefined
         ? this.keyOrSubLookup.all(dbId, kind, key, dbId, channel, key)
         : this.keyOrSubLookupIn.all(dbId, kind, key, dbId, channel, key, resource);
     }
-    if (query.inProfile) return this.keyLookup.all(dbId, kind, key);
+    if (kind !== null && query.inProfile) return this.keyLookup.all(dbId, kind, key);
     if (query.inSubscriptions) {
       return resource === undefined
         ? this.subLookup.all(dbId, channel, key)

@@ -23,6 +23,24 @@ BEGIN
            OR (v_in_s AND m.kind = CASE q->>'by' WHEN 'email' THEN 'se' ELSE 'ss' END
                AND (v_res IS NULL OR m.resource_id = v_res)))
        LIMIT 2) found;
+  WHEN 'push' THEN
+    SELECT array_agg(profile_id) INTO ids FROM (
+      SELECT DISTINCT m.profile_id FROM match_keys m
+       WHERE m.key = q->>'key' AND m.db_id = p_db AND m.kind = 'sp'
+         AND (v_res IS NULL OR m.resource_id = v_res)
+       LIMIT 2) found;
+  WHEN 'contact' THEN
+    -- email_phone(_sub): the profiles the email or the phone finds, in fields or in subscriptions.
+    SELECT array_agg(profile_id) INTO ids FROM (
+      SELECT DISTINCT m.profile_id FROM match_keys m
+       WHERE m.db_id = p_db
+         AND ((m.key = q->>'email' AND ((v_in_p AND m.kind = 'e')
+                 OR (v_in_s AND m.kind = 'se' AND (v_res IS NULL OR m.resource_id = v_res))))
+           OR (m.key = q->>'phone' AND ((v_in_p AND m.kind = 'p')
+                 OR (v_in_s AND m.kind = 'ss' AND (v_res IS NULL OR m.resource_id = v_res)))))
+       LIMIT 2) found;
+  WHEN 'none' THEN
+    ids := '{}';
   WHEN 'field' THEN
     SELECT array_agg(DISTINCT k) INTO v_keys FROM jsonb_array_elements_text(q->'keys') k;
     IF cardinality(v_keys) = 1 THEN

@@ -14,9 +14,10 @@ BEGIN
   ON CONFLICT (profile_id, resource_id, channel, contact_key)
   DO UPDATE SET contact = EXCLUDED.contact, status = EXCLUDED.status;
   INSERT INTO match_keys (key, db_id, kind, resource_id, profile_id)
-  SELECT e->>'contactKey', p_db, CASE e->>'channel' WHEN 'email' THEN 'se' ELSE 'ss' END,
+  SELECT e->>'contactKey', p_db,
+         CASE WHEN e->>'channel' = 'email' THEN 'se' WHEN e->>'channel' = 'sms' THEN 'ss' ELSE 'sp' END,
          (e->>'resourceId')::integer, p_id
-    FROM jsonb_array_elements(p_subs) e WHERE e->>'channel' IN ('email', 'sms')
+    FROM jsonb_array_elements(p_subs) e
   ON CONFLICT DO NOTHING;
 END
 $f$;
@@ -179,10 +180,10 @@ BEGIN
      WHERE key = v_key->>1 AND db_id = p_db AND kind = v_key->>0 AND resource_id = 0 AND profile_id = v_id;
   END LOOP;
   FOR v_r IN SELECT resource_id, channel, contact_key FROM subscriptions
-              WHERE profile_id = v_id AND channel IN ('email', 'sms') LOOP
+              WHERE profile_id = v_id LOOP
     DELETE FROM match_keys
      WHERE key = v_r.contact_key AND db_id = p_db
-       AND kind = CASE WHEN v_r.channel = 'email' THEN 'se' ELSE 'ss' END
+       AND kind = CASE WHEN v_r.channel = 'email' THEN 'se' WHEN v_r.channel = 'sms' THEN 'ss' ELSE 'sp' END
        AND resource_id = v_r.resource_id AND profile_id = v_id;
   END LOOP;
   DELETE FROM subscriptions WHERE profile_id = v_id;
