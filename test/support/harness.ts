@@ -30,7 +30,7 @@ export interface Harness {
   readonly admin: string;
   call(name: string, params: Record<string, unknown>, options?: CallOptions): Promise<Answer>;
   /** Sends a raw body with the given content type. */
-  send(path: string, body: string, headers?: Record<string, string>): Promise<Answer>;
+  send(path: string, body: string | Buffer, headers?: Record<string, string>): Promise<Answer>;
   close(): Promise<void>;
 }
 
@@ -86,7 +86,11 @@ export async function startHarness(
   });
   await app.ready();
 
-  const send = async (path: string, body: string, headers: Record<string, string> = {}): Promise<Answer> => {
+  const send = async (
+    path: string,
+    body: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> => {
     const res = await app.inject({ method: 'POST', url: path, payload: body, headers });
     const contentType = String(res.headers['content-type'] ?? '');
     return { status: res.statusCode, raw: res.body, contentType, body: decode(res.body, contentType) };

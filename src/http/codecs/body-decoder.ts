@@ -1,5 +1,6 @@
 // Turns a request's bytes and Content-Type into the parameters object (SPEC §1): JSON, XML or sniffed.
 import { TiesError } from '../../core/errors.js';
+import { bodyText } from './charset.js';
 import { decodeJson } from './json-codec.js';
 import { decodeXml } from './xml-codec.js';
 
@@ -32,7 +33,7 @@ export function decodeBody(
       reason: `${mediaType.slice(0, 100)} is not supported; send application/json or application/xml`,
     });
   }
-  const text = toText(raw);
+  const text = toText(raw, contentType, declared !== 'json');
   const first = firstNonBlank(text);
   if (first === -1) return { format: declared === 'xml' ? 'xml' : 'json', value: {} };
 
@@ -69,7 +70,11 @@ export function sniffFormat(
     if (declared === 'unsupported') return undefined;
     // Only the start of the body matters; a partial decode of a huge buffer is enough.
     const head =
-      typeof raw === 'string' ? raw.slice(0, 1024) : raw ? raw.subarray(0, 1024).toString('utf8') : '';
+      typeof raw === 'string'
+        ? raw.slice(0, 1024)
+        : raw
+          ? bodyText(raw.subarray(0, 1024), contentType, true)
+          : '';
     const text = stripBom(head);
     const first = firstNonBlank(text);
     if (first === -1) return undefined;
@@ -100,11 +105,14 @@ function classify(mediaType: string): Declared {
   return 'unsupported';
 }
 
-function toText(raw: Buffer | string | undefined): string {
+function toText(
+  raw: Buffer | string | undefined,
+  contentType: string | undefined,
+  mayBeXml: boolean,
+): string {
   if (raw === undefined) return '';
-  // Invalid UTF-8 sequences become U+FFFD rather than failing the request; the charset parameter is
-  // not consulted: the API speaks UTF-8 only.
-  return stripBom(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  // Decoded by its declared charset (charset.ts); invalid sequences become U+FFFD.
+  return stripBom(typeof raw === 'string' ? raw : bodyText(raw, contentType, mayBeXml));
 }
 
 function stripBom(text: string): string {
