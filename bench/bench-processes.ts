@@ -110,6 +110,15 @@ export async function startNoop(): Promise<ServerProcess> {
   return wrap(child, url);
 }
 
+/** bench/lean-attach-server.mjs on a Ties store file: attach's storage work and nothing else. */
+export async function startLeanAttach(db: string): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [`${ROOT}bench/lean-attach-server.mjs`, db], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await waitForUrl(child, 'lean attach server');
+  return wrap(child, url);
+}
+
 /** Runs a command to completion; rejects on a non-zero exit with its output. */
 export function runCommand(
   args: readonly string[],
