@@ -50,3 +50,9 @@ test('every command that opens the store lists the store settings in its --help'
   }
   assert.match(USAGE, /ties <command> --help/);
 });
+
+test('the README moves an existing SQLite store to PostgreSQL in one command', () => {
+  const section = readme.slice(readme.indexOf('## Running on PostgreSQL'));
+  assert.match(section, /npx ties copy --from \.\/data\/ties\.db --to postgres:\/\//);
+  assert.match(section, /Switching over without losing a write/);
+});

@@ -2,6 +2,7 @@
 import { VERSION } from '../version.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { checkCommand } from './commands/check.js';
+import { copyCommand } from './commands/copy.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { serveCommand } from './commands/serve.js';
@@ -22,6 +23,8 @@ Usage:
       version); exit 0 when sound, 1 listing the problems.
   ties export relations --rel-id N [--format csv|ndjson] [--out FILE] [--db PATH|URL]
       Write a relation type's relations as \`ties import relations\` reads them.
+  ties copy --from PATH|URL --to PATH|URL [--resume | --overwrite]
+      Copy a whole store (SQLite ⇄ PostgreSQL, file to file) from one snapshot, verified at the end.
   ties backup --db FILE --to FILE [--force]
       Online, consistent backup of a SQLite store while the server runs (PostgreSQL: pg_dump).
   ties restore --from BACKUP --db FILE [--force]
@@ -55,6 +58,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return checkCommand(rest);
     case 'export':
       return exportCommand(rest);
+    case 'copy':
+      return copyCommand(rest);
     case 'backup':
       return backupCommand(rest);
     case 'restore':

@@ -226,8 +226,12 @@ class PostgresTransfer implements TransferWriter {
 
   async *aggregates(type: RelationType, chunk: number): AsyncIterable<AggregateRecord[]> {
     const props = new Map(type.properties.map((p) => [p.name, p]));
-    const text = `SELECT side, profile_id, prop, count, isum::text AS isum, fsum, fsum_c FROM relation_stats
-      WHERE rel_id = $1 ORDER BY side, profile_id, prop`;
+    // Hot aggregate rows are split over slots (migration 002): the figure is their sum. A float
+    // sum lives in slot 0 alone, so adding fsum and fsum_c over slots changes nothing there.
+    const text = `SELECT side, profile_id, prop, sum(count) AS count, sum(isum)::text AS isum,
+        sum(fsum) AS fsum, sum(fsum_c) AS fsum_c
+      FROM relation_stats WHERE rel_id = $1 GROUP BY side, profile_id, prop HAVING sum(count) <> 0
+      ORDER BY side, profile_id, prop`;
     for await (const rows of this.cursor<Record<string, string | number>>(text, [type.relId], chunk)) {
       yield rows.map((r) => {
         const def = props.get(r.prop as string);
