@@ -38,10 +38,15 @@ else if (CITUS_REQUIRED) {
   );
 }
 
-/** A fresh store in a schema of its own on the coordinator; cleanup closes it and drops the schema. */
+/**
+ * A fresh store in a schema of its own on the coordinator; cleanup closes it and drops the schema.
+ * A call on Citus is several round trips to the workers: on a loaded 2-core test machine, 200
+ * concurrent calls queued on a 2-connection pool can wait longer than the default 5 s for a
+ * connection, which the store reports as unreachable. Tests wait up to 60 s instead.
+ */
 export function openCitusTestStore(
   options: { poolMax?: number; schema?: string } = {},
 ): Promise<PgTestStore> {
   if (!CITUS_URL) throw new Error(CITUS_SKIPPED);
-  return openPgTestStore({ ...options, url: CITUS_URL });
+  return openPgTestStore({ connectTimeoutMs: 60_000, ...options, url: CITUS_URL });
 }
