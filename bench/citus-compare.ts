@@ -57,6 +57,8 @@ const opts = scriptArgs(
 interface Sample {
   readonly perSecond: number;
   readonly p50: number;
+  /** The first index the next measurement of this call may use. */
+  readonly next: number;
 }
 
 /** Runs `op` from `concurrency` loops for the given seconds: throughput and median latency. */
@@ -76,7 +78,11 @@ async function measure(op: (i: number) => Promise<unknown>, start: number): Prom
   );
   latencies.sort((x, y) => x - y);
   const elapsed = (performance.now() - began) / 1000;
-  return { perSecond: latencies.length / elapsed, p50: latencies[Math.floor(latencies.length / 2)] ?? 0 };
+  return {
+    perSecond: latencies.length / elapsed,
+    p50: latencies[Math.floor(latencies.length / 2)] ?? 0,
+    next,
+  };
 }
 
 interface Engine {
@@ -219,7 +225,7 @@ try {
       for (const e of order) {
         const start = e.done.get(call) ?? 0;
         const s = await measure((i) => op(e, i), start);
-        e.done.set(call, start + Math.round(s.perSecond * opts.seconds) + opts.concurrency);
+        e.done.set(call, s.next);
         const key = `${e.name}\u0000${call}`;
         samples.set(key, [...(samples.get(key) ?? []), s]);
       }
