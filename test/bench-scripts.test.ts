@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function script(name: 'run' | 'soak', args: readonly string[]) {
+function script(name: 'run' | 'soak' | 'citus-compare', args: readonly string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -45,4 +45,14 @@ test('a wrong option or value exits 2 naming it, without a stack trace', () => {
     assert.match(result.stderr, expected);
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   }
+});
+
+test('npm run bench:citus -- --help lists every option; a bad value exits 2', () => {
+  const help = script('citus-compare', ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const option of ['--pg-url', '--citus-url', '--concurrency', '--seconds', '--rounds', '--profiles'])
+    assert.ok(help.stdout.includes(option), option);
+  const bad = script('citus-compare', ['--rounds', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--rounds: expected 1 to 50/);
 });
