@@ -727,6 +727,52 @@ if (!PG_URL) {
       }
     });
 
+    it('never leaves a relation or an aggregate of a profile deleted while attaches to it run (the profile lock)', async () => {
+      const { one, two, cleanup } = await pair(6);
+      try {
+        const { type, ids, database } = await seed(one, 'j', 13);
+        const [victim, ...others] = ids as [string, ...string[]];
+        const stores = [one, two];
+        const calls: Promise<{ kind: string }>[] = [];
+        others.forEach((o, i) => {
+          calls.push(
+            stores[i % 2]!.attach({ type, a: byId(o), b: byId(victim), weights: { hits: 1 }, now: NOW }),
+          );
+          if (i === 5) calls.push(two.deleteProfile({ dbId: database.id, query: byId(victim) }));
+          calls.push(
+            stores[(i + 1) % 2]!.attach({
+              type,
+              a: byId(victim),
+              b: byId(o),
+              weights: { hits: 2 },
+              now: NOW,
+            }),
+          );
+        });
+        const outcomes = await Promise.all(calls);
+        assert.ok(
+          outcomes.every((o) => o.kind === 'ok' || o.kind === 'not_found'),
+          JSON.stringify(outcomes),
+        );
+        const { rows } = await one.pool.query<{ left: number }>(
+          `SELECT (SELECT count(*) FROM ${one.schema}.relations WHERE a = $1 OR b = $1)
+                + (SELECT count(*) FROM ${one.schema}.relations_by_b WHERE a = $1 OR b = $1)
+                + (SELECT count(*) FROM ${one.schema}.relation_stats WHERE profile_id = $1)
+                + (SELECT count(*) FROM ${one.schema}.relation_tops WHERE a = $1 OR b = $1) AS left`,
+          [victim],
+        );
+        assert.equal(Number(rows[0]!.left), 0, 'nothing of the deleted profile is left');
+        for (const o of others) {
+          const counter = await one.counter({ type, profile: byId(o) });
+          assert.deepEqual(counter, { kind: 'ok', profileId: o, total: 0, props: [] }, `aggregates of ${o}`);
+          const byB = await one.listRelations({ type, side: 'a', profile: byId(o), limit: 10 });
+          assert.ok(byB.kind === 'ok' && byB.total === 0 && byB.rows.length === 0, `relations to ${o}`);
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('deletes profiles related to each other in both directions at once without a deadlock', async () => {
       const { one, two, cleanup } = await pair();
       try {
