@@ -41,6 +41,15 @@ export class PgStatements {
     private readonly logger: StoreLogger | undefined,
   ) {}
 
+  /** A pooled connection; a failure to get one means the store is unavailable. */
+  async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw toStoreError(err, this.logger);
+    }
+  }
+
   /**
    * Runs one statement (one transaction) on a pooled connection. A deadlock or serialization
    * failure rolled the whole call back, so it is retried a bounded number of times; failures
@@ -49,12 +58,7 @@ export class PgStatements {
   async run<R extends object>(query: pg.QueryConfig): Promise<R[]> {
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw storeClosed();
-      let client: pg.PoolClient;
-      try {
-        client = await this.pool.connect();
-      } catch (err) {
-        throw toStoreError(err, this.logger);
-      }
+      const client = await this.connect();
       let broken: Error | undefined;
       let retry = false;
       this.counters.statements++;

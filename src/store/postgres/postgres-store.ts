@@ -140,12 +140,7 @@ export class PostgresStore implements Store {
 
   /** Creates the schema when missing, migrates it, loads the catalogue and starts listening. */
   async open(): Promise<void> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw toStoreError(err, this.logger);
-    }
+    const client = await this.db.connect();
     let broken: Error | undefined;
     try {
       if (this.wantedSchema !== undefined) {
