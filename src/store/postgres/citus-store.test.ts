@@ -4,12 +4,20 @@
 // already distributed schema.
 import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
+import pg from 'pg';
+import {
+  recordedPostgresReads,
+  replayV010Reads,
+  restoreV010Fixture,
+} from '../../../test/fixtures/v010/postgres-fixture.js';
 import { CITUS_SKIPPED, CITUS_URL, openCitusTestStore } from '../../../test/support/citus-engine.js';
+import { dropSchema } from '../../../test/support/pg-engine.js';
 import { createTies } from '../../core/ties.js';
 import { storeContract } from '../store-contract.case.js';
 import { distributeOnCitus } from './citus-distribute.js';
 import { DISTRIBUTED_TABLES, LOCAL_TABLES, REFERENCE_TABLES } from './citus-layout.js';
 import { MIGRATIONS, migrate, type PostgresMigration } from './migrations.js';
+import { openPostgresStore } from './postgres-store.js';
 
 /** How each table of a schema is placed: 'reference', the distribution column, or 'local'. */
 async function placement(store: { pool: import('pg').Pool }, schema: string) {
@@ -28,6 +36,8 @@ async function placement(store: { pool: import('pg').Pool }, schema: string) {
   );
   return rows;
 }
+
+const silent = { warn() {}, error() {} };
 
 if (!CITUS_URL) test('Citus store', { skip: CITUS_SKIPPED }, () => undefined);
 else {
@@ -129,6 +139,36 @@ else {
         assert.equal((await again.relations.getCounter({ rel_id: rel, profile_id: ids[0] })).data.total, 1);
       } finally {
         await opened.cleanup();
+      }
+    });
+
+    it('upgrades a 0.1.0 schema distributed as 0.1.0 said, answering every read as 0.1.0 did', async () => {
+      const url = CITUS_URL!;
+      const schema = await restoreV010Fixture(url);
+      let store: Awaited<ReturnType<typeof openPostgresStore>> | undefined;
+      try {
+        // What a 0.1.0 user did by hand (citus-ties-setup.sql): distribute the 0.1.0 tables.
+        const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+        await client.connect();
+        try {
+          assert.ok((await distributeOnCitus(client)).includes('relations'));
+        } finally {
+          await client.end();
+        }
+        // Then the later migrations and the new functions run on the distributed schema.
+        store = await openPostgresStore({
+          url,
+          schema,
+          poolMax: 2,
+          connectTimeoutMs: 60_000,
+          logger: silent,
+        });
+        const ties = createTies({ store });
+        for (const r of await replayV010Reads(ties, recordedPostgresReads()))
+          assert.deepEqual(r.actual, r.expected, r.label);
+      } finally {
+        await store?.close();
+        await dropSchema(schema, url);
       }
     });
   });

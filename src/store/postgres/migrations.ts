@@ -94,8 +94,13 @@ export function postgresMigrationAdapter(client: pg.ClientBase): MigrationAdapte
     async unlock() {
       await client.query(`SELECT pg_advisory_unlock(${LOCK})`).catch(() => undefined);
     },
+    // On Citus, DDL on a distributed table runs over one connection per shard in parallel, and a
+    // later statement of the same transaction that changes a type (ALTER TYPE) or another object
+    // Citus propagates is then refused; sequential mode runs it all over one connection per
+    // worker. On plain PostgreSQL the setting is an inert placeholder.
     async begin() {
       await client.query('BEGIN');
+      await client.query("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'");
     },
     async commit() {
       await client.query('COMMIT');

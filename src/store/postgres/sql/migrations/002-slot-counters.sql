@@ -14,8 +14,10 @@
 -- property — a small part of a store, whose bulk is its relations, which this leaves alone).
 
 ALTER TABLE relation_stats ADD COLUMN slot smallint NOT NULL DEFAULT 0;
-ALTER TABLE relation_stats DROP CONSTRAINT relation_stats_pkey,
-  ADD CONSTRAINT relation_stats_pkey PRIMARY KEY (profile_id, rel_id, side, prop, slot);
+-- Two statements, not one ALTER TABLE with two subcommands: Citus refuses ADD CONSTRAINT beside
+-- other subcommands on a distributed table (docs/scaling.md).
+ALTER TABLE relation_stats DROP CONSTRAINT relation_stats_pkey;
+ALTER TABLE relation_stats ADD CONSTRAINT relation_stats_pkey PRIMARY KEY (profile_id, rel_id, side, prop, slot);
 
 -- A delta names the slot it goes to.
 ALTER TYPE ties_delta ADD ATTRIBUTE slot smallint;
