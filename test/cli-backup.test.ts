@@ -3,27 +3,12 @@
 // relations, and the count lies between the counts before and after), a restore checks the backup
 // first and replaces data only when asked, and PostgreSQL is refused with the tools to use.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { createTies, type Ties } from '../src/core/ties.js';
-import { openStore } from '../src/store/open-store.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { before, describe, test } from 'node:test';
 import { runTies } from './support/cli.js';
+import { tempPaths, withTies } from './support/store-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ties-backup-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-const path = (name: string) => join(dir, `${++files}-${name}`);
-
-async function withTies<T>(db: string, fn: (ties: Ties) => Promise<T>): Promise<T> {
-  const ties = createTies({ store: await openStore(db, undefined, { sqliteWriter: 'inline' }) });
-  try {
-    return await fn(ties);
-  } finally {
-    await ties.close();
-  }
-}
+const path = tempPaths('ties-backup-');
 
 interface World {
   readonly db: string;

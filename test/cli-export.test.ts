@@ -2,28 +2,13 @@
 // `ties import relations` into a store holding the same profiles, give the same relations and
 // aggregates (every value type, quoting, absent properties); usage errors name what is wrong.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { before, describe, test } from 'node:test';
 import { importRelations } from '../src/cli/commands/import.js';
-import { createTies, type Ties } from '../src/core/ties.js';
-import { openStore } from '../src/store/open-store.js';
 import { runTies } from './support/cli.js';
+import { tempPaths, withTies } from './support/store-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ties-export-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-const path = (name: string) => join(dir, `${++files}-${name}`);
-
-async function withTies<T>(db: string, fn: (ties: Ties) => Promise<T>): Promise<T> {
-  const ties = createTies({ store: await openStore(db, undefined, { sqliteWriter: 'inline' }) });
-  try {
-    return await fn(ties);
-  } finally {
-    await ties.close();
-  }
-}
+const path = tempPaths('ties-export-');
 
 interface World {
   /** Profiles and relations. */
