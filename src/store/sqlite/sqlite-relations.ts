@@ -42,6 +42,16 @@ function hasFloatSum(type: RelationType): boolean {
   return type.properties.some((p) => p.sum && p.type === 'float');
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Whether every addition of a strengthen is to an int property (checked exactly before writing). */
+function onlyIntAdditions(type: RelationType, add: Readonly<Record<string, number>>): boolean {
+  for (const name of Object.keys(add)) {
+    if (type.properties.find((p) => p.name === name)?.type !== 'int') return false;
+  }
+  return true;
+}
+
 /** Length of a profile id as `lower(hex(…))` writes a 12-byte blob id. */
 const ID_HEX = 24;
 
@@ -177,57 +187,75 @@ export class SqliteRelations {
   }
 
   strengthen(input: StrengthenInput): StrengthenOutcome {
-    return this.tx.write(() => {
-      const type = this.catalog.typeOf(input.type);
-      const pair = this.finder.pair(type, input.a, input.b);
-      if (pair.kind !== 'ok') return pair;
-      const { a, b } = pair;
-      const changes: Change[] = [];
-      for (const name of Object.keys(input.add)) {
-        const property = propertyOf(type, name);
-        if (!isNumeric(property.type)) throw new Error(`strengthen: ${name} is not numeric`);
-        changes.push({
-          name,
-          mode: property.type === 'int' ? 'add-int' : 'add-float',
-          value: input.add[name]!,
-        });
-      }
-      for (const name of Object.keys(input.set)) changes.push(setChange(type, name, input.set[name]!));
+    const type = this.catalog.typeOf(input.type);
+    // Int additions are checked before the UPDATE (exact in JavaScript too), so such a strengthen
+    // changes nothing before it can fail: no savepoint. A float addition is checked on SQLite's
+    // own result, and a float sum as it is applied: those keep the savepoint.
+    if (hasFloatSum(type) || !onlyIntAdditions(type, input.add)) {
+      return this.tx.write(() => this.strengthenIn(type, input, noop));
+    }
+    return this.tx.writeChecked((changing) => this.strengthenIn(type, input, changing));
+  }
 
-      const nowMs = Date.parse(input.now);
-      const oldText = this.relGet.get(type.relId, a, b);
-      if (oldText === undefined) {
-        // A missing value counts as 0, so a created relation holds the amounts themselves.
-        const weights = Object.fromEntries(changes.map((c) => [c.name, c.value!]));
-        this.insert(type, a, b, JSON.stringify(weights), nowMs);
-        this.ledger.applyStats(type, a, b, null, weights);
-        return { kind: 'ok', a, b, created: true };
-      }
-      const before = parseWeights(oldText);
-      const after: Record<string, WeightValue> = { ...before };
-      const returned = this.updaters.run(type, changes, nowMs, a, b);
-      let i = 0;
-      for (const change of changes) {
-        if (change.mode === 'add-int' || change.mode === 'add-float') {
-          const value = returned![i++];
-          if (change.mode === 'add-int') {
-            const n = typeof value === 'bigint' ? value : BigInt(Math.trunc(Number(value)));
-            if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < -BigInt(Number.MAX_SAFE_INTEGER)) {
-              return { kind: 'overflow', property: change.name, result: n.toString() };
-            }
-            after[change.name] = Number(n);
-          } else {
-            const n = Number(value);
-            if (!Number.isFinite(n)) return { kind: 'overflow', property: change.name, result: String(n) };
-            after[change.name] = n;
+  private strengthenIn(type: RelationType, input: StrengthenInput, changing: () => void): StrengthenOutcome {
+    const pair = this.finder.pair(type, input.a, input.b);
+    if (pair.kind !== 'ok') return pair;
+    const { a, b } = pair;
+    const changes: Change[] = [];
+    for (const name of Object.keys(input.add)) {
+      const property = propertyOf(type, name);
+      if (!isNumeric(property.type)) throw new Error(`strengthen: ${name} is not numeric`);
+      changes.push({
+        name,
+        mode: property.type === 'int' ? 'add-int' : 'add-float',
+        value: input.add[name]!,
+      });
+    }
+    for (const name of Object.keys(input.set)) changes.push(setChange(type, name, input.set[name]!));
+
+    const nowMs = Date.parse(input.now);
+    const oldText = this.relGet.get(type.relId, a, b);
+    if (oldText === undefined) {
+      // A missing value counts as 0, so a created relation holds the amounts themselves.
+      const weights = Object.fromEntries(changes.map((c) => [c.name, c.value!]));
+      this.insert(type, a, b, JSON.stringify(weights), nowMs);
+      changing();
+      this.ledger.applyStats(type, a, b, null, weights);
+      return { kind: 'ok', a, b, created: true };
+    }
+    const before = parseWeights(oldText);
+    for (const change of changes) {
+      if (change.mode !== 'add-int') continue;
+      const old = Object.hasOwn(before, change.name) ? before[change.name] : 0;
+      if (typeof old !== 'number' || !Number.isSafeInteger(old)) continue; // SQLite's result decides
+      const n = BigInt(old) + BigInt(change.value as number);
+      if (n > MAX_SAFE || n < -MAX_SAFE)
+        return { kind: 'overflow', property: change.name, result: n.toString() };
+    }
+    const after: Record<string, WeightValue> = { ...before };
+    const returned = this.updaters.run(type, changes, nowMs, a, b);
+    changing();
+    let i = 0;
+    for (const change of changes) {
+      if (change.mode === 'add-int' || change.mode === 'add-float') {
+        const value = returned![i++];
+        if (change.mode === 'add-int') {
+          const n = typeof value === 'bigint' ? value : BigInt(Math.trunc(Number(value)));
+          if (n > MAX_SAFE || n < -MAX_SAFE) {
+            return { kind: 'overflow', property: change.name, result: n.toString() };
           }
+          after[change.name] = Number(n);
         } else {
-          after[change.name] = change.value!;
+          const n = Number(value);
+          if (!Number.isFinite(n)) return { kind: 'overflow', property: change.name, result: String(n) };
+          after[change.name] = n;
         }
+      } else {
+        after[change.name] = change.value!;
       }
-      this.ledger.applyStats(type, a, b, before, after);
-      return { kind: 'ok', a, b, created: false };
-    });
+    }
+    this.ledger.applyStats(type, a, b, before, after);
+    return { kind: 'ok', a, b, created: false };
   }
 
   edit(input: EditInput): EditOutcome {

@@ -319,6 +319,55 @@ describe('sqlite store', () => {
     }
   });
 
+  it('strengthen of int properties without a savepoint: an overflow is refused before any change, its batch unharmed', async () => {
+    const store = await openSqliteStore({ path: ':memory:' });
+    try {
+      const { ties, dbId, ids, byId } = await fixture(store, 3);
+      const [a, b, c] = ids as [string, string, string];
+      const relId = (
+        await ties.catalog.createRelationType({
+          name: 'ints',
+          db_a: dbId,
+          db_b: dbId,
+          properties: [
+            { name: 'hits', type: 'int', top: 2, sum: true },
+            { name: 'on', type: 'bool' },
+          ],
+        })
+      ).data.rel_id;
+      const type = (await store.getRelationType(relId))!;
+      const target = (x: string, y: string) => ({
+        type,
+        a: byId(x),
+        b: byId(y),
+        now: new Date().toISOString(),
+      });
+      const max = Number.MAX_SAFE_INTEGER;
+      assert.equal((await store.strengthen({ ...target(a, b), add: { hits: max - 1 }, set: {} })).kind, 'ok');
+      const [over, fine, created] = await Promise.all([
+        store.strengthen({ ...target(a, b), add: { hits: 2 }, set: { on: true } }),
+        store.strengthen({ ...target(a, b), add: { hits: 1 }, set: {} }),
+        store.strengthen({ ...target(a, c), add: { hits: 5 }, set: { on: false } }),
+      ]);
+      assert.deepEqual(over, { kind: 'overflow', property: 'hits', result: String(BigInt(max) + 1n) });
+      assert.deepEqual([fine.kind, created.kind], ['ok', 'ok']);
+      const listed = await store.listRelations({ type, side: 'a', profile: byId(a), limit: 10 });
+      assert.ok(listed.kind === 'ok');
+      assert.deepEqual(
+        listed.rows.map(([id, w]) => [id, JSON.parse(w)]),
+        [
+          [b, { hits: max }],
+          [c, { hits: 5, on: false }],
+        ].sort((x, y) => ((x[0] as string) < (y[0] as string) ? -1 : 1)),
+      );
+      const counter = await store.counter({ type, profile: byId(a) });
+      assert.ok(counter.kind === 'ok');
+      assert.equal(counter.props.find((p) => p.name === 'hits')?.sum, max + 5);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('disk full: the write fails with STORE_UNAVAILABLE and nothing of it is written', async () => {
     const store = await openSqliteStore({ path: tempPath(), logger: silent });
     try {
