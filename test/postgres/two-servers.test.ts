@@ -1,19 +1,25 @@
-// Two `ties serve` processes on one PostgreSQL schema, started at the same moment (so their
-// migrations race): strengthen calls spread over both lose no increment, and attaches of the same
+// Two `ties serve` processes on one PostgreSQL schema (and, with TIES_TEST_CITUS_URL, on one
+// schema of a Citus coordinator, distributed by the racing migrations), started at the same moment
+// (so their migrations race): strengthen calls spread over both lose no increment, and attaches of the same
 // pairs through both create each relation once (the others answer 409).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
+import { CITUS_URL } from '../support/citus-engine.js';
 import { spawnTies, waitForOutput } from '../support/cli.js';
 import { dropSchema, freshSchemaName, PG_URL } from '../support/pg-engine.js';
 
 const ADMIN = 'two-servers-admin-token-0123456789';
 
 // Without TIES_TEST_PG_URL, postgres-store.test.ts reports the PostgreSQL part skipped (once).
-if (PG_URL) {
-  const url = PG_URL;
-  describe('two servers on one PostgreSQL schema', () => {
+const TARGETS: [string, string | undefined][] = [
+  ['PostgreSQL', PG_URL],
+  ['Citus', CITUS_URL],
+];
+for (const [label, url] of TARGETS) {
+  if (!url) continue;
+  describe(`two servers on one ${label} schema`, () => {
     const schema = freshSchemaName();
     const children: ChildProcess[] = [];
     const bases: string[] = [];
@@ -52,7 +58,7 @@ if (PG_URL) {
           await once(child, 'close');
         }),
       );
-      await dropSchema(schema);
+      await dropSchema(schema, url);
     });
 
     it('loses no increment and creates each relation once across both servers', async () => {

@@ -3,38 +3,19 @@
 // read exactly as 0.1.0 did, ends up with the same tables, indexes and functions as a fresh schema,
 // and keeps working.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it, test } from 'node:test';
 import pg from 'pg';
-import { answerNow } from '../../../test/fixtures/v010/api-changes.js';
+import {
+  recordedPostgresReads,
+  replayV010Reads,
+  restoreV010Fixture,
+} from '../../../test/fixtures/v010/postgres-fixture.js';
 import { dropSchema, freshSchemaName, PG_SKIPPED, PG_URL } from '../../../test/support/pg-engine.js';
-import { CALLS } from '../../api/calls.js';
 import { createTies } from '../../core/ties.js';
 import type { MigrationProgress } from '../migration-runner.js';
 import { openPostgresStore } from './postgres-store.js';
 
-const FIXTURE = 'test/fixtures/v010';
-const FIXTURE_SCHEMA = 'ties_v010_fixture';
 const silent = { warn() {}, error() {} };
-
-interface Recorded {
-  readonly filled: { readonly types: readonly number[]; readonly profiles: readonly string[] };
-  readonly reads: readonly { call: string; params: Record<string, unknown>; answer: unknown }[];
-}
-
-/** Restores the 0.1.0 dump into a fresh schema of its own. */
-async function restoreFixture(url: string): Promise<string> {
-  const schema = freshSchemaName();
-  const sql = readFileSync(`${FIXTURE}/postgres-schema.sql`, 'utf8').replaceAll(FIXTURE_SCHEMA, schema);
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-  return schema;
-}
 
 /** Tables, columns, constraints, indexes, types and routines of a schema, its name replaced by `S`. */
 async function shape(url: string, schema: string): Promise<Record<string, string[]>> {
@@ -76,11 +57,11 @@ if (!PG_URL) {
   test('PostgreSQL: migrating a 0.1.0 schema', { skip: PG_SKIPPED }, () => undefined);
 } else {
   const url = PG_URL;
-  const recorded = JSON.parse(readFileSync(`${FIXTURE}/postgres-reads.json`, 'utf8')) as Recorded;
+  const recorded = recordedPostgresReads();
 
   describe('postgres: a schema written by 0.1.0', () => {
     it('is migrated in place at open and answers every read call as 0.1.0 did', async () => {
-      const schema = await restoreFixture(url);
+      const schema = await restoreV010Fixture(url);
       const progress: MigrationProgress[] = [];
       const store = await openPostgresStore({
         url,
@@ -95,21 +76,8 @@ if (!PG_URL) {
           'the migration reported its progress',
         );
         const ties = createTies({ store });
-        for (const read of recorded.reads) {
-          const call = CALLS.find((c) => c.name === read.call)!;
-          const answer = await call
-            .run(ties, read.params as never, { encoding: 'typed' })
-            .catch((err: { code?: string; message?: string }) => ({
-              error: err.code,
-              error_text: err.message,
-            }));
-          // As an answer's JSON reads back (relations/get writes its rows as JSON text).
-          assert.deepEqual(
-            JSON.parse(JSON.stringify(answer)),
-            answerNow(read, recorded.reads),
-            `${read.call} ${JSON.stringify(read.params)}`,
-          );
-        }
+        for (const r of await replayV010Reads(ties, recorded))
+          assert.deepEqual(r.actual, r.expected, r.label);
         // Migration 3 put the push subscriptions 0.1.0 stored into the matching index.
         const pushed = recorded.reads.find(
           (r) => r.call === 'profiles/get' && JSON.stringify(r.answer).includes('"channel":"push"'),
@@ -129,7 +97,7 @@ if (!PG_URL) {
     });
 
     it('ends with the same tables, indexes, types and functions as a fresh schema', async () => {
-      const migrated = await restoreFixture(url);
+      const migrated = await restoreV010Fixture(url);
       const fresh = freshSchemaName();
       try {
         for (const schema of [migrated, fresh])
