@@ -114,6 +114,11 @@ export const ERROR_CATALOGUE = {
     message: '{side}: more than one profile matches',
     when: 'Matching found more than one profile.',
   },
+  EMAIL_TAKEN: {
+    status: 409,
+    message: '{param}: {email} is the email of another profile of database {db_id}',
+    when: 'A write would give a profile an email another profile of its database already has (emails are unique within a database).',
+  },
   NAME_TAKEN: {
     status: 409,
     message: '{param}: {name} already exists',

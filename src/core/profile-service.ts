@@ -1,6 +1,6 @@
 // Profile calls (SPEC §6): import, add, update, get, delete.
 import type { CatalogService, Clock } from './catalog-service.js';
-import { badParameter } from './errors.js';
+import { badParameter, TiesError } from './errors.js';
 import { allFields, findField, parseFieldValue, parseProfileData, type SubscriptionInput } from './fields.js';
 import { newProfileId, PROFILE_ID_PATTERN, profileXxh } from './ids.js';
 import type { Limits } from './limits.js';
@@ -120,6 +120,14 @@ export class ProfileService {
       newId: options.id ?? newProfileId(now.getTime()),
       now: now.toISOString(),
     });
+    if (outcome.kind === 'email_taken') {
+      const email = data.set.email ?? setOnCreate.email;
+      throw new TiesError('EMAIL_TAKEN', {
+        param: data.set.email === undefined ? 'email' : `${dataParam}.email`,
+        email: typeof email === 'string' ? email : '',
+        db_id: db.id,
+      });
+    }
     if (outcome.kind !== 'ok') throw matchFailureError(outcome);
     return { profile_id: outcome.id };
   }

@@ -121,7 +121,9 @@ export interface SaveProfileInput {
 
 export type SaveProfileOutcome =
   | { readonly kind: 'ok'; readonly id: string; readonly created: boolean }
-  | MatchFailure;
+  | MatchFailure
+  /** The profile's email would be another profile's of the same database; nothing changed. */
+  | { readonly kind: 'email_taken' };
 
 export type DeleteProfileOutcome = { readonly kind: 'ok'; readonly id: string } | MatchFailure;
 

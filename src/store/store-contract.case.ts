@@ -529,17 +529,24 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
             'ok',
           );
 
-          // add always creates, even when the email is taken; the email then matches two profiles.
-          const twin = await save({ mode: 'add', set: { email: 'ann@new.example' } });
-          assert.ok(twin.kind === 'ok' && twin.created && twin.id !== id);
-          assert.deepEqual(await save({ mode: 'import', query: byEmail('ann@new.example') }), {
-            kind: 'ambiguous',
-            side: 'profile',
+          // Emails are unique within a database: a second profile with the email is refused,
+          // whatever its case, and nothing is created; the email still finds its one profile.
+          assert.deepEqual(await save({ mode: 'add', set: { email: 'ANN@new.example' } }), {
+            kind: 'email_taken',
           });
-          assert.deepEqual(await store.getProfile({ dbId: people, query: byEmail('ann@new.example') }), {
-            kind: 'ambiguous',
-            side: 'profile',
-          });
+          const other = await save({ mode: 'add', set: { _fname: 'Other' } });
+          assert.ok(other.kind === 'ok');
+          if (other.kind !== 'ok') return;
+          assert.deepEqual(
+            await save({ mode: 'update', query: byId(other.id), set: { email: 'ann@new.example' } }),
+            {
+              kind: 'email_taken',
+            },
+          );
+          const found = await store.getProfile({ dbId: people, query: byEmail('ann@new.example') });
+          assert.ok(found.kind === 'ok' && found.profile.id === id);
+          const untouched = await store.getProfile({ dbId: people, query: byId(other.id) });
+          assert.ok(untouched.kind === 'ok' && untouched.profile.fields.email === undefined);
         }),
       );
 
@@ -647,8 +654,8 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
           const type = await w.type();
           const gone = await w.type();
           const [a, b, c] = [await w.add({}), await w.add({}), await w.add({ email: 'c@example.com' })];
-          await w.add({ email: 'twin@example.com' });
-          await w.add({ email: 'twin@example.com' });
+          await w.add({ phones: ['+7 900 555 00 11'] });
+          await w.add({ phones: ['+7 900 555 00 11'] });
           await w.store.attach({ ...w.target(type, a, b), weights: { hits: 1 } });
           const goneTarget = w.target(gone, a, b);
           assert.equal(await w.store.deleteRelationType(gone.relId), true);
@@ -660,7 +667,7 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
             item(w.target(type, c, a), { score: 1.5 }),
             item(w.target(type, a, c)),
             item(w.target(type, missing, b)),
-            item(w.target(type, a, byEmail('twin@example.com'))),
+            item(w.target(type, a, byPhone('79005550011'))),
             item(w.target(type, c, byEmail('c@example.com'))),
             item(goneTarget),
           ]);
@@ -691,19 +698,19 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
           const type = await w.type(FULL_PROPERTIES, w.people, w.firms);
           const a = await w.add({ email: 'a@example.com' });
           const b = await w.add({ email: 'b@example.com' }, w.firms);
-          await w.add({ email: 'twin@example.com' });
-          await w.add({ email: 'twin@example.com' });
-          await w.add({ email: 'twin@example.com' }, w.firms);
-          await w.add({ email: 'twin@example.com' }, w.firms);
+          await w.add({ phones: ['+7 900 555 00 11'] });
+          await w.add({ phones: ['+7 900 555 00 11'] });
+          await w.add({ phones: ['+7 900 555 00 11'] }, w.firms);
+          await w.add({ phones: ['+7 900 555 00 11'] }, w.firms);
           const missing = newProfileId();
           const cases: [string | ProfileQuery, string | ProfileQuery, unknown][] = [
             [missing, b, { kind: 'not_found', side: 'profile_a' }],
             [a, missing, { kind: 'not_found', side: 'profile_b' }],
             [b, b, { kind: 'not_found', side: 'profile_a' }],
             [a, a, { kind: 'not_found', side: 'profile_b' }],
-            [byEmail('twin@example.com'), b, { kind: 'ambiguous', side: 'profile_a' }],
-            [a, byEmail('twin@example.com'), { kind: 'ambiguous', side: 'profile_b' }],
-            [missing, byEmail('twin@example.com'), { kind: 'not_found', side: 'profile_a' }],
+            [byPhone('79005550011'), b, { kind: 'ambiguous', side: 'profile_a' }],
+            [a, byPhone('79005550011'), { kind: 'ambiguous', side: 'profile_b' }],
+            [missing, byPhone('79005550011'), { kind: 'not_found', side: 'profile_a' }],
           ];
           const before = await w.snapshot(type, a, b);
           for (const [qa, qb, expected] of cases) {

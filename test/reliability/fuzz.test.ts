@@ -513,6 +513,18 @@ function plausible(world: World, call: CallDef, plan: Plan, n: number): Record<s
       };
     case 'profiles/update':
       return { db_id: w.dbB, profile_id: b, data: { _lname: 'L', ratio: p3 / 7 } };
+    case 'profiles/import_batch':
+      return {
+        db_id: w.dbB,
+        data: [
+          { email: `fuzz-${p2 % 7}@example.com`, _fname: 'F', crm: `c${p3}` },
+          { email: `fuzz-${(p2 + 1) % 7}@example.com`, score: p3 },
+        ],
+      };
+    case 'profiles/add_batch':
+      return { db_id: w.dbB, data: [{ _fname: 'F', score: p3 }, { vip: p3 % 2 === 0 }] };
+    case 'profiles/update_batch':
+      return { db_id: w.dbB, matching: 'profile_id', data: [{ profile_id: b, _lname: 'L' }] };
     case 'profiles/get':
       return { db_id: w.dbA, profile_id: a };
     case 'profiles/delete': {

@@ -37,6 +37,43 @@ if (!PG_URL) {
 } else {
   const url = PG_URL;
   describe('postgres: migrations', () => {
+    it('version 4 keeps a duplicated email for the oldest profile only, then makes emails unique', async () => {
+      const { client, end } = await schemaClient(url);
+      try {
+        await migrate(client, { migrations: MIGRATIONS.filter((m) => m.version < 4) });
+        const profile = (id: string, at: string, keys: unknown[]) =>
+          client.query(
+            `INSERT INTO profiles (id, db_id, fields, keys, created_at, updated_at) VALUES ($1, 1, '{}', $2, $3, $3)`,
+            [id, JSON.stringify(keys), at],
+          );
+        const key = (kind: string, k: string, id: string) =>
+          client.query(
+            'INSERT INTO match_keys (key, db_id, kind, resource_id, profile_id) VALUES ($1, 1, $2, 0, $3)',
+            [k, kind, id],
+          );
+        const [older, newer] = ['b'.repeat(24), 'a'.repeat(24)];
+        await profile(older, '2026-01-01T00:00:00.000Z', [['e', 'x@example.com']]);
+        await profile(newer, '2026-02-01T00:00:00.000Z', [
+          ['e', 'x@example.com'],
+          ['p', '7900'],
+        ]);
+        await key('e', 'x@example.com', older);
+        await key('e', 'x@example.com', newer);
+        await key('p', '7900', newer);
+        await migrate(client);
+        const rows = await client.query('SELECT kind, profile_id FROM match_keys ORDER BY kind');
+        assert.deepEqual(rows.rows, [
+          { kind: 'e', profile_id: older },
+          { kind: 'p', profile_id: newer },
+        ]);
+        const keys = await client.query('SELECT keys FROM profiles WHERE id = $1', [newer]);
+        assert.deepEqual(keys.rows[0].keys, [['p', '7900']]);
+        await assert.rejects(key('e', 'x@example.com', newer), /match_keys_email/);
+      } finally {
+        await end();
+      }
+    });
+
     it('leaves nothing behind when the first migration fails, not even its bookkeeping table', async () => {
       const s = await schemaClient(url);
       try {

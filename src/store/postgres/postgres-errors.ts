@@ -101,6 +101,16 @@ export function toStoreError(err: unknown, logger?: StoreLogger): unknown {
   return new TiesError('STORE_UNAVAILABLE', { reason });
 }
 
+/**
+ * A violation of match_keys_email, the unique index of emails within a database (schema version
+ * 4). On Citus the index of a shard carries a suffix, so the name is matched by its start.
+ */
+export function isUniqueEmailViolation(err: unknown): boolean {
+  if (sqlState(err) !== '23505') return false;
+  const e = err as pg.DatabaseError;
+  return (e.constraint ?? e.message).includes('match_keys_email');
+}
+
 export function storeClosed(): TiesError {
   return new TiesError('STORE_UNAVAILABLE', { reason: 'store is closed' });
 }

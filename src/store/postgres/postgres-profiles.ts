@@ -13,6 +13,7 @@ import type {
   SaveProfileOutcome,
   SubscriptionChange,
 } from '../../core/store.js';
+import { isUniqueEmailViolation } from './postgres-errors.js';
 import type { MatchRow, PgStatements } from './postgres-statements.js';
 
 /** The match_keys pairs of a set of fields: [kind, key]. */
@@ -51,24 +52,31 @@ export class PostgresProfiles {
     // A field's match keys depend on its value alone: the changed fields' new keys replace
     // their old ones, and the stored profile is never read into JavaScript to merge it.
     const createFields = mergeFields(input.setOnCreate, input.set);
-    const row = await this.db.one<MatchRow & { id: string | null; created: boolean | null }>({
-      name: 'ties_save_profile',
-      text: 'SELECT * FROM ties_save_profile($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
-      values: [
-        database.id,
-        input.mode,
-        input.query ? JSON.stringify(input.query) : null,
-        JSON.stringify(set),
-        remove,
-        JSON.stringify(keyPairs(profileMatchKeys(set, database))),
-        kinds,
-        JSON.stringify(createFields),
-        JSON.stringify(keyPairs(profileMatchKeys(createFields, database))),
-        JSON.stringify(distinctSubscriptions(input.subscriptions)),
-        input.newId,
-        input.now,
-      ],
-    });
+    let row: MatchRow & { id: string | null; created: boolean | null };
+    try {
+      row = await this.db.one<MatchRow & { id: string | null; created: boolean | null }>({
+        name: 'ties_save_profile',
+        text: 'SELECT * FROM ties_save_profile($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+        values: [
+          database.id,
+          input.mode,
+          input.query ? JSON.stringify(input.query) : null,
+          JSON.stringify(set),
+          remove,
+          JSON.stringify(keyPairs(profileMatchKeys(set, database))),
+          kinds,
+          JSON.stringify(createFields),
+          JSON.stringify(keyPairs(profileMatchKeys(createFields, database))),
+          JSON.stringify(distinctSubscriptions(input.subscriptions)),
+          input.newId,
+          input.now,
+        ],
+      });
+    } catch (err) {
+      // match_keys_email (schema version 4): the email is another profile's; the call rolled back.
+      if (isUniqueEmailViolation(err)) return { kind: 'email_taken' };
+      throw err;
+    }
     if (row.status !== 'ok') return resolveOne(row.ids ?? [], 'profile') as SaveProfileOutcome;
     return { kind: 'ok', id: row.id!, created: row.created === true };
   }

@@ -35,6 +35,34 @@ const run = (
 ) => runSync(sqliteMigrationAdapter(db), { migrations, repeatables });
 
 describe('sqlite: migrations', () => {
+  it('version 3 keeps a duplicated email for the oldest profile only, then makes emails unique', () => {
+    const db = new BetterSqlite3(':memory:');
+    try {
+      migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version < 3),
+      );
+      const [older, newer] = ['b'.repeat(24), 'a'.repeat(24)];
+      const profile = db.prepare(
+        "INSERT INTO profiles (id, db_id, fields, created_at, updated_at) VALUES (?, 1, '{}', ?, ?)",
+      );
+      profile.run(older, '2026-01-01', '2026-01-01');
+      profile.run(newer, '2026-02-01', '2026-02-01');
+      const key = db.prepare('INSERT INTO profile_keys (db_id, kind, key, profile_id) VALUES (1, ?, ?, ?)');
+      key.run('e', 'x@example.com', older);
+      key.run('e', 'x@example.com', newer);
+      key.run('p', '7900', newer);
+      assert.deepEqual(migrate(db, MIGRATIONS), [3]);
+      assert.deepEqual(db.prepare('SELECT kind, profile_id FROM profile_keys ORDER BY kind').all(), [
+        { kind: 'e', profile_id: older },
+        { kind: 'p', profile_id: newer },
+      ]);
+      assert.throws(() => key.run('e', 'x@example.com', newer), /UNIQUE/);
+    } finally {
+      db.close();
+    }
+  });
+
   it('leaves nothing behind when the first migration fails, not even its bookkeeping table', () => {
     const db = new BetterSqlite3(tempPath());
     try {
@@ -44,7 +72,7 @@ describe('sqlite: migrations', () => {
       assert.throws(() => migrate(db, broken), /no such function/);
       assert.deepEqual(tables(db), [], 'no stray table');
       // Fixed, it applies normally afterwards.
-      assert.deepEqual(migrate(db, MIGRATIONS), [1, 2]);
+      assert.deepEqual(migrate(db, MIGRATIONS), [1, 2, 3]);
     } finally {
       db.close();
     }
@@ -162,10 +190,13 @@ describe('sqlite: migrations', () => {
       ),
     );
     const applied = outputs.flatMap((o) => JSON.parse(o) as number[]).sort();
-    assert.deepEqual(applied, [1, 2], 'every version applied by exactly one process');
+    assert.deepEqual(applied, [1, 2, 3], 'every version applied by exactly one process');
     const db = new BetterSqlite3(path);
     try {
-      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations ORDER BY 1').pluck().all(), [1, 2]);
+      assert.deepEqual(
+        db.prepare('SELECT version FROM schema_migrations ORDER BY 1').pluck().all(),
+        [1, 2, 3],
+      );
     } finally {
       db.close();
     }

@@ -39,6 +39,7 @@ export class SqliteProfiles {
   private readonly profileDelete: Stmt;
   private readonly keysDelete: Stmt;
   private readonly keyInsert: Stmt;
+  private readonly emailKeyInsert: Stmt;
   private readonly subUpsert: Stmt;
   private readonly subsOf: Stmt<SubscriptionRow>;
   private readonly subsDelete: Stmt;
@@ -63,6 +64,9 @@ export class SqliteProfiles {
     this.keysDelete = s.hot('keysDelete', 'DELETE FROM profile_keys WHERE profile_id = ?');
     this.keyInsert = s.cold(
       'INSERT OR IGNORE INTO profile_keys (db_id, kind, key, profile_id) VALUES (?, ?, ?, ?)',
+    );
+    this.emailKeyInsert = s.cold(
+      "INSERT INTO profile_keys (db_id, kind, key, profile_id) VALUES (?, 'e', ?, ?)",
     );
     this.subUpsert = s.cold(
       `INSERT INTO subscriptions (profile_id, resource_id, channel, contact, contact_key, status, db_id)
@@ -89,6 +93,7 @@ export class SqliteProfiles {
         if (found.kind === 'ok') {
           const row = this.profileGet.get(found.id)!;
           const fields = mergeFields(JSON.parse(row.fields) as Record<string, FieldValue>, input.set);
+          if (this.emailTaken(database, found.id, fields)) return { kind: 'email_taken' };
           this.profileUpdate.run(JSON.stringify(fields), input.now, found.id);
           this.writeKeys(database, found.id, fields);
           this.writeSubscriptions(database.id, found.id, input);
@@ -99,6 +104,7 @@ export class SqliteProfiles {
       // Relation tables hold ids as 12 bytes (sqlite-layout.ts): anything else is a bug upstream.
       if (!PROFILE_ID_PATTERN.test(input.newId)) throw new Error(`saveProfile: bad new id ${input.newId}`);
       const fields = mergeFields(input.setOnCreate, input.set);
+      if (this.emailTaken(database, input.newId, fields)) return { kind: 'email_taken' };
       this.profileInsert.run(input.newId, database.id, JSON.stringify(fields), input.now, input.now);
       this.writeKeys(database, input.newId, fields);
       this.writeSubscriptions(database.id, input.newId, input);
@@ -145,10 +151,24 @@ export class SqliteProfiles {
     });
   }
 
+  /**
+   * Emails are unique within a database (docs/decisions.md): whether these fields would give the
+   * profile another profile's email. Writes are serial on SQLite, so the check cannot race; the
+   * unique index profile_keys_email (migration 3) stands behind it.
+   */
+  private emailTaken(database: Database, id: string, fields: Readonly<Record<string, FieldValue>>): boolean {
+    const email = profileMatchKeys(fields, database).email;
+    if (email === null) return false;
+    return this.finder
+      .findIds(database.id, { by: 'email', email, inProfile: true, inSubscriptions: false })
+      .some((other) => other !== id);
+  }
+
   private writeKeys(database: Database, id: string, fields: Readonly<Record<string, FieldValue>>): void {
     const keys = profileMatchKeys(fields, database);
     this.keysDelete.run(id);
-    if (keys.email !== null) this.keyInsert.run(database.id, 'e', keys.email, id);
+    // Not "OR IGNORE": a second profile with this email must fail, never be skipped silently.
+    if (keys.email !== null) this.emailKeyInsert.run(database.id, keys.email, id);
     for (const phone of keys.phones) this.keyInsert.run(database.id, 'p', phone, id);
     for (const k of keys.fields) this.keyInsert.run(database.id, `f:${k.field}`, k.key, id);
   }

@@ -24,7 +24,9 @@ $f$;
 
 -- p_set / p_remove: field changes of an existing profile; p_keys: the [kind, key] pairs of the
 -- changed fields, replacing every pair of p_kinds. p_create_fields / p_create_keys: a created
--- profile's fields and pairs. status 'match': core reads ids.
+-- profile's fields and pairs. status 'match': core reads ids. The match_keys inserts name the
+-- primary key as their conflict target: a second profile's email violates match_keys_email and
+-- fails the call (EMAIL_TAKEN), it is never skipped.
 CREATE FUNCTION ties_save_profile(p_db integer, p_mode text, p_q jsonb, p_set jsonb, p_remove text[],
   p_keys jsonb, p_kinds text[], p_create_fields jsonb, p_create_keys jsonb, p_subs jsonb,
   p_new_id text, p_now text, OUT status text, OUT ids text[], OUT id text, OUT created boolean)
@@ -52,7 +54,7 @@ BEGIN
            AND m.resource_id = 0 AND m.profile_id = ids[1];
         INSERT INTO match_keys (key, db_id, kind, resource_id, profile_id)
         SELECT k->>1, p_db, k->>0, 0, ids[1] FROM jsonb_array_elements(p_keys) k
-        ON CONFLICT DO NOTHING;
+        ON CONFLICT (key, db_id, kind, resource_id, profile_id) DO NOTHING;
         UPDATE profiles SET
           fields = (fields - p_remove) || p_set,
           keys = coalesce((SELECT jsonb_agg(k) FROM jsonb_array_elements(v_keys) k
@@ -77,7 +79,7 @@ BEGIN
   VALUES (p_new_id, p_db, p_create_fields, p_create_keys, p_now, p_now);
   INSERT INTO match_keys (key, db_id, kind, resource_id, profile_id)
   SELECT k->>1, p_db, k->>0, 0, p_new_id FROM jsonb_array_elements(p_create_keys) k
-  ON CONFLICT DO NOTHING;
+  ON CONFLICT (key, db_id, kind, resource_id, profile_id) DO NOTHING;
   PERFORM ties_save_subscriptions(p_db, p_new_id, p_subs);
   status := 'ok';
   id := p_new_id;
