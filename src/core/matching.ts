@@ -179,6 +179,9 @@ export function toProfileQuery(
       }
       return { by: 'field', field: name, keys: customMatchKeys(field, value, param('field_value')) };
     }
+    default:
+      // The schemas allow only the modes above; this guards values that reach here unchecked.
+      throw badParameter(param('matching'), `expected one of ${MATCHING_MODES.join(', ')}`);
   }
 }
 

@@ -1,10 +1,10 @@
 // profiles/import_batch, add_batch and update_batch (Altcraft's "multiple profiles" calls): `data`
 // is a list of profiles, each written as the single call would write it, answered in order.
-import { TiesError } from './errors.js';
-import type { Identification, MatchingMode } from './matching.js';
+import { badParameter, TiesError } from './errors.js';
+import { type Identification, MATCHING_MODES, type MatchingMode } from './matching.js';
 import type { ProfileService } from './profile-service.js';
 import type { SaveProfileMode } from './store.js';
-import { toRecord, type ValueEncoding } from './values.js';
+import { toInt, toRecord, type ValueEncoding } from './values.js';
 
 export interface ProfileBatchParams {
   readonly db_id: number;
@@ -23,15 +23,36 @@ export type ProfileBatchResult =
  * Keys of an item that identify the profile rather than set a field. `email` is both: the item's
  * email is matched and written, as in Altcraft's example (a flat profile with its email).
  */
-const IDENTIFICATION_ONLY = ['matching', 'phone', 'profile_id', 'field_name', 'field_value', 'resource_id'];
+const IDENTIFICATION_ONLY = [
+  'matching',
+  'phone',
+  'profile_id',
+  'field_name',
+  'field_value',
+  'resource_id',
+  'subscription_id',
+];
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
 /** The identification of one item: its own keys, else the call's top-level defaults. */
-function identificationOf(item: Readonly<Record<string, unknown>>, p: ProfileBatchParams): Identification {
-  const matching = (str(item.matching) as MatchingMode | undefined) ?? p.matching;
+function identificationOf(
+  item: Readonly<Record<string, unknown>>,
+  p: ProfileBatchParams,
+  at: string,
+): Identification {
+  // An item's own identification keys are not checked by the call's schema (an item is any
+  // object): check them here, as the schema checks the top-level ones.
+  if (item.matching !== undefined && !MATCHING_MODES.includes(item.matching as MatchingMode)) {
+    throw badParameter(`${at}.matching`, `expected one of ${MATCHING_MODES.join(', ')}`);
+  }
+  for (const key of ['phone', 'profile_id', 'field_name', 'subscription_id']) {
+    if (item[key] !== undefined && typeof item[key] !== 'string')
+      throw badParameter(`${at}.${key}`, 'expected a string');
+  }
+  const matching = (item.matching as MatchingMode | undefined) ?? p.matching;
   const fieldName = str(item.field_name) ?? p.field_name;
   const fieldValue = item.field_value ?? (fieldName !== undefined ? item[fieldName] : undefined);
   return {
@@ -39,17 +60,14 @@ function identificationOf(item: Readonly<Record<string, unknown>>, p: ProfileBat
     // The email, or the phone from phones, comes from the item as from a single call's data.
     phone: str(item.phone),
     profile_id: str(item.profile_id),
+    subscription_id: str(item.subscription_id),
     field_name: fieldName,
     field_value:
       typeof fieldValue === 'string' || typeof fieldValue === 'number' || typeof fieldValue === 'boolean'
         ? fieldValue
         : undefined,
     resource_id:
-      typeof item.resource_id === 'number'
-        ? item.resource_id
-        : typeof item.resource_id === 'string' && /^\d+$/.test(item.resource_id)
-          ? Number(item.resource_id)
-          : p.resource_id,
+      item.resource_id === undefined ? p.resource_id : toInt(item.resource_id, 'text', `${at}.resource_id`),
   };
 }
 
@@ -72,7 +90,7 @@ export function saveBatch(
         for (const key of Object.keys(item)) {
           if (mode === 'add' || !IDENTIFICATION_ONLY.includes(key)) data[key] = item[key];
         }
-        const ident = mode === 'add' ? {} : identificationOf(item, p);
+        const ident = mode === 'add' ? {} : identificationOf(item, p, at);
         const saved = await profiles.save({ db_id: p.db_id, ...ident, data }, mode, encoding, { at });
         return { error: 0, error_text: 'Successful operation', profile_id: saved.profile_id };
       } catch (err) {

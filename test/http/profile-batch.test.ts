@@ -84,6 +84,8 @@ for (const engine of testEngines()) {
                 { matching: 'profile_id', profile_id: byCrm.profile_id, _fname: 'By id' },
                 { matching: 'custom', field_name: 'crm', crm, score: 7 },
                 { _fname: 'No phone' },
+                { matching: 'nonsense', phone },
+                { resource_id: 'x', phone },
               ],
             },
             o,
@@ -100,6 +102,13 @@ for (const engine of testEngines()) {
           );
           assert.equal(r[4]!.error, 400);
           assert.match(r[4]!.error_text, /^data\[4\]/);
+          assert.deepEqual(
+            r.slice(5).map((x) => [x.error, x.error_text.split(':')[0]]),
+            [
+              [400, 'data[5].matching'],
+              [400, 'data[6].resource_id'],
+            ],
+          );
           const a = await profile({ profile_id: byPhone.profile_id });
           assert.deepEqual([a._fname, a._lname], ['By phones', 'By phone']);
           const b = await profile({ profile_id: byCrm.profile_id });
