@@ -15,6 +15,7 @@ import { CopyStopped, copyStore } from '../src/store/transfer/copy-store.js';
 import { openTransferSource, openTransferTarget } from '../src/store/transfer/open-transfer.js';
 import { runTies } from './support/cli.js';
 import { dropSchema, freshSchemaName, PG_SKIPPED, PG_URL } from './support/pg-engine.js';
+import { withTies } from './support/store-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ties-copy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -147,6 +148,38 @@ describe('ties copy', () => {
       assert.deepEqual(await answers(to), expected);
     });
   }
+
+  test('a source that another process keeps writing to is copied as one snapshot, and verifies', async () => {
+    const live = file('live.db');
+    copyFileSync(source, live);
+    let written = 0;
+    let stop = false;
+    const writer = withTies(live, async (ties) => {
+      for (let round = 1; !stop && round < 5_000; round++) {
+        const add = async (name: string) =>
+          (await ties.profiles.add({ db_id: 1, data: { email: `${name}${round}@x.example` } }, 'typed'))
+            .profile_id;
+        const [a, b] = await Promise.all([add('wa'), add('wb')]);
+        await ties.relations.attach(
+          {
+            rel_id: 1,
+            profile_a: { profile_id: a },
+            profile_b: { profile_id: b },
+            weights: { hits: round, score: round / 4 },
+          },
+          { encoding: 'typed' },
+        );
+        written++;
+      }
+    });
+    while (written === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const result = await runTies(['copy', '--from', live, '--to', file('snapshot.db'), '--chunk', '3']);
+    stop = true;
+    await writer;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Verified: every count equal/);
+    assert.ok(written > 0);
+  });
 
   test('usage errors name the option', async () => {
     const none = await runTies(['copy', '--to', file('x.db')]);

@@ -166,7 +166,7 @@ class SqliteTransfer implements TransferWriter {
       { id: Buffer; prop: string; count: number; sum: number | null; c: number | null }
     >(
       `SELECT a AS id, prop, count, sum, sum_c AS c FROM relations_a
-       WHERE rel_id = @rel AND kind = ${KIND.aggregate} AND ((a = @a AND prop > @prop) OR a > @a)
+       WHERE rel_id = @rel AND kind = ${KIND.aggregate} AND ((a = @a AND prop > @prop) OR a > @a) AND count <> 0
        ORDER BY a, kind, prop LIMIT @limit`,
     );
     let id: Buffer = Buffer.alloc(0);
@@ -185,7 +185,7 @@ class SqliteTransfer implements TransferWriter {
       if (rows.length < chunk) break;
     }
     const ofB = this.db.prepare<unknown[], { id: Buffer; count: number }>(
-      `SELECT b AS id, count FROM relations_b WHERE rel_id = ? AND a = x'' AND b > ? ORDER BY b LIMIT ?`,
+      `SELECT b AS id, count FROM relations_b WHERE rel_id = ? AND a = x'' AND b > ? AND count <> 0 ORDER BY b LIMIT ?`,
     );
     id = Buffer.alloc(0);
     for (;;) {
