@@ -158,6 +158,25 @@ export const SETTINGS = {
     meaning: 'Largest request body in bytes (413 above)',
     scope: 'server',
   }),
+  headersTimeoutMs: setting({
+    env: 'TIES_HEADERS_TIMEOUT_MS',
+    flag: 'headers-timeout-ms',
+    placeholder: 'MS',
+    default: 10_000,
+    parse: intIn(100, 3_600_000),
+    meaning: "Longest wait for a request's headers; then 408 and the connection closes",
+    scope: 'server',
+  }),
+  requestTimeoutMs: setting({
+    env: 'TIES_REQUEST_TIMEOUT_MS',
+    flag: 'request-timeout-ms',
+    placeholder: 'MS',
+    default: 60_000,
+    parse: intIn(100, 3_600_000),
+    meaning:
+      'Longest wait for a whole request, body included (slow clients); then 408 and the connection closes',
+    scope: 'server',
+  }),
   maxDepth: setting({
     env: 'TIES_MAX_DEPTH',
     flag: 'max-depth',

@@ -30,6 +30,9 @@ export function openConfiguredStore(config: StoreConfig, logger?: StoreLogger): 
   });
 }
 
+/** After the drain, how long calls in flight may take before their connections are closed. */
+const CLOSE_GRACE_MS = 2_000;
+
 export interface StartOptions {
   /** Where the server's log lines go (standard output by default); tests read them. */
   readonly logStream?: NodeJS.WritableStream | undefined;
@@ -68,7 +71,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       async close() {
         // Calls already sent on open connections are read and answered before Fastify closes.
         await graceful.drain();
-        await running.close();
+        // Calls in flight get a little longer; what is left then (a client still sending a body,
+        // say) is closed, so a stop is bounded whatever clients do.
+        const force = setTimeout(() => running.server.closeAllConnections(), CLOSE_GRACE_MS);
+        try {
+          await running.close();
+        } finally {
+          clearTimeout(force);
+        }
         await ties.close();
       },
     };

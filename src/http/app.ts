@@ -11,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import { CALLS, type CallDef } from '../api/calls.js';
 import { coerceParams } from '../api/coerce.js';
-import type { Config } from '../config.js';
+import { type Config, DEFAULT_CONFIG } from '../config.js';
 import { isTiesError, TiesError } from '../core/errors.js';
 import type { Ties } from '../core/ties.js';
 import { VERSION } from '../version.js';
@@ -28,7 +28,8 @@ import { extractToken } from './token.js';
 
 export const API_PREFIX = '/api/v1.1/';
 
-export type AppConfig = Pick<Config, 'bodyLimit' | 'maxDepth' | 'httpStatus' | 'rateLimit' | 'logLevel'>;
+export type AppConfig = Pick<Config, 'bodyLimit' | 'maxDepth' | 'httpStatus' | 'rateLimit' | 'logLevel'> &
+  Partial<Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs'>>;
 
 export interface AppDeps {
   readonly ties: Ties;
@@ -53,8 +54,19 @@ type Query = Record<string, unknown>;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { ties, config } = deps;
+  const headersTimeout = config.headersTimeoutMs ?? DEFAULT_CONFIG.headersTimeoutMs;
+  const requestTimeout = Math.max(headersTimeout, config.requestTimeoutMs ?? DEFAULT_CONFIG.requestTimeoutMs);
   const app = Fastify({
     bodyLimit: config.bodyLimit,
+    // A client that sends its headers or body too slowly gets a 408 envelope (framing-errors.ts)
+    // and its connection closes; Node checks the clocks every connectionsCheckingInterval.
+    requestTimeout,
+    http: {
+      headersTimeout,
+      // Node checks headersTimeout against this at creation; Fastify then sets the same value.
+      requestTimeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))),
+    },
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     // One debug line per call (onResponse below) replaces Fastify's two info lines per request.
     logController: new LogController({ disableRequestLogging: true }),
