@@ -28,6 +28,9 @@ import { extractToken } from './token.js';
 
 export const API_PREFIX = '/api/v1.1/';
 
+/** Most of an oversized body read and discarded so that its client gets the 413 answer. */
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+
 export type AppConfig = Pick<Config, 'bodyLimit' | 'maxDepth' | 'httpStatus' | 'rateLimit' | 'logLevel'> &
   Partial<Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs'>>;
 
@@ -118,6 +121,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     unavailableUnlogged = 0;
   };
 
+  /**
+   * A body over the limit is read and thrown away (up to a bound) instead of closing at once: a
+   * client still sending would see the connection reset and never read the 413 envelope (as
+   * nginx's lingering close). Past the bound, or with a larger declared length, it closes.
+   */
+  const discardRest = (request: FastifyRequest, reply: FastifyReply) => {
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > DISCARD_MAX_BYTES) return;
+    reply.removeHeader('connection');
+    let discarded = 0;
+    request.raw.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > DISCARD_MAX_BYTES) request.raw.socket.destroy();
+    });
+    request.raw.resume();
+  };
+
   const fail = (request: FastifyRequest, reply: FastifyReply, err: unknown, format: BodyFormat) => {
     let error = fromFrameworkError(err, config.bodyLimit);
     if (!error) {
@@ -126,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     request.tiesError = error.status;
     if (error.status === 503) unavailable(request, error);
+    if (error.code === 'BODY_TOO_LARGE') discardRest(request, reply);
     return sendEnvelope(reply, format, errorEnvelope(error), config.httpStatus);
   };
 
