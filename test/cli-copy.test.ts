@@ -102,6 +102,24 @@ describe('ties copy', () => {
     assert.match(there.stdout, /29 profiles/);
     assert.deepEqual(await answers(pg), expected);
 
+    // ties export reads PostgreSQL through the same port: the same lines as from the SQLite original.
+    for (const format of ['ndjson', 'csv']) {
+      const fromPg = await runTies(['export', 'relations', '--rel-id', '1', '--format', format, '--db', pg]);
+      const fromFile = await runTies([
+        'export',
+        'relations',
+        '--rel-id',
+        '1',
+        '--format',
+        format,
+        '--db',
+        source,
+      ]);
+      assert.equal(fromPg.code, 0, fromPg.stderr);
+      assert.ok(fromPg.stdout.split('\n').length > 20);
+      assert.equal(fromPg.stdout, fromFile.stdout);
+    }
+
     const back = file('back.db');
     const again = await runTies(['copy', '--from', pg, '--to', back]);
     assert.equal(again.code, 0, again.stderr);

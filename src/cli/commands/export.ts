@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { RelationType, Weights } from '../../core/model.js';
+import type { RelationType, Weights, WeightValue } from '../../core/model.js';
 import { openTransferSource } from '../../store/transfer/open-transfer.js';
 import type { RelationRecord } from '../../store/transfer/transfer-port.js';
 import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
@@ -38,10 +38,13 @@ export function relationLines(type: RelationType, format: 'csv' | 'ndjson') {
   return {
     header: format === 'csv' ? `${['profile_a', 'profile_b', ...names].map(csvCell).join(',')}\n` : '',
     line(r: RelationRecord): string {
-      if (format === 'ndjson') {
-        return `${JSON.stringify({ profile_a: { profile_id: r.a }, profile_b: { profile_id: r.b }, weights: r.weights })}\n`;
-      }
       const w: Weights = r.weights;
+      if (format === 'ndjson') {
+        // Properties in the type's order, whichever order the engine keeps them in (jsonb sorts).
+        const weights: Record<string, WeightValue> = {};
+        for (const n of names) if (Object.hasOwn(w, n)) weights[n] = w[n]!;
+        return `${JSON.stringify({ profile_a: { profile_id: r.a }, profile_b: { profile_id: r.b }, weights })}\n`;
+      }
       const cells = names.map((n) => (Object.hasOwn(w, n) ? csvCell(String(w[n])) : ''));
       return `${[r.a, r.b, ...cells].join(',')}\n`;
     },
