@@ -396,6 +396,15 @@ export const ResourceCreateParams = Type.Object(
     name: Name,
     channels: Type.Array(oneOf(CHANNELS), { minItems: 1, maxItems: 3 }),
     dbs_ids: Type.Array(Id('Database'), { maxItems: 1000 }),
+    url: Type.Optional(
+      Type.String({ maxLength: 2048, description: "The resource's URL (answered by resources/get)" }),
+    ),
+    trk_domain: Type.Optional(
+      Type.String({
+        maxLength: 253,
+        description: 'Subscriber-action tracking domain (answered by resources/get)',
+      }),
+    ),
   },
   open,
 );
@@ -404,7 +413,13 @@ export const ResourceListAnswer = Type.Object({
   next_from_id: Type.Integer({ description: NEXT_FROM_ID }),
   total_count: Type.Integer({ description: 'Items that pass the filters, on every page' }),
 });
-export const ResourceGetAnswer = Type.Object({ data: ResourceSummary });
+export const ResourceGetAnswer = Type.Object({
+  data: Type.Object({
+    ...ResourceSummary.properties,
+    url: Type.String({ description: "The resource's URL as given at creation ('' if none)" }),
+    trk_domain: Type.String({ description: "The tracking domain as given at creation ('' if none)" }),
+  }),
+});
 
 // --- relation types --------------------------------------------------------------------------
 

@@ -222,7 +222,13 @@ export class CatalogService {
 
   // --- resources -------------------------------------------------------------------------------
 
-  async createResource(p: { name: string; channels: readonly string[]; dbs_ids: readonly number[] }) {
+  async createResource(p: {
+    name: string;
+    channels: readonly string[];
+    dbs_ids: readonly number[];
+    url?: string | undefined;
+    trk_domain?: string | undefined;
+  }) {
     const name = checkName(p.name, 'name');
     if (p.channels.length === 0)
       throw badParameter('channels', `expected one or more of ${CHANNELS.join(', ')}`);
@@ -236,6 +242,8 @@ export class CatalogService {
       name,
       channels: [...new Set(p.channels as Channel[])],
       dbIds,
+      url: (p.url ?? '').trim(),
+      trkDomain: (p.trk_domain ?? '').trim(),
       now: this.now(),
     });
     return { data: { id: resource.id } };
@@ -246,7 +254,8 @@ export class CatalogService {
   }
 
   async getResource(p: { id: number }) {
-    return { data: resourceSummary(await this.requireResource(p.id, 'id')) };
+    const resource = await this.requireResource(p.id, 'id');
+    return { data: { ...resourceSummary(resource), url: resource.url, trk_domain: resource.trkDomain } };
   }
 
   // --- relation types --------------------------------------------------------------------------

@@ -78,6 +78,9 @@ export interface Resource {
   readonly name: string;
   readonly channels: readonly Channel[];
   readonly dbIds: readonly number[];
+  /** Altcraft's resource url and subscriber-action tracking domain, as given at creation ('' if not). */
+  readonly url: string;
+  readonly trkDomain: string;
   readonly createdAt: string;
 }
 

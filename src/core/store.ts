@@ -271,6 +271,8 @@ export interface NewResource {
   readonly name: string;
   readonly channels: readonly Channel[];
   readonly dbIds: readonly number[];
+  readonly url: string;
+  readonly trkDomain: string;
   readonly now: string;
 }
 

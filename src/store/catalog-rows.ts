@@ -27,6 +27,8 @@ export interface ResourceRow<J> {
   name: string;
   channels: J;
   db_ids: J;
+  url: string;
+  trk_domain: string;
   created_at: string;
 }
 export interface RelationTypeRow<J> {
@@ -81,6 +83,8 @@ export function catalogMappers<J>(json: (value: J) => unknown): CatalogMappers<J
         name: row.name,
         channels: json(row.channels) as Channel[],
         dbIds: json(row.db_ids) as number[],
+        url: row.url ?? '',
+        trkDomain: row.trk_domain ?? '',
         createdAt: row.created_at,
       }),
     toRelationType: (row) =>

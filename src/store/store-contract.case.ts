@@ -247,9 +247,13 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
             name: 'push',
             channels: ['push'],
             dbIds: [people],
+            url: 'https://app.example',
+            trkDomain: 'trk.example',
             now: NOW,
           });
           assert.deepEqual(await store.getResource(created.id), created);
+          assert.equal(created.url, 'https://app.example');
+          assert.equal(created.trkDomain, 'trk.example');
           assert.equal(await store.getResource(999_999), null);
           const page = await store.listResources(0, 2);
           assert.equal(page.total, 3);

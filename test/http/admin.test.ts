@@ -265,7 +265,13 @@ for (const engine of testEngines()) {
             const created = await ok(
               h,
               'resources/create',
-              { name: 'Shop', channels: ['email', 'push'], dbs_ids: [w.dbB] },
+              {
+                name: 'Shop',
+                channels: ['email', 'push'],
+                dbs_ids: [w.dbB],
+                url: 'https://blog.example:8080',
+                trk_domain: 'tracking.example.com',
+              },
               o,
             );
             const id = Number(created.data.id);
@@ -280,6 +286,8 @@ for (const engine of testEngines()) {
                 channels: ['email', 'push'],
                 dbs_ids: [w.dbB],
                 groups: [{ id: 0, name: 'main' }],
+                url: 'https://blog.example:8080',
+                trk_domain: 'tracking.example.com',
               }),
             );
             const listed = await ok(h, 'resources/list', {}, o);

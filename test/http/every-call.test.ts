@@ -316,14 +316,23 @@ const SCENARIOS = new Map<string, (s: Scenario) => Promise<void>>([
     async (s) => {
       const body = await s.call('resources/get', { id: s.w.res2 });
       assert.equal(body.data.name, 'Offers');
+      assert.equal(body.data.url, '');
       assert.deepEqual(body.data.channels, ['email', 'sms']);
     },
   ],
   [
     'resources/create',
     async (s) => {
-      const body = await s.call('resources/create', { name: 'Push', channels: ['push'], dbs_ids: [s.w.dbA] });
+      const body = await s.call('resources/create', {
+        name: 'Push',
+        channels: ['push'],
+        dbs_ids: [s.w.dbA],
+        url: 'https://app.example',
+        trk_domain: 'trk.example',
+      });
       const id = Number(body.data.id);
+      const got = await adminCall(s.h, 'resources/get', { id });
+      assert.deepEqual([got.data.url, got.data.trk_domain], ['https://app.example', 'trk.example']);
       assert.ok(![s.w.res1, s.w.res2].includes(id));
       assert.deepEqual((await adminCall(s.h, 'resources/get', { id })).data.channels, ['push']);
     },

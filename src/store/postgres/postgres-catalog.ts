@@ -203,8 +203,15 @@ export class PostgresCatalog {
   async createResource(input: NewResource): Promise<Resource> {
     return toResource(
       await this.catalogWrite<ResourceRow>({
-        text: 'SELECT * FROM ties_create_resource($1, $2, $3, $4)',
-        values: [input.name, JSON.stringify(input.channels), JSON.stringify(input.dbIds), input.now],
+        text: 'SELECT * FROM ties_create_resource($1, $2, $3, $4, $5, $6)',
+        values: [
+          input.name,
+          JSON.stringify(input.channels),
+          JSON.stringify(input.dbIds),
+          input.url,
+          input.trkDomain,
+          input.now,
+        ],
       }),
     );
   }

@@ -311,8 +311,10 @@ class PostgresTransfer implements TransferWriter {
       );
       await this.copy(
         'resources',
-        'id, name, channels, db_ids, created_at',
-        rows.resources.map((r) => line([r.id, r.name, json(r.channels), json(r.dbIds), r.createdAt])),
+        'id, name, channels, db_ids, url, trk_domain, created_at',
+        rows.resources.map((r) =>
+          line([r.id, r.name, json(r.channels), json(r.dbIds), r.url, r.trkDomain, r.createdAt]),
+        ),
       );
       await this.copy(
         'relation_types',

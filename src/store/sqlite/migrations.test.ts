@@ -52,7 +52,7 @@ describe('sqlite: migrations', () => {
       key.run('e', 'x@example.com', older);
       key.run('e', 'x@example.com', newer);
       key.run('p', '7900', newer);
-      assert.deepEqual(migrate(db, MIGRATIONS), [3]);
+      assert.deepEqual(migrate(db, MIGRATIONS), [3, 4]);
       assert.deepEqual(db.prepare('SELECT kind, profile_id FROM profile_keys ORDER BY kind').all(), [
         { kind: 'e', profile_id: older },
         { kind: 'p', profile_id: newer },
@@ -72,7 +72,7 @@ describe('sqlite: migrations', () => {
       assert.throws(() => migrate(db, broken), /no such function/);
       assert.deepEqual(tables(db), [], 'no stray table');
       // Fixed, it applies normally afterwards.
-      assert.deepEqual(migrate(db, MIGRATIONS), [1, 2, 3]);
+      assert.deepEqual(migrate(db, MIGRATIONS), [1, 2, 3, 4]);
     } finally {
       db.close();
     }
@@ -190,12 +190,12 @@ describe('sqlite: migrations', () => {
       ),
     );
     const applied = outputs.flatMap((o) => JSON.parse(o) as number[]).sort();
-    assert.deepEqual(applied, [1, 2, 3], 'every version applied by exactly one process');
+    assert.deepEqual(applied, [1, 2, 3, 4], 'every version applied by exactly one process');
     const db = new BetterSqlite3(path);
     try {
       assert.deepEqual(
         db.prepare('SELECT version FROM schema_migrations ORDER BY 1').pluck().all(),
-        [1, 2, 3],
+        [1, 2, 3, 4],
       );
     } finally {
       db.close();

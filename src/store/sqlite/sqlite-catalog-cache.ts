@@ -17,6 +17,8 @@ export interface ResourceRow {
   name: string;
   channels: string;
   db_ids: string;
+  url: string;
+  trk_domain: string;
   created_at: string;
 }
 export interface RelationTypeRow {
@@ -44,6 +46,8 @@ export function toResource(row: ResourceRow): Resource {
     name: row.name,
     channels: JSON.parse(row.channels) as Channel[],
     dbIds: JSON.parse(row.db_ids) as number[],
+    url: row.url,
+    trkDomain: row.trk_domain,
     createdAt: row.created_at,
   });
 }

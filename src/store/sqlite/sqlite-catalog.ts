@@ -55,7 +55,7 @@ export class SqliteCatalog {
     );
     this.dbSetFields = s.cold<DatabaseRow>('UPDATE databases SET custom_fields = ? WHERE id = ? RETURNING *');
     this.resInsert = s.cold<ResourceRow>(
-      'INSERT INTO resources (name, channels, db_ids, created_at) VALUES (?, ?, ?, ?) RETURNING *',
+      'INSERT INTO resources (name, channels, db_ids, url, trk_domain, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
     );
     this.typeInsert = s.cold<RelationTypeRow>(
       'INSERT INTO relation_types (name, db_a, db_b, properties, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
@@ -111,6 +111,8 @@ export class SqliteCatalog {
         input.name,
         JSON.stringify(input.channels),
         JSON.stringify(input.dbIds),
+        input.url,
+        input.trkDomain,
         input.now,
       )!;
       const resource = toResource(row);

@@ -248,10 +248,10 @@ class SqliteTransfer implements TransferWriter {
       for (const d of rows.databases)
         database.run(d.id, d.name, d.description, json(d.customFields), d.createdAt);
       const resource = db.prepare(
-        'INSERT INTO resources (id, name, channels, db_ids, created_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO resources (id, name, channels, db_ids, url, trk_domain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       for (const r of rows.resources)
-        resource.run(r.id, r.name, json(r.channels), json(r.dbIds), r.createdAt);
+        resource.run(r.id, r.name, json(r.channels), json(r.dbIds), r.url, r.trkDomain, r.createdAt);
       const type = db.prepare(
         'INSERT INTO relation_types (rel_id, name, db_a, db_b, properties, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       );

@@ -28,12 +28,13 @@ BEGIN
 END
 $f$;
 
-CREATE FUNCTION ties_create_resource(p_name text, p_channels jsonb, p_db_ids jsonb, p_now text)
+CREATE FUNCTION ties_create_resource(p_name text, p_channels jsonb, p_db_ids jsonb, p_url text,
+  p_trk_domain text, p_now text)
 RETURNS SETOF resources LANGUAGE plpgsql AS $f$
 BEGIN
   PERFORM ties_catalog_changed();
-  RETURN QUERY INSERT INTO resources (name, channels, db_ids, created_at)
-    VALUES (p_name, p_channels, p_db_ids, p_now) RETURNING *;
+  RETURN QUERY INSERT INTO resources (name, channels, db_ids, url, trk_domain, created_at)
+    VALUES (p_name, p_channels, p_db_ids, p_url, p_trk_domain, p_now) RETURNING *;
 END
 $f$;
 
