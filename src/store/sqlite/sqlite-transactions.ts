@@ -39,6 +39,9 @@ export class SqliteTransactions {
   private readonly savepoint: Stmt;
   private readonly release: Stmt;
   private readonly rollbackTo: Stmt;
+  private readonly dataVersion: Stmt;
+  /** PRAGMA data_version when this connection last looked: it changes when another one commits. */
+  private seenDataVersion: unknown;
 
   constructor(
     statements: Statements,
@@ -54,6 +57,8 @@ export class SqliteTransactions {
     this.savepoint = statements.cold('SAVEPOINT op');
     this.release = statements.cold('RELEASE op');
     this.rollbackTo = statements.cold('ROLLBACK TO op');
+    this.dataVersion = statements.cold('PRAGMA data_version').pluck();
+    this.seenDataVersion = this.dataVersion.get();
   }
 
   stats(): EngineStats {
@@ -76,6 +81,19 @@ export class SqliteTransactions {
       this.begin.run();
     } catch (err) {
       this.counters.failedBatches++;
+      throw this.storeError(err);
+    }
+    try {
+      // Another process (a second server, ties import) may have changed the catalogue: this batch
+      // must write with the relation types as they are now, not as they were loaded.
+      const version = this.dataVersion.get();
+      if (version !== this.seenDataVersion) {
+        this.seenDataVersion = version;
+        this.catalog.load();
+      }
+    } catch (err) {
+      this.counters.failedBatches++;
+      this.safely('rollback', () => this.rollback.run());
       throw this.storeError(err);
     }
     const results: BatchResult[] = [];
