@@ -43,10 +43,21 @@ const UNAVAILABLE: Readonly<Record<string, string>> = {
   '25006': 'PostgreSQL is read-only',
   '55P03': 'a lock could not be taken',
   '3D000': 'the database does not exist',
+  // The schema was dropped or recreated under a running server: the store re-runs its migrations.
+  '3F000': 'the schema is missing; re-creating it',
+  '42P01': 'the schema is missing or incomplete; re-creating it',
+  '42883': 'the schema is missing or incomplete; re-creating it',
+  '42704': 'the schema is missing or incomplete; re-creating it',
   '28': 'PostgreSQL refused the credentials',
   '40001': 'too many conflicting writes; retries exhausted',
   '40P01': 'too many conflicting writes; retries exhausted',
 };
+
+/** Whether an error says Ties' tables, functions or types are gone (schema dropped or recreated). */
+export function isSchemaGone(err: unknown): boolean {
+  const code = sqlState(err);
+  return code === '3F000' || code === '42P01' || code === '42883' || code === '42704';
+}
 
 export function sqlState(err: unknown): string | undefined {
   return err instanceof pg.DatabaseError ? err.code : undefined;

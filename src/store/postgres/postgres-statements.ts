@@ -6,6 +6,7 @@ import type pg from 'pg';
 import {
   breaksConnection,
   isRetryable,
+  isSchemaGone,
   type StoreLogger,
   storeClosed,
   toStoreError,
@@ -39,6 +40,8 @@ export class PgStatements {
     /** Attempts of a statement rolled back for a deadlock or serialization failure. */
     private readonly maxAttempts: number,
     private readonly logger: StoreLogger | undefined,
+    /** Called when a statement found the schema gone (the store re-runs its migrations). */
+    private readonly onSchemaGone?: (() => void) | undefined,
   ) {}
 
   /** A pooled connection; a failure to get one means the store is unavailable. */
@@ -67,6 +70,7 @@ export class PgStatements {
         return result.rows;
       } catch (err) {
         if (breaksConnection(err)) broken = err as Error;
+        if (isSchemaGone(err)) this.onSchemaGone?.();
         if (isRetryable(err) && attempt < this.maxAttempts) retry = true;
         else throw toStoreError(err, this.logger);
       } finally {

@@ -132,7 +132,9 @@ export class PostgresStore implements Store {
     this.pool.on('connect', (client) => {
       client.on('error', (err) => this.logger?.warn({ err }, 'postgres store: connection lost'));
     });
-    this.db = new PgStatements(this.pool, Math.max(1, options.maxAttempts ?? 5), this.logger);
+    this.db = new PgStatements(this.pool, Math.max(1, options.maxAttempts ?? 5), this.logger, () =>
+      this.repairSchema(),
+    );
     this.catalog = new PostgresCatalog(this.db, clientConfig, () => this.schema, this.logger);
     this.profiles = new PostgresProfiles(this.db);
     this.relations = new PostgresRelations(this.db);
@@ -140,6 +142,41 @@ export class PostgresStore implements Store {
 
   /** Creates the schema when missing, migrates it, loads the catalogue and starts listening. */
   async open(): Promise<void> {
+    await this.prepareSchema();
+    await this.catalog.loadCatalog();
+    await this.catalog.listen();
+  }
+
+  private repairing: Promise<void> | undefined;
+
+  /**
+   * The schema was dropped or recreated under the running server: calls answer 503 meanwhile, and
+   * the migrations run again (under their advisory lock, so several servers may try at once).
+   */
+  private repairSchema(): void {
+    if (this.repairing || this.db.closed) return;
+    this.logger?.error(
+      { schema: this.schema },
+      'postgres store: the schema is missing; re-running the migrations',
+    );
+    this.repairing = (async () => {
+      try {
+        await this.prepareSchema();
+        await this.catalog.loadCatalog();
+        this.logger?.warn({ schema: this.schema }, 'postgres store: the schema is back');
+      } catch (err) {
+        this.logger?.error(
+          { err },
+          'postgres store: re-creating the schema failed; the next call tries again',
+        );
+      } finally {
+        this.repairing = undefined;
+      }
+    })();
+  }
+
+  /** Creates the schema when missing and brings it up to date. */
+  private async prepareSchema(): Promise<void> {
     const client = await this.db.connect();
     let broken: Error | undefined;
     try {
@@ -165,8 +202,6 @@ export class PostgresStore implements Store {
     } finally {
       client.release(broken);
     }
-    await this.catalog.loadCatalog();
-    await this.catalog.listen();
   }
 
   /** Runs one statement (one transaction); see PgStatements.run. */
@@ -282,7 +317,8 @@ export class PostgresStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.db.run({ name: 'ties_ping', text: 'SELECT 1' });
+    // The schema, not only the connection: /health fails while Ties' tables are gone.
+    await this.db.run({ name: 'ties_ping_schema', text: 'SELECT max(version) FROM schema_migrations' });
   }
 
   /** Ends the listener and every pooled connection; later calls are refused. */
