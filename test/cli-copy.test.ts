@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { CALLS } from '../src/api/calls.js';
 import { createTies } from '../src/core/ties.js';
 import { openStore } from '../src/store/open-store.js';
@@ -89,7 +90,14 @@ describe('ties copy', () => {
     // The 0.1.0 file, migrated to the current layout by opening it.
     source = file('source.db');
     copyFileSync('test/fixtures/v010/sqlite-store.db', source);
+    // Opening migrates it; then its subscriptions get priorities (0.1.0 had none), so that the
+    // copy is seen to carry them.
+    await answers(source);
+    const db = new BetterSqlite3(source);
+    db.prepare('UPDATE subscriptions SET priority = resource_id + length(contact_key) % 5').run();
+    db.close();
     expected = await answers(source);
+    assert.match(JSON.stringify(expected), /"priority":[1-9]/);
   });
 
   test('SQLite → PostgreSQL → SQLite answers every read call as the original', {

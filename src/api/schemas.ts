@@ -280,6 +280,7 @@ export const ProfileGetAnswer = Type.Object({
             Type.Object({ email: Type.String() }, { description: "Altcraft's shape of the address" }),
           ),
           status: oneOf(SUBSCRIPTION_STATUSES),
+          priority: Type.Integer({ description: "Altcraft's subscription priority; 0 unless written" }),
           is_delete: Type.Boolean({ description: 'Always false: a deleted subscription is gone' }),
         }),
       ),

@@ -113,7 +113,12 @@ export interface SubscriptionInput {
   readonly contact: string;
   readonly contactKey: string;
   readonly status: SubscriptionStatus;
+  /** Absent when the write did not give one (an existing subscription keeps its own). */
+  readonly priority?: number | undefined;
 }
+
+/** Altcraft's subscription priority is an int; Ties keeps it in a 32-bit column on both engines. */
+const PRIORITY_RANGE = [-2_147_483_648, 2_147_483_647] as const;
 
 export interface ParsedProfileData {
   /** Field changes; null removes the field. */
@@ -225,7 +230,15 @@ function parseSubscriptions(
         item = { ...rest, email: emailData.email };
       else item = rest;
     }
-    const allowed = new Set(['resource_id', 'channel', 'email', 'phone', 'subscription_id', 'status']);
+    const allowed = new Set([
+      'resource_id',
+      'channel',
+      'email',
+      'phone',
+      'subscription_id',
+      'status',
+      'priority',
+    ]);
     for (const key of Object.keys(item)) {
       if (!allowed.has(key)) {
         throw new TiesError('UNKNOWN_PARAMETER', { param: `${at}.${key}`, allowed: [...allowed].join(', ') });
@@ -241,6 +254,12 @@ function parseSubscriptions(
     const statusRaw = item.status ?? 'subscribed';
     if (!SUBSCRIPTION_STATUSES.includes(statusRaw as SubscriptionStatus)) {
       throw badParameter(`${at}.status`, `expected one of ${SUBSCRIPTION_STATUSES.join(', ')}`);
+    }
+    let priority: number | undefined;
+    if (item.priority !== undefined && item.priority !== null) {
+      priority = toInt(item.priority, 'text', `${at}.priority`);
+      if (priority < PRIORITY_RANGE[0] || priority > PRIORITY_RANGE[1])
+        throw badParameter(`${at}.priority`, 'expected a 32-bit integer');
     }
     const contactParam = channel === 'email' ? 'email' : channel === 'sms' ? 'phone' : 'subscription_id';
     const rawContact = item[contactParam];
@@ -259,6 +278,7 @@ function parseSubscriptions(
       contact,
       contactKey: contactKeyOf(channel, contact),
       status: statusRaw as SubscriptionStatus,
+      ...(priority === undefined ? {} : { priority }),
     };
   });
 }

@@ -62,6 +62,8 @@ export interface Subscription {
   /** The email (email channel), phone (sms) or push subscription id, as given. */
   readonly contact: string;
   readonly status: SubscriptionStatus;
+  /** Altcraft's subscription priority; 0 unless a write gave one. */
+  readonly priority: number;
 }
 
 export interface Profile {

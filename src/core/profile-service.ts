@@ -186,6 +186,7 @@ export class ProfileService {
           // Altcraft's shape of the address (docs/decisions.md lists what Ties cannot fill).
           ...(s.channel === 'email' ? { email_data: { email: s.contact } } : {}),
           status: s.status,
+          priority: s.priority,
           is_delete: false,
         })),
       },

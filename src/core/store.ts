@@ -99,6 +99,8 @@ export interface SubscriptionChange {
   readonly contact: string;
   readonly contactKey: string;
   readonly status: SubscriptionStatus;
+  /** Absent: a new subscription gets 0 and an existing one keeps its priority. */
+  readonly priority?: number | undefined;
 }
 
 export type SaveProfileMode = 'import' | 'update' | 'add';

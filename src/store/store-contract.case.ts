@@ -525,9 +525,40 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
           if (subs.kind !== 'ok') return;
           const sorted = [...subs.profile.subscriptions].sort((x, y) => x.channel.localeCompare(y.channel));
           assert.deepEqual(sorted, [
-            { resourceId: news, channel: 'email', contact: 'ann@sub.example', status: 'unsubscribed' },
-            { resourceId: news, channel: 'sms', contact: '+1 555 0100', status: 'subscribed' },
+            {
+              resourceId: news,
+              channel: 'email',
+              contact: 'ann@sub.example',
+              status: 'unsubscribed',
+              priority: 0,
+            },
+            { resourceId: news, channel: 'sms', contact: '+1 555 0100', status: 'subscribed', priority: 0 },
           ]);
+
+          // A priority is stored; a later write without one keeps it, a write with one changes it.
+          const subPriority = async (priority: number | undefined) => {
+            await save({
+              mode: 'update',
+              query: byId(id),
+              subscriptions: [
+                {
+                  resourceId: news,
+                  channel: 'sms',
+                  contact: '+1 555 0100',
+                  contactKey: '15550100',
+                  status: 'subscribed',
+                  ...(priority === undefined ? {} : { priority }),
+                },
+              ],
+            });
+            const got = await store.getProfile({ dbId: people, query: byId(id) });
+            assert.ok(got.kind === 'ok');
+            return got.profile.subscriptions.find((s) => s.channel === 'sms')?.priority;
+          };
+          assert.equal(await subPriority(7), 7);
+          assert.equal(await subPriority(undefined), 7);
+          assert.equal(await subPriority(-3), -3);
+          assert.equal(await subPriority(0), 0);
           assert.equal(
             (await store.getProfile({ dbId: people, query: byEmail('ann@sub.example', false, true) })).kind,
             'ok',

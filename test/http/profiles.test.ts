@@ -249,7 +249,13 @@ for (const engine of testEngines()) {
             interests: ['jazz', 'chess', 'jazz'],
             subscriptions: [
               { resource_id: w.res1, channel: 'email', email, status: 'subscribed' },
-              { resource_id: w.res2, channel: 'sms', phone: `+7 900 000-00-0${n}`, status: 'unsubscribed' },
+              {
+                resource_id: w.res2,
+                channel: 'sms',
+                phone: `+7 900 000-00-0${n}`,
+                status: 'unsubscribed',
+                priority: 5,
+              },
             ],
           };
           const created = await ok(h, 'profiles/add', { db_id: w.dbA, data }, o);
@@ -272,6 +278,7 @@ for (const engine of testEngines()) {
                 email,
                 email_data: { email },
                 status: 'subscribed',
+                priority: 0,
                 is_delete: false,
               },
               {
@@ -279,6 +286,7 @@ for (const engine of testEngines()) {
                 channel: 'sms',
                 phone: `+7 900 000-00-0${n}`,
                 status: 'unsubscribed',
+                priority: 5,
                 is_delete: false,
               },
             ]),

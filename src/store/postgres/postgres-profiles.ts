@@ -25,10 +25,20 @@ function keyPairs(keys: MatchKeys): [string, string][] {
   return pairs;
 }
 
-/** One subscription per (resource, channel, contact key), the last given winning, as upserts in order would. */
+/**
+ * One subscription per (resource, channel, contact key), the last given winning, as upserts in
+ * order would (a later one without a priority keeps the priority an earlier one gave).
+ */
 function distinctSubscriptions(subscriptions: readonly SubscriptionChange[]): SubscriptionChange[] {
   const byKey = new Map<string, SubscriptionChange>();
-  for (const s of subscriptions) byKey.set(JSON.stringify([s.resourceId, s.channel, s.contactKey]), s);
+  for (const s of subscriptions) {
+    const key = JSON.stringify([s.resourceId, s.channel, s.contactKey]);
+    const earlier = byKey.get(key);
+    byKey.set(
+      key,
+      s.priority === undefined && earlier?.priority !== undefined ? { ...s, priority: earlier.priority } : s,
+    );
+  }
   return [...byKey.values()];
 }
 
@@ -87,7 +97,7 @@ export class PostgresProfiles {
         fields: Record<string, FieldValue> | null;
         created_at: string | null;
         updated_at: string | null;
-        subs: [number, Channel, string, SubscriptionStatus][] | null;
+        subs: [number, Channel, string, SubscriptionStatus, number][] | null;
       }
     >({
       name: 'ties_get_profile',
@@ -103,11 +113,12 @@ export class PostgresProfiles {
         id: found.id,
         dbId: ref.dbId,
         fields: row.fields ?? {},
-        subscriptions: (row.subs ?? []).map(([resourceId, channel, contact, status]) => ({
+        subscriptions: (row.subs ?? []).map(([resourceId, channel, contact, status, priority]) => ({
           resourceId,
           channel,
           contact,
           status,
+          priority,
         })),
         createdAt: row.created_at!,
         updatedAt: row.updated_at!,

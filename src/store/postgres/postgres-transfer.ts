@@ -190,7 +190,8 @@ class PostgresTransfer implements TransferWriter {
     // Subscriptions ride along as one jsonb array per profile, in the order the store answers them.
     const text = `SELECT p.id, p.db_id, p.fields, p.created_at, p.updated_at,
         (SELECT coalesce(jsonb_agg(jsonb_build_object('resourceId', s.resource_id, 'channel', s.channel,
-                  'contact', s.contact, 'contactKey', s.contact_key, 'status', s.status)
+                  'contact', s.contact, 'contactKey', s.contact_key, 'status', s.status,
+                  'priority', s.priority)
                 ORDER BY s.resource_id, s.channel, s.contact_key), '[]')
            FROM subscriptions s WHERE s.profile_id = p.id) AS subs
       FROM profiles p WHERE p.id > $1 ORDER BY p.id`;
@@ -368,7 +369,7 @@ class PostgresTransfer implements TransferWriter {
       };
       for (const [kind, k] of pairs) key(kind, k, 0);
       for (const s of p.subscriptions) {
-        subs.push(line([p.id, s.resourceId, s.channel, s.contactKey, s.contact, s.status]));
+        subs.push(line([p.id, s.resourceId, s.channel, s.contactKey, s.contact, s.status, s.priority]));
         key(s.channel === 'email' ? 'se' : s.channel === 'sms' ? 'ss' : 'sp', s.contactKey, s.resourceId);
       }
     }
@@ -376,7 +377,7 @@ class PostgresTransfer implements TransferWriter {
       await this.copy('profiles', 'id, db_id, fields, keys, created_at, updated_at', profiles);
       await this.copy(
         'subscriptions',
-        'profile_id, resource_id, channel, contact_key, contact, status',
+        'profile_id, resource_id, channel, contact_key, contact, status, priority',
         subs,
       );
       await this.copy('match_keys', 'key, db_id, kind, resource_id, profile_id', keys);

@@ -104,7 +104,10 @@ describe('sqlite: a file written by 0.1.0', () => {
     const threshold = { from: 2, until: 1 };
     const db = new BetterSqlite3(path);
     try {
-      assert.deepEqual(migrate(db, withThreshold(threshold)), [2, 3, 4]);
+      assert.deepEqual(
+        migrate(db, withThreshold(threshold)),
+        MIGRATIONS.map((m) => m.version).filter((v) => v >= 2),
+      );
       const topRows = db.prepare('SELECT count(*) FROM relations_a WHERE kind = 2').pluck().get() as number;
       assert.ok(topRows > 10, `top rows were moved (${topRows})`);
     } finally {

@@ -16,6 +16,7 @@ import { INITIAL_SCHEMA } from './migrations/001-initial.js';
 import { migrateToStorageV2, STORAGE_V2_SCHEMA } from './migrations/002-storage-v2.js';
 import { UNIQUE_EMAIL_SCHEMA } from './migrations/003-unique-email.js';
 import { RESOURCE_URL_SCHEMA } from './migrations/004-resource-url.js';
+import { SUBSCRIPTION_PRIORITY_SCHEMA } from './migrations/005-subscription-priority.js';
 
 export { SchemaTooNewError } from '../migration-runner.js';
 
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
   { version: 2, name: 'storage v2', sql: STORAGE_V2_SCHEMA, data: migrateToStorageV2 },
   { version: 3, name: 'unique email', sql: UNIQUE_EMAIL_SCHEMA },
   { version: 4, name: 'resource url', sql: RESOURCE_URL_SCHEMA },
+  { version: 5, name: 'subscription priority', sql: SUBSCRIPTION_PRIORITY_SCHEMA },
 ];
 
 /** Repeatable scripts (views, triggers), re-run when their text changes; none yet. */

@@ -30,6 +30,7 @@ interface SubscriptionRow {
   channel: Channel;
   contact: string;
   status: SubscriptionStatus;
+  priority: number;
 }
 
 export class SqliteProfiles {
@@ -68,15 +69,17 @@ export class SqliteProfiles {
     this.emailKeyInsert = s.cold(
       "INSERT INTO profile_keys (db_id, kind, key, profile_id) VALUES (?, 'e', ?, ?)",
     );
+    // A write without a priority keeps the subscription's own (0 for a new one).
     this.subUpsert = s.cold(
-      `INSERT INTO subscriptions (profile_id, resource_id, channel, contact, contact_key, status, db_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO subscriptions (profile_id, resource_id, channel, contact, contact_key, status, db_id, priority)
+       VALUES (@id, @resourceId, @channel, @contact, @contactKey, @status, @dbId, coalesce(@priority, 0))
        ON CONFLICT (profile_id, resource_id, channel, contact_key)
-       DO UPDATE SET contact = excluded.contact, status = excluded.status`,
+       DO UPDATE SET contact = excluded.contact, status = excluded.status,
+                     priority = coalesce(@priority, subscriptions.priority)`,
     );
     this.subsOf = s.hot<SubscriptionRow>(
       'subsOf',
-      `SELECT resource_id, channel, contact, status FROM subscriptions WHERE profile_id = ?
+      `SELECT resource_id, channel, contact, status, priority FROM subscriptions WHERE profile_id = ?
        ORDER BY resource_id, channel, contact_key`,
     );
     this.subsDelete = s.hot('subsDelete', 'DELETE FROM subscriptions WHERE profile_id = ?');
@@ -122,6 +125,7 @@ export class SqliteProfiles {
         channel: s.channel,
         contact: s.contact,
         status: s.status,
+        priority: s.priority,
       }));
       return {
         kind: 'ok',
@@ -175,7 +179,16 @@ export class SqliteProfiles {
 
   private writeSubscriptions(dbId: number, id: string, input: SaveProfileInput): void {
     for (const s of input.subscriptions) {
-      this.subUpsert.run(id, s.resourceId, s.channel, s.contact, s.contactKey, s.status, dbId);
+      this.subUpsert.run({
+        id,
+        resourceId: s.resourceId,
+        channel: s.channel,
+        contact: s.contact,
+        contactKey: s.contactKey,
+        status: s.status,
+        dbId,
+        priority: s.priority ?? null,
+      });
     }
   }
 }

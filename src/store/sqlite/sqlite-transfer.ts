@@ -33,6 +33,7 @@ interface SubRow {
   contact: string;
   contact_key: string;
   status: SubscriptionStatus;
+  priority: number;
 }
 
 /**
@@ -114,7 +115,7 @@ class SqliteTransfer implements TransferWriter {
       'SELECT id, db_id, fields, created_at, updated_at FROM profiles WHERE id > ? ORDER BY id LIMIT ?',
     );
     const subs = this.db.prepare<[string, string], SubRow>(
-      `SELECT profile_id, resource_id, channel, contact, contact_key, status FROM subscriptions
+      `SELECT profile_id, resource_id, channel, contact, contact_key, status, priority FROM subscriptions
        WHERE profile_id > ? AND profile_id <= ? ORDER BY profile_id, resource_id, channel, contact_key`,
     );
     let last = after;
@@ -285,8 +286,8 @@ class SqliteTransfer implements TransferWriter {
       'INSERT OR IGNORE INTO profile_keys (db_id, kind, key, profile_id) VALUES (?, ?, ?, ?)',
     );
     const sub = db.prepare(
-      `INSERT INTO subscriptions (profile_id, resource_id, channel, contact, contact_key, status, db_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO subscriptions (profile_id, resource_id, channel, contact, contact_key, status, db_id, priority)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     db.transaction(() => {
       for (const p of rows) {
@@ -296,7 +297,7 @@ class SqliteTransfer implements TransferWriter {
         for (const [kind, k] of matchKeyPairs(profileMatchKeys(p.fields, database)))
           key.run(p.dbId, kind, k, p.id);
         for (const s of p.subscriptions)
-          sub.run(p.id, s.resourceId, s.channel, s.contact, s.contactKey, s.status, p.dbId);
+          sub.run(p.id, s.resourceId, s.channel, s.contact, s.contactKey, s.status, p.dbId, s.priority);
       }
     }).immediate();
   }
@@ -363,6 +364,7 @@ function groupSubscriptions(rows: readonly SubRow[]): Map<string, StoredSubscrip
       contact: r.contact,
       contactKey: r.contact_key,
       status: r.status,
+      priority: r.priority,
     });
   }
   return byProfile;

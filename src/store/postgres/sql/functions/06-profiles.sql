@@ -1,18 +1,26 @@
 -- Profiles: import, update, add, get and delete.
 
--- Upserts subscriptions (p_subs: [{resourceId, channel, contact, contactKey, status}], one per
--- key) and their match keys.
+-- Upserts subscriptions (p_subs: [{resourceId, channel, contact, contactKey, status, priority?}],
+-- one per key) and their match keys. The caller holds the profile's row (or has just created
+-- it), so no other call writes its subscriptions meanwhile: the existing ones are updated, then
+-- the new ones inserted. A subscription given without a priority keeps its own (0 when new).
 CREATE FUNCTION ties_save_subscriptions(p_db integer, p_id text, p_subs jsonb) RETURNS void
 LANGUAGE plpgsql AS $f$
 BEGIN
   IF jsonb_array_length(p_subs) = 0 THEN
     RETURN;
   END IF;
-  INSERT INTO subscriptions AS s (profile_id, resource_id, channel, contact_key, contact, status)
-  SELECT p_id, (e->>'resourceId')::integer, e->>'channel', e->>'contactKey', e->>'contact', e->>'status'
+  UPDATE subscriptions AS s
+     SET contact = e->>'contact', status = e->>'status',
+         priority = coalesce((e->>'priority')::integer, s.priority)
     FROM jsonb_array_elements(p_subs) e
-  ON CONFLICT (profile_id, resource_id, channel, contact_key)
-  DO UPDATE SET contact = EXCLUDED.contact, status = EXCLUDED.status;
+   WHERE s.profile_id = p_id AND s.resource_id = (e->>'resourceId')::integer
+     AND s.channel = e->>'channel' AND s.contact_key = e->>'contactKey';
+  INSERT INTO subscriptions AS s (profile_id, resource_id, channel, contact_key, contact, status, priority)
+  SELECT p_id, (e->>'resourceId')::integer, e->>'channel', e->>'contactKey', e->>'contact', e->>'status',
+         coalesce((e->>'priority')::integer, 0)
+    FROM jsonb_array_elements(p_subs) e
+  ON CONFLICT (profile_id, resource_id, channel, contact_key) DO NOTHING;
   INSERT INTO match_keys (key, db_id, kind, resource_id, profile_id)
   SELECT e->>'contactKey', p_db,
          CASE WHEN e->>'channel' = 'email' THEN 'se' WHEN e->>'channel' = 'sms' THEN 'ss' ELSE 'sp' END,
@@ -87,7 +95,7 @@ BEGIN
 END
 $f$;
 
--- subs: [[resource_id, channel, contact, status], ...] ordered as the SQLite store answers them.
+-- subs: [[resource_id, channel, contact, status, priority], ...] ordered as the SQLite store answers them.
 CREATE FUNCTION ties_get_profile(p_db integer, p_q jsonb, OUT status text, OUT ids text[],
   OUT fields jsonb, OUT created_at text, OUT updated_at text, OUT subs jsonb)
 LANGUAGE plpgsql STABLE AS $f$
@@ -99,7 +107,7 @@ BEGIN
   END IF;
   SELECT p.fields, p.created_at, p.updated_at INTO fields, created_at, updated_at
     FROM profiles p WHERE p.id = ids[1];
-  SELECT coalesce(jsonb_agg(jsonb_build_array(s.resource_id, s.channel, s.contact, s.status)
+  SELECT coalesce(jsonb_agg(jsonb_build_array(s.resource_id, s.channel, s.contact, s.status, s.priority)
                             ORDER BY s.resource_id, s.channel, s.contact_key), '[]') INTO subs
     FROM subscriptions s WHERE s.profile_id = ids[1];
   status := 'ok';
