@@ -201,7 +201,7 @@ export const CounterAnswer = Type.Object({
 
 const ProfileData = Type.Record(Type.String(), Type.Unknown(), {
   description:
-    'Field values by field name; may contain subscriptions: [{resource_id, channel, email|phone, status}]',
+    'Field values by field name, each a value or an update function {action, value}: set, unset, incr (int and float fields; a negative value decrements), add and delete (tags fields); may contain subscriptions: [{resource_id, channel, email|phone, status, priority}]',
 });
 
 export const ProfileWriteParams = Type.Object(

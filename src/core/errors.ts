@@ -43,6 +43,11 @@ export const ERROR_CATALOGUE = {
     message: 'weights.{property}: result {result} is outside ±(2^53 − 1)',
     when: 'strengthen would take an int property beyond ±(2^53 − 1), or a float property to infinity.',
   },
+  FIELD_FUNCTION_FAILED: {
+    status: 400,
+    message: '{param}: {reason}',
+    when: 'An update function of a profile write cannot apply to the stored value: incr beyond ±(2^53 − 1) or to infinity, a stored value of another type, add beyond the tags limit.',
+  },
   TOO_MANY_ROWS: {
     status: 400,
     message:

@@ -1,6 +1,7 @@
 // Profile fields: the standard set every database has, validation of `data` against a database's
 // fields, and the index keys that make every matching mode an index lookup.
 import { badParameter, TiesError } from './errors.js';
+import { type FieldFunction, isFieldFunction, parseFieldFunction } from './field-functions.js';
 import type { Limits } from './limits.js';
 import {
   CHANNELS,
@@ -123,6 +124,8 @@ const PRIORITY_RANGE = [-2_147_483_648, 2_147_483_647] as const;
 export interface ParsedProfileData {
   /** Field changes; null removes the field. */
   readonly set: Readonly<Record<string, FieldValue | null>>;
+  /** Update functions (incr, add, delete) for the store to apply to the stored values. */
+  readonly functions: Readonly<Record<string, FieldFunction>>;
   readonly subscriptions: readonly SubscriptionInput[];
 }
 
@@ -136,9 +139,11 @@ export function parseProfileData(
 ): ParsedProfileData {
   const record = toRecord(data, encoding, param);
   const set: Record<string, FieldValue | null> = Object.create(null);
+  const functions: Record<string, FieldFunction> = Object.create(null);
   let subscriptions: SubscriptionInput[] = [];
-  for (const [name, value] of entriesOf(record)) {
-    const path = `${param}.${name}`;
+  for (const [name, given] of entriesOf(record)) {
+    let value = given;
+    let path = `${param}.${name}`;
     if (name === 'subscriptions') {
       subscriptions = parseSubscriptions(value, encoding, limits, path);
       continue;
@@ -151,6 +156,27 @@ export function parseProfileData(
       });
     }
     if (field.readOnly) throw badParameter(path, 'read-only system field');
+    if (isFieldFunction(value)) {
+      const tags = {
+        parse: (v: unknown, at: string) => parseTags(v, encoding, limits, at),
+        max: limits.maxArrayLength,
+      };
+      const parsed = parseFieldFunction(
+        field,
+        value,
+        encoding,
+        path,
+        tags,
+        Object.hasOwn(CODED_FIELDS, name),
+      );
+      if (parsed.kind === 'function') {
+        functions[name] = parsed.fn;
+        continue;
+      }
+      // set / unset: an ordinary write of the function's value.
+      value = parsed.value;
+      path = parsed.path;
+    }
     if (value === null) set[name] = null;
     else if (name === 'email') set[name] = toEmail(value, path);
     else set[name] = parseFieldValue(field.type, value, encoding, limits, path);
@@ -159,7 +185,7 @@ export function parseProfileData(
       throw badParameter(path, `expected an integer from ${range[0]} to ${range[1]} (${range[2]})`);
     }
   }
-  return { set, subscriptions };
+  return { set, functions, subscriptions };
 }
 
 export function parseFieldValue(

@@ -116,6 +116,7 @@ export class ProfileService {
       query,
       set: data.set,
       setOnCreate,
+      functions: data.functions,
       subscriptions: data.subscriptions,
       newId: options.id ?? newProfileId(now.getTime()),
       now: now.toISOString(),
@@ -126,6 +127,12 @@ export class ProfileService {
         param: data.set.email === undefined ? 'email' : `${dataParam}.email`,
         email: typeof email === 'string' ? email : '',
         db_id: db.id,
+      });
+    }
+    if (outcome.kind === 'function_failed') {
+      throw new TiesError('FIELD_FUNCTION_FAILED', {
+        param: `${dataParam}.${outcome.field}`,
+        reason: outcome.reason,
       });
     }
     if (outcome.kind !== 'ok') throw matchFailureError(outcome);

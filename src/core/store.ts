@@ -5,6 +5,7 @@
 // resolvePair and resolveOne in matching.ts), the adapter only executes the lookup by index.
 
 import type { TiesError } from './errors.js';
+import type { FieldFunction } from './field-functions.js';
 import type {
   Channel,
   Database,
@@ -115,6 +116,12 @@ export interface SaveProfileInput {
   readonly set: Readonly<Record<string, FieldValue | null>>;
   /** Extra fields for a created profile only (the email or phone it was matched by). */
   readonly setOnCreate: Readonly<Record<string, FieldValue>>;
+  /**
+   * Update functions on fields not in `set`: the engine applies them with applyFieldFunctions to
+   * the fields as it holds them inside its write transaction (a created profile's: setOnCreate and
+   * set), so that concurrent writes never lose an update.
+   */
+  readonly functions?: Readonly<Record<string, FieldFunction>> | undefined;
   readonly subscriptions: readonly SubscriptionChange[];
   /** Id for a created profile; core makes it (ids.ts). */
   readonly newId: string;
@@ -125,7 +132,9 @@ export type SaveProfileOutcome =
   | { readonly kind: 'ok'; readonly id: string; readonly created: boolean }
   | MatchFailure
   /** The profile's email would be another profile's of the same database; nothing changed. */
-  | { readonly kind: 'email_taken' };
+  | { readonly kind: 'email_taken' }
+  /** An update function could not be applied to the stored value (reason says why); nothing changed. */
+  | { readonly kind: 'function_failed'; readonly field: string; readonly reason: string };
 
 export type DeleteProfileOutcome = { readonly kind: 'ok'; readonly id: string } | MatchFailure;
 

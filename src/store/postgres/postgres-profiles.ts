@@ -1,6 +1,10 @@
 // Profile calls of the PostgreSQL store: import / update / add, get and delete, each one statement
 // calling one server-side function (sql/functions/06-profiles.sql). Match keys are computed by core
-// from the changed fields only, so the stored profile is never read into JavaScript to merge it.
+// from the changed fields only, so the stored profile is never read into JavaScript to merge it —
+// except for update functions (incr, add, delete) on an existing profile: those are applied to the
+// stored fields read under the profile's row lock, in the transaction that writes the result.
+import type pg from 'pg';
+import { applyFieldFunctions } from '../../core/field-functions.js';
 import { mergeFields, profileMatchKeys } from '../../core/fields.js';
 import { resolveOne } from '../../core/matching.js';
 import type { Channel, FieldValue, SubscriptionStatus } from '../../core/model.js';
@@ -42,17 +46,77 @@ function distinctSubscriptions(subscriptions: readonly SubscriptionChange[]): Su
   return [...byKey.values()];
 }
 
+type SaveRow = MatchRow & { id: string | null; created: boolean | null };
+
+/** What ties_lock_profile answers: the ids found and, when exactly one, its fields (row locked). */
+interface LockRow {
+  ids: string[] | null;
+  fields: Record<string, FieldValue> | null;
+}
+
 export class PostgresProfiles {
   constructor(private readonly db: PgStatements) {}
 
   async saveProfile(input: SaveProfileInput): Promise<SaveProfileOutcome> {
+    const functions = input.functions ?? {};
+    const names = Object.keys(functions);
+    // A created profile's functions apply to the fields it is created with: nothing to read.
+    const created = applyFieldFunctions(mergeFields(input.setOnCreate, input.set), functions);
+    if (!created.ok) return { kind: 'function_failed', field: created.field, reason: created.reason };
+    if (names.length === 0 || input.mode === 'add') {
+      return this.save(input, input.set, created.fields, (q) => this.db.one<SaveRow>(q));
+    }
+    // Read-modify-write in one transaction: find and lock the profile (import also takes the
+    // lock that queues imports of one identity), apply the functions to its stored fields, and
+    // write the results as plain values through the same function as every other write.
+    return this.db.transaction(async (client) => {
+      const query = async <R extends object>(q: pg.QueryConfig) => (await client.query<R>(q)).rows[0]!;
+      const lock = await query<LockRow>({
+        name: 'ties_lock_profile',
+        text: 'SELECT * FROM ties_lock_profile($1, $2, $3)',
+        values: [input.database.id, input.mode, JSON.stringify(input.query)],
+      });
+      const ids = lock.ids ?? [];
+      if (ids.length !== 1 || lock.fields === null) {
+        if (ids.length > 1 || input.mode === 'update') {
+          return {
+            value: resolveOne(ids.length > 1 ? ids : [], 'profile') as SaveProfileOutcome,
+            rollback: true,
+          };
+        }
+        // None: import creates it, with the functions applied to the fields it is created with.
+        const out = await this.save(input, input.set, created.fields, query);
+        return { value: out, rollback: out.kind !== 'ok' };
+      }
+      const applied = applyFieldFunctions(mergeFields(lock.fields, input.set), functions);
+      if (!applied.ok) {
+        return {
+          value: { kind: 'function_failed', field: applied.field, reason: applied.reason },
+          rollback: true,
+        };
+      }
+      const set: Record<string, FieldValue | null> = { ...input.set };
+      for (const name of names) set[name] = applied.fields[name] ?? null;
+      const byId = { ...input, mode: 'update' as const, query: { by: 'id' as const, id: ids[0]! } };
+      const out = await this.save(byId, set, created.fields, query);
+      return { value: out, rollback: out.kind !== 'ok' };
+    });
+  }
+
+  /** One call of ties_save_profile writing `changes` (an existing profile) or `createFields` (a new one). */
+  private async save(
+    input: SaveProfileInput,
+    changes: Readonly<Record<string, FieldValue | null>>,
+    createFields: Readonly<Record<string, FieldValue>>,
+    query: (q: pg.QueryConfig) => Promise<SaveRow>,
+  ): Promise<SaveProfileOutcome> {
     const { database } = input;
     const set: Record<string, FieldValue> = {};
     const remove: string[] = [];
     const kinds: string[] = [];
     const custom = new Set(database.customFields.map((f) => f.name));
-    for (const name of Object.keys(input.set)) {
-      const value = input.set[name];
+    for (const name of Object.keys(changes)) {
+      const value = changes[name];
       if (value === null || value === undefined) remove.push(name);
       else set[name] = value;
       if (name === 'email') kinds.push('e');
@@ -61,10 +125,9 @@ export class PostgresProfiles {
     }
     // A field's match keys depend on its value alone: the changed fields' new keys replace
     // their old ones, and the stored profile is never read into JavaScript to merge it.
-    const createFields = mergeFields(input.setOnCreate, input.set);
-    let row: MatchRow & { id: string | null; created: boolean | null };
+    let row: SaveRow;
     try {
-      row = await this.db.one<MatchRow & { id: string | null; created: boolean | null }>({
+      row = await query({
         name: 'ties_save_profile',
         text: 'SELECT * FROM ties_save_profile($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
         values: [

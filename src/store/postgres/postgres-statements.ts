@@ -83,6 +83,41 @@ export class PgStatements {
     }
   }
 
+  /**
+   * Runs `work` as one transaction of several statements on one pooled connection (BEGIN …
+   * COMMIT; ROLLBACK when it throws or answers `rollback: true`). Retried whole, as `run` retries
+   * a statement, when PostgreSQL rolled it back for a deadlock or a serialization failure.
+   */
+  async transaction<R>(
+    work: (client: pg.PoolClient) => Promise<{ readonly value: R; readonly rollback?: boolean }>,
+  ): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw storeClosed();
+      const client = await this.connect();
+      let broken: Error | undefined;
+      let retry = false;
+      this.counters.statements++;
+      try {
+        await client.query('BEGIN');
+        const out = await work(client);
+        await client.query(out.rollback ? 'ROLLBACK' : 'COMMIT');
+        return out.value;
+      } catch (err) {
+        if (breaksConnection(err)) broken = err as Error;
+        else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        if (isSchemaGone(err)) this.onSchemaGone?.();
+        if (isRetryable(err) && attempt < this.maxAttempts) retry = true;
+        else throw toStoreError(err, this.logger);
+      } finally {
+        client.release(broken);
+      }
+      if (retry) {
+        this.counters.retries++;
+        await sleep(Math.random() * 5 * 2 ** attempt);
+      }
+    }
+  }
+
   /** Statements sent (each one round trip) and calls retried after a deadlock or serialization failure. */
   stats(): { readonly statements: number; readonly retries: number } {
     return { ...this.counters };

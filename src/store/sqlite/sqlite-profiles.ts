@@ -1,6 +1,7 @@
 // Profiles on SQLite: save (import, update, add) with their match keys and subscriptions, read, and
 // delete with every relation the profile takes part in.
 import { TiesError } from '../../core/errors.js';
+import { applyFieldFunctions } from '../../core/field-functions.js';
 import { mergeFields, profileMatchKeys } from '../../core/fields.js';
 import { PROFILE_ID_PATTERN } from '../../core/ids.js';
 import { resolveOne } from '../../core/matching.js';
@@ -95,7 +96,13 @@ export class SqliteProfiles {
         if (found.kind === 'ambiguous') return found;
         if (found.kind === 'ok') {
           const row = this.profileGet.get(found.id)!;
-          const fields = mergeFields(JSON.parse(row.fields) as Record<string, FieldValue>, input.set);
+          // Writes are serial on SQLite: the functions apply to the fields as they are now.
+          const applied = applyFieldFunctions(
+            mergeFields(JSON.parse(row.fields) as Record<string, FieldValue>, input.set),
+            input.functions ?? {},
+          );
+          if (!applied.ok) return { kind: 'function_failed', field: applied.field, reason: applied.reason };
+          const fields = applied.fields;
           if (this.emailTaken(database, found.id, fields)) return { kind: 'email_taken' };
           this.profileUpdate.run(JSON.stringify(fields), input.now, found.id);
           this.writeKeys(database, found.id, fields);
@@ -106,7 +113,9 @@ export class SqliteProfiles {
       }
       // Relation tables hold ids as 12 bytes (sqlite-layout.ts): anything else is a bug upstream.
       if (!PROFILE_ID_PATTERN.test(input.newId)) throw new Error(`saveProfile: bad new id ${input.newId}`);
-      const fields = mergeFields(input.setOnCreate, input.set);
+      const applied = applyFieldFunctions(mergeFields(input.setOnCreate, input.set), input.functions ?? {});
+      if (!applied.ok) return { kind: 'function_failed', field: applied.field, reason: applied.reason };
+      const fields = applied.fields;
       if (this.emailTaken(database, input.newId, fields)) return { kind: 'email_taken' };
       this.profileInsert.run(input.newId, database.id, JSON.stringify(fields), input.now, input.now);
       this.writeKeys(database, input.newId, fields);

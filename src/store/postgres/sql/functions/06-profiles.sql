@@ -30,6 +30,37 @@ BEGIN
 END
 $f$;
 
+-- Two imports of one new identity at once must not create two profiles: they queue on this lock
+-- (held to the end of the transaction).
+CREATE FUNCTION ties_import_lock(p_db integer, p_q jsonb) RETURNS void
+LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM pg_advisory_xact_lock(ties_ns('import'), hashtext(p_db || ' ' || CASE p_q->>'by'
+    WHEN 'email' THEN 'e ' || (p_q->>'email') WHEN 'phone' THEN 'p ' || (p_q->>'phone')
+    ELSE p_q::text END));
+END
+$f$;
+
+-- The first statement of a write with update functions (postgres-profiles.ts): finds the profile
+-- (import first takes the import lock) and, when there is exactly one, locks its row and answers
+-- its fields, so that the functions apply to what the rest of the transaction overwrites.
+CREATE FUNCTION ties_lock_profile(p_db integer, p_mode text, p_q jsonb, OUT ids text[], OUT fields jsonb)
+LANGUAGE plpgsql AS $f$
+BEGIN
+  IF p_mode = 'import' THEN
+    PERFORM ties_import_lock(p_db, p_q);
+  END IF;
+  ids := ties_find(p_db, p_q);
+  IF cardinality(ids) = 1 THEN
+    SELECT p.fields INTO fields FROM profiles p WHERE p.id = ids[1] FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+      -- Deleted meanwhile: as if it had not been found.
+      ids := '{}';
+    END IF;
+  END IF;
+END
+$f$;
+
 -- p_set / p_remove: field changes of an existing profile; p_keys: the [kind, key] pairs of the
 -- changed fields, replacing every pair of p_kinds. p_create_fields / p_create_keys: a created
 -- profile's fields and pairs. status 'match': core reads ids. The match_keys inserts name the
@@ -44,10 +75,7 @@ DECLARE
 BEGIN
   IF p_mode <> 'add' THEN
     IF p_mode = 'import' THEN
-      -- Two imports of one new identity at once must not create two profiles: they queue here.
-      PERFORM pg_advisory_xact_lock(ties_ns('import'), hashtext(p_db || ' ' || CASE p_q->>'by'
-        WHEN 'email' THEN 'e ' || (p_q->>'email') WHEN 'phone' THEN 'p ' || (p_q->>'phone')
-        ELSE p_q::text END));
+      PERFORM ties_import_lock(p_db, p_q);
     END IF;
     ids := ties_find(p_db, p_q);
     IF cardinality(ids) > 1 THEN
