@@ -92,8 +92,9 @@ export async function startTies(
   db: string,
   env: Record<string, string> = {},
   nodeArgs: readonly string[] = [],
+  bin: string = TIES_BIN,
 ): Promise<ServerProcess> {
-  const argv = [...nodeArgs, TIES_BIN, 'serve', '--db', db, '--port', '0', '--log-level', 'warn'];
+  const argv = [...nodeArgs, bin, 'serve', '--db', db, '--port', '0', '--log-level', 'warn'];
   const child = spawn(process.execPath, argv, {
     env: { ...process.env, ...env, TIES_ADMIN_TOKEN: BENCH_ADMIN_TOKEN },
     stdio: ['ignore', 'pipe', 'pipe'],

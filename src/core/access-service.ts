@@ -1,13 +1,14 @@
 // Tokens and rights (SPEC §7): tokens are random secrets shown once and stored as SHA-256 hashes;
 // each call needs one right. Also mints the TIES_ADMIN_TOKEN and demo tokens.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from './catalog-service.js';
 import { badParameter, TiesError } from './errors.js';
 import { RIGHTS, type Right, type TokenInfo, type TokenRecord } from './model.js';
 import type { Store } from './store.js';
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // The one-shot form: a fifth of createHash's cost, and every call hashes its token.
+  return hash('sha256', token, 'hex');
 }
 
 /** 32 random bytes, URL-safe, with a prefix so a leaked token is recognisable in a scan. */
@@ -51,7 +52,8 @@ const TOUCH_INTERVAL_MS = 5_000;
 export const ENVIRONMENT_TOKEN_NAME = 'admin (TIES_ADMIN_TOKEN)';
 
 export class AccessService {
-  private readonly pendingTouches = new Map<number, string>();
+  /** Last use per token id, in ms (written as text only when flushed: every call records one). */
+  private readonly pendingTouches = new Map<number, number>();
   /** Known tokens by hash (never by the token itself), each until its expiry time. */
   private readonly cache = new Map<string, { readonly record: TokenRecord; readonly expires: number }>();
   /** Bumped by every revocation, so that a lookup that raced it is not cached. */
@@ -67,28 +69,32 @@ export class AccessService {
   async authorize(token: string | undefined, right: Right, call: string): Promise<TokenRecord> {
     if (token === undefined || token === '') throw new TiesError('TOKEN_MISSING');
     if (token.length > MAX_TOKEN_LENGTH) throw new TiesError('TOKEN_UNKNOWN');
-    const hash = hashToken(token);
-    const record = await this.lookup(hash);
-    // The lookup is by hash, so timing reveals nothing of the token; the comparison is constant-time anyway.
-    if (!record || !timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) {
-      throw new TiesError('TOKEN_UNKNOWN');
-    }
+    const tokenHash = hashToken(token);
+    const now = this.clock.now().getTime();
+    const record = await this.lookup(tokenHash, now);
+    if (!record) throw new TiesError('TOKEN_UNKNOWN');
     if (!record.rights.includes(right)) throw new TiesError('FORBIDDEN', { right, call });
-    this.touch(record.id);
+    this.pendingTouches.set(record.id, now);
+    if (!this.touchTimer) this.scheduleTouches();
     return record;
   }
 
-  /** The token with this hash, from the cache while fresh; unknown hashes are never cached. */
-  private async lookup(hash: string): Promise<TokenRecord | null> {
-    const now = this.clock.now().getTime();
-    const cached = this.cache.get(hash);
+  /**
+   * The token with this hash, from the cache while fresh; unknown hashes are never cached. A record
+   * from the store is compared in constant time before it is used or cached (the lookup is by hash,
+   * so timing reveals nothing of the token anyway); a cached one was found under this very hash.
+   */
+  private async lookup(tokenHash: string, now: number): Promise<TokenRecord | null> {
+    const cached = this.cache.get(tokenHash);
     if (cached && cached.expires > now) return cached.record;
     const generation = this.generation;
-    const record = await this.store.findTokenByHash(hash);
-    this.cache.delete(hash);
+    const found = await this.store.findTokenByHash(tokenHash);
+    const record =
+      found && timingSafeEqual(Buffer.from(found.hash, 'hex'), Buffer.from(tokenHash, 'hex')) ? found : null;
+    this.cache.delete(tokenHash);
     if (record && generation === this.generation) {
       if (this.cache.size >= TOKEN_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(hash, { record, expires: now + TOKEN_CACHE_TTL_MS });
+      this.cache.set(tokenHash, { record, expires: now + TOKEN_CACHE_TTL_MS });
     }
     return record;
   }
@@ -99,9 +105,7 @@ export class AccessService {
     for (const [hash, entry] of this.cache) if (match(entry.record)) this.cache.delete(hash);
   }
 
-  private touch(id: number): void {
-    this.pendingTouches.set(id, this.clock.now().toISOString());
-    if (this.touchTimer) return;
+  private scheduleTouches(): void {
     this.touchTimer = setTimeout(() => void this.flushTouches(), TOUCH_INTERVAL_MS);
     this.touchTimer.unref();
   }
@@ -111,7 +115,7 @@ export class AccessService {
     if (this.touchTimer) clearTimeout(this.touchTimer);
     this.touchTimer = undefined;
     if (this.pendingTouches.size === 0) return;
-    const uses = [...this.pendingTouches].map(([id, at]) => ({ id, at }));
+    const uses = [...this.pendingTouches].map(([id, at]) => ({ id, at: new Date(at).toISOString() }));
     this.pendingTouches.clear();
     try {
       await this.store.touchTokens(uses);

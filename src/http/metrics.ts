@@ -7,16 +7,12 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { CALLS_BY_NAME } from '../api/calls.js';
 import { isCommitObservable } from '../core/store-stats.js';
 import type { Ties } from '../core/ties.js';
+import { CallMetrics } from './call-metrics.js';
 
 const API_PREFIX = '/api/v1.1/';
 /** Latency buckets in seconds: group commit answers in milliseconds, a slow store in seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
-
-interface CallSeries {
-  readonly count: { inc(): void };
-  readonly latency: { observe(value: number): void };
-}
 
 /** The catalogue name of the call a request named, or "unknown"; never the path as sent. */
 function callOf(request: FastifyRequest): string {
@@ -31,30 +27,7 @@ function callOf(request: FastifyRequest): string {
 
 export function registerMetrics(app: FastifyInstance, ties: Ties): Registry {
   const registry = new Registry();
-  const calls = new Counter({
-    name: 'ties_calls_total',
-    help: 'API calls answered, by call and envelope error code (0 = success)',
-    labelNames: ['call', 'error'] as const,
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: 'ties_call_duration_seconds',
-    help: 'Time from the request to its answer, by call and envelope error code',
-    labelNames: ['call', 'error'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  // Children are looked up once per label pair: prom-client hashes the labels on every labels() call.
-  const series = new Map<string, CallSeries>();
-  const seriesOf = (call: string, error: string): CallSeries => {
-    const key = `${call} ${error}`;
-    let found = series.get(key);
-    if (!found) {
-      found = { count: calls.labels(call, error), latency: latency.labels(call, error) };
-      series.set(key, found);
-    }
-    return found;
-  };
+  const calls = new CallMetrics(registry, { buckets: LATENCY_BUCKETS });
 
   const store = ties.store;
   if (isCommitObservable(store)) {
@@ -113,11 +86,7 @@ export function registerMetrics(app: FastifyInstance, ties: Ties): Registry {
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     const error = request.tiesError;
     // Only API calls are counted: /health, /metrics and the documentation are not calls.
-    if (error !== undefined) {
-      const s = seriesOf(callOf(request), String(error));
-      s.count.inc();
-      s.latency.observe(reply.elapsedTime / 1000);
-    }
+    if (error !== undefined) calls.observe(callOf(request), error, reply.elapsedTime / 1000);
     done();
   });
 
