@@ -38,11 +38,13 @@ export interface MigrationProgress {
   readonly total: number;
   /** Set on the last report of a migration, once it has committed. */
   readonly finished: boolean;
+  /** What it is doing, in words, when the engine can tell (PostgreSQL: the statement and its progress). */
+  readonly step?: string | undefined;
 }
 
 export type ProgressListener = (progress: MigrationProgress) => void;
-/** Handed to a migration's data step: how much of how much is done. */
-export type ReportProgress = (done: number, total: number) => void;
+/** Handed to a migration's data step: how much of how much is done (and, optionally, what). */
+export type ReportProgress = (done: number, total: number, step?: string) => void;
 
 /**
  * What one engine provides. Every method may answer directly (SQLite) or with a promise
@@ -168,7 +170,9 @@ function* plan<M extends Migration>(set: MigrationSet<M>): Plan<MigrationAdapter
         const base = { version: migration.version, name: migration.name, finished: false };
         report({ ...base, done: 0, total: 0 });
         yield* call((a: A) =>
-          a.apply(migration, (done, total) => report({ ...base, done, total: Math.max(total, done) })),
+          a.apply(migration, (done, total, step) =>
+            report({ ...base, done, total: Math.max(total, done), ...(step ? { step } : {}) }),
+          ),
         );
         yield* call((a: A) => a.record(migration, now()));
         return true;

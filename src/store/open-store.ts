@@ -56,7 +56,7 @@ export function migrationProgressPrinter(
       last = now;
       spoke = true;
       const of = p.total > 0 ? ` of ${n(p.total)} (${Math.floor((100 * p.done) / p.total)}%)` : '';
-      out.write(`ties: migrating the store to ${what}: ${n(p.done)}${of} done\n`);
+      out.write(`ties: migrating the store to ${what}: ${p.step ?? `${n(p.done)}${of} done`}\n`);
     }
   };
 }

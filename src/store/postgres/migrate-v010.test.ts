@@ -13,6 +13,7 @@ import {
 import { dropSchema, freshSchemaName, PG_SKIPPED, PG_URL } from '../../../test/support/pg-engine.js';
 import { createTies } from '../../core/ties.js';
 import type { MigrationProgress } from '../migration-runner.js';
+import { checkPostgres } from './postgres-check.js';
 import { openPostgresStore } from './postgres-store.js';
 
 const silent = { warn() {}, error() {} };
@@ -62,6 +63,15 @@ if (!PG_URL) {
   describe('postgres: a schema written by 0.1.0', () => {
     it('is migrated in place at open and answers every read call as 0.1.0 did', async () => {
       const schema = await restoreV010Fixture(url);
+      // `ties check` (read-only) names what the next start will migrate.
+      const at = new URL(url);
+      at.searchParams.set('schema', schema);
+      const check = await checkPostgres(at.toString());
+      assert.ok(check.ok, check.lines.join('\n'));
+      assert.match(
+        check.lines.at(-1)!,
+        /^schema version 1; the next start migrates it to \d+ \(2 slot counters, 3 push subscription keys, .*\), printing its progress as it goes$/,
+      );
       const progress: MigrationProgress[] = [];
       const store = await openPostgresStore({
         url,
@@ -74,6 +84,15 @@ if (!PG_URL) {
         assert.ok(
           progress.some((p) => p.finished),
           'the migration reported its progress',
+        );
+        // Each statement of each migration, in words (migration-watch.ts; `ties serve` prints them).
+        assert.ok(
+          progress.some(
+            (p) =>
+              p.version === 2 &&
+              /^statement 1 of \d+ \(ALTER TABLE relation_stats ADD COLUMN slot/.test(p.step ?? ''),
+          ),
+          JSON.stringify(progress.filter((p) => p.version === 2)),
         );
         const ties = createTies({ store });
         for (const r of await replayV010Reads(ties, recorded))

@@ -14,6 +14,7 @@ import {
   runAsync,
 } from '../migration-runner.js';
 import { citusVersion, distributeOnCitus } from './citus-distribute.js';
+import { runWatched, type WatchOptions } from './migration-watch.js';
 import { FUNCTION_FILES, MIGRATION_FILES, type SqlFile } from './sql-files.generated.js';
 import { splitSqlStatements } from './sql-split.js';
 
@@ -65,8 +66,21 @@ export function routinesCreatedBy(sql: string): string[] {
   return [...names];
 }
 
+/**
+ * A migration statement may run far longer than a call's statement_timeout (an index over a large
+ * store's rows): migrate() lifts that setting for its session, and this lifts the client-side guard
+ * (the pool's query_timeout, which pg reads per query, and 0 does not override) to ~24 days.
+ */
+const NO_CLIENT_TIMEOUT = 2 ** 31 - 1;
+
 /** The runner's view of one connection whose search_path is the schema to migrate. */
-export function postgresMigrationAdapter(client: pg.ClientBase): MigrationAdapter<PostgresMigration> {
+export function postgresMigrationAdapter(
+  client: pg.ClientBase,
+  watch?: WatchOptions,
+): MigrationAdapter<PostgresMigration> {
+  // pg reads query_timeout from the query's config, though its typings do not declare it there.
+  const long = (text: string): Promise<unknown> =>
+    client.query({ text, query_timeout: NO_CLIENT_TIMEOUT } as pg.QueryConfig);
   return {
     async state() {
       const { rows } = await client.query<{ m: string | null; r: string | null }>(
@@ -89,7 +103,8 @@ export function postgresMigrationAdapter(client: pg.ClientBase): MigrationAdapte
     // A session lock, released even if this process dies: a second server starting at the same
     // time waits here, then finds what the first one applied and skips it.
     async lock() {
-      await client.query(`SELECT pg_advisory_lock(${LOCK})`);
+      // Waits as long as another server's migration takes.
+      await long(`SELECT pg_advisory_lock(${LOCK})`);
     },
     async unlock() {
       await client.query(`SELECT pg_advisory_unlock(${LOCK})`).catch(() => undefined);
@@ -112,7 +127,7 @@ export function postgresMigrationAdapter(client: pg.ClientBase): MigrationAdapte
       await client.query(BOOKKEEPING[of]);
     },
     async apply(migration, progress) {
-      for (const statement of splitSqlStatements(migration.sql ?? '')) await client.query(statement);
+      await runWatched(client, splitSqlStatements(migration.sql ?? ''), progress, watch, long);
       await migration.data?.(client, progress);
     },
     async record(migration, appliedAt) {
@@ -133,7 +148,7 @@ export function postgresMigrationAdapter(client: pg.ClientBase): MigrationAdapte
         [routinesCreatedBy(repeatable.sql)],
       );
       if (rows.length > 0) await client.query(`DROP ROUTINE ${rows.map((r) => r.sig).join(', ')}`);
-      for (const statement of splitSqlStatements(repeatable.sql)) await client.query(statement);
+      for (const statement of splitSqlStatements(repeatable.sql)) await long(statement);
     },
     async recordRepeatable(repeatable, checksum, appliedAt) {
       await client.query(
@@ -155,6 +170,8 @@ export interface MigrateOptions {
   readonly repeatables?: readonly Repeatable[] | undefined;
   readonly now?: (() => string) | undefined;
   readonly onProgress?: ProgressListener | undefined;
+  /** How a long statement is looked at while it runs (migration-watch.ts); without it, per statement only. */
+  readonly watch?: WatchOptions | undefined;
 }
 
 /**
@@ -163,22 +180,29 @@ export interface MigrateOptions {
  * when the schema is ahead of this code.
  */
 export async function migrate(client: pg.ClientBase, options: MigrateOptions = {}): Promise<MigrationResult> {
-  const adapter = postgresMigrationAdapter(client);
-  const result = await runAsync(adapter, {
-    migrations: options.migrations ?? MIGRATIONS,
-    repeatables: options.repeatables ?? REPEATABLES,
-    now: options.now,
-    onProgress: options.onProgress,
-  });
-  // On Citus, the tables the layout distributes and that are not distributed yet (see
-  // citus-distribute.ts); under the migration lock, so that servers starting together do it once.
-  if ((await citusVersion(client)) !== undefined) {
-    await adapter.lock();
-    try {
-      await distributeOnCitus(client);
-    } finally {
-      await adapter.unlock();
+  const adapter = postgresMigrationAdapter(client, options.onProgress ? options.watch : undefined);
+  // For this session only; RESET gives the connection back its own setting (a pool's -c option).
+  // A failing RESET means a broken connection, which the caller then drops.
+  await client.query('SET statement_timeout = 0');
+  try {
+    const result = await runAsync(adapter, {
+      migrations: options.migrations ?? MIGRATIONS,
+      repeatables: options.repeatables ?? REPEATABLES,
+      now: options.now,
+      onProgress: options.onProgress,
+    });
+    // On Citus, the tables the layout distributes and that are not distributed yet (see
+    // citus-distribute.ts); under the migration lock, so that servers starting together do it once.
+    if ((await citusVersion(client)) !== undefined) {
+      await adapter.lock();
+      try {
+        await distributeOnCitus(client);
+      } finally {
+        await adapter.unlock();
+      }
     }
+    return result;
+  } finally {
+    await client.query('RESET statement_timeout').catch(() => undefined);
   }
-  return result;
 }

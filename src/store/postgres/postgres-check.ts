@@ -58,7 +58,11 @@ export async function checkPostgres(rawUrl: string): Promise<CheckReport> {
     lines.push(
       version === known
         ? `schema version ${version} (current); every table answers`
-        : `schema version ${version}; the next start migrates it to ${known}`,
+        : `schema version ${version}; the next start migrates it to ${known} (${MIGRATIONS.filter(
+            (m) => m.version > version,
+          )
+            .map((m) => `${m.version} ${m.name}`)
+            .join(', ')}), printing its progress as it goes`,
     );
     return { ok: true, lines };
   } catch (err) {

@@ -90,6 +90,8 @@ export class PostgresStore implements Store {
   private readonly wantedSchema: string | undefined;
   private readonly logger: StoreLogger | undefined;
   private readonly onMigrationProgress: ProgressListener | undefined;
+  /** How a second connection for watching a long migration is made (migration-watch.ts). */
+  private readonly clientConfig: pg.ClientConfig;
   private readonly db: PgStatements;
   private readonly catalog: PostgresCatalog;
   private readonly profiles: PostgresProfiles;
@@ -135,6 +137,7 @@ export class PostgresStore implements Store {
     this.db = new PgStatements(this.pool, Math.max(1, options.maxAttempts ?? 5), this.logger, () =>
       this.repairSchema(),
     );
+    this.clientConfig = clientConfig;
     this.catalog = new PostgresCatalog(this.db, clientConfig, () => this.schema, this.logger);
     this.profiles = new PostgresProfiles(this.db);
     this.relations = new PostgresRelations(this.db);
@@ -193,7 +196,18 @@ export class PostgresStore implements Store {
         });
       }
       this.schema = rows[0].schema;
-      await migrate(client, { onProgress: this.onMigrationProgress });
+      await migrate(client, {
+        onProgress: this.onMigrationProgress,
+        watch: {
+          open: async () => {
+            const watcher = new pg.Client({ ...this.clientConfig, application_name: 'ties migration watch' });
+            // A connection that dies while idle must not take the process with it.
+            watcher.on('error', () => undefined);
+            await watcher.connect();
+            return watcher;
+          },
+        },
+      });
       this.relations.onCitus = (await citusVersion(client)) !== undefined;
     } catch (err) {
       if (err instanceof SchemaTooNewError) throw err;
