@@ -2,7 +2,7 @@
 // `status` is the envelope's `error` number (SPEC §2); the HTTP layer maps it to a status code.
 // docs/errors.md lists every code, and a test keeps the two equal.
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 429 | 431 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 410 | 413 | 415 | 429 | 431 | 500 | 503;
 
 interface CatalogueEntry {
   readonly status: ErrorStatus;
@@ -128,6 +128,12 @@ export const ERROR_CATALOGUE = {
     status: 409,
     message: '{param}: {name} already exists',
     when: 'Creating a field or property whose name already exists.',
+  },
+  CURSOR_EXPIRED: {
+    status: 410,
+    message:
+      'after: events after {after} were pruned (the feed keeps events after {oldest}); start again from after=0 or a newer cursor',
+    when: 'relations/changes or the change stream with a cursor older than the retained log (TIES_FEED_RETAIN_DAYS, TIES_FEED_RETAIN_COUNT).',
   },
   BODY_TOO_LARGE: {
     status: 413,

@@ -2,6 +2,7 @@
 // get_counter. Validates, builds the lookups, lets the store do the one transaction, and turns
 // the store's outcome into the call's answer or a catalogue error.
 import type { CatalogService, Clock } from './catalog-service.js';
+import type { ChangeCall } from './change-feed.js';
 import { badParameter, TiesError } from './errors.js';
 import { PROFILE_ID_PATTERN, profileXxh } from './ids.js';
 import type { Limits } from './limits.js';
@@ -172,10 +173,14 @@ export class RelationService {
     }
   }
 
-  async strengthen(p: WeightedRelationParams, ctx: CallContext): Promise<RelationAnswer> {
+  async strengthen(
+    p: WeightedRelationParams,
+    ctx: CallContext,
+    call: ChangeCall = 'relations/strengthen',
+  ): Promise<RelationAnswer> {
     const target = await this.target(p);
     const { add, set } = parseStrengthenWeights(p.weights, target.type, ctx.encoding, this.options.limits);
-    const outcome = await this.store.strengthen({ ...target, add, set });
+    const outcome = await this.store.strengthen({ ...target, add, set, call });
     switch (outcome.kind) {
       case 'ok':
         return this.answer(target.type, outcome.a, outcome.b);
@@ -229,7 +234,7 @@ export class RelationService {
 
   /** relations/strengthen_batch: as attachBatch, with the strengthen use case. */
   strengthenBatch(p: BatchParams, ctx: CallContext): Promise<BatchItemOutcome[]> {
-    return this.batch(p, (item) => this.strengthen(item, ctx));
+    return this.batch(p, (item) => this.strengthen(item, ctx, 'relations/strengthen_batch'));
   }
 
   private batch(

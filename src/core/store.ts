@@ -4,6 +4,7 @@
 // and write in one statement or one batch; the rules that decide 404/409 stay in core (see
 // resolvePair and resolveOne in matching.ts), the adapter only executes the lookup by index.
 
+import type { ChangeCall, ChangeFilter, ChangePage, PruneInput } from './change-feed.js';
 import type { TiesError } from './errors.js';
 import type { FieldFunction } from './field-functions.js';
 import type {
@@ -159,6 +160,11 @@ export interface RelationTarget {
   /** Profile B, searched in type.dbB. */
   readonly b: ProfileQuery;
   readonly now: string;
+  /**
+   * The call the change feed records for this change; by default the method's own
+   * (relations/attach, …; attachMany: relations/attach_batch). strengthen_batch sets its own.
+   */
+  readonly call?: ChangeCall | undefined;
 }
 
 export type PairFailure = MatchFailure | { readonly kind: 'self'; readonly id: string };
@@ -366,6 +372,19 @@ export interface Store {
   revokeTokensNamed(name: string): Promise<number>;
   /** Records last use; called in batches, so it may lag a few seconds. */
   touchTokens(uses: readonly { readonly id: number; readonly at: string }[]): Promise<void>;
+
+  // Change feed (src/core/change-feed.ts): every relation write above, profile delete and type
+  // delete appends its events in its own transaction, unless the store was opened with the feed off.
+  /**
+   * Events with seq > after, ascending, at most `limit`, only ones no reader can later see an
+   * event with a smaller seq appear before (commit order); with a filter, at most
+   * FILTER_SCAN_WINDOW seqs are looked at (lastSeq says how far).
+   */
+  readChanges(after: number, limit: number, filter: ChangeFilter): Promise<ChangePage>;
+  /** Deletes at most `maxRows` of the oldest events past the retention; answers how many. */
+  pruneChanges(input: PruneInput): Promise<number>;
+  /** Calls `listener` after a write of this process that may have appended events committed. */
+  onChangesWritten?(listener: () => void): () => void;
 
   /** Resolves when the store answers; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;

@@ -1,6 +1,7 @@
 // Composes core: one object holding every service, built from a store and settings.
 import { AccessService } from './access-service.js';
 import { CatalogService, type Clock, systemClock } from './catalog-service.js';
+import { ChangeFeed, type ChangeFeedOptions, DEFAULT_RETENTION } from './change-feed.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { ProfileService } from './profile-service.js';
 import { RelationService } from './relation-service.js';
@@ -12,6 +13,8 @@ export interface TiesOptions {
   readonly limits?: Limits | undefined;
   /** relations/get without `limit` answers at most this many rows. */
   readonly maxGetRows?: number | undefined;
+  /** The change feed's settings (whether the store logs changes is the store's own option). */
+  readonly feed?: ChangeFeedOptions | undefined;
 }
 
 export interface Ties {
@@ -20,6 +23,8 @@ export interface Ties {
   readonly relations: RelationService;
   readonly profiles: ProfileService;
   readonly access: AccessService;
+  /** The change feed: reads of the change log, waiting for new events, pruning. */
+  readonly feed: ChangeFeed;
   readonly limits: Limits;
   /** Flushes pending bookkeeping and closes the store. */
   close(): Promise<void>;
@@ -33,10 +38,12 @@ export function createTies(options: TiesOptions): Ties {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const catalog = new CatalogService(store, clock, limits);
   const access = new AccessService(store, clock);
+  const feed = new ChangeFeed(store, options.feed ?? { enabled: true, retention: DEFAULT_RETENTION });
   return {
     store,
     catalog,
     access,
+    feed,
     limits,
     relations: new RelationService(store, catalog, clock, {
       limits,
@@ -44,6 +51,7 @@ export function createTies(options: TiesOptions): Ties {
     }),
     profiles: new ProfileService(store, catalog, clock, limits),
     async close() {
+      await feed.close();
       await access.flushTouches();
       await store.close();
     },

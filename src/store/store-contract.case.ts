@@ -22,6 +22,7 @@ import type {
   Store,
 } from '../core/store.js';
 import { createTies, type Ties } from '../core/ties.js';
+import { changeFeedContract } from './change-feed-contract.case.js';
 
 export interface OpenedStore {
   readonly store: Store;
@@ -173,6 +174,7 @@ function plain(weights: Weights | undefined): Record<string, WeightValue> | unde
 // ---------------------------------------------------------------------------------------------
 
 export function storeContract(engineName: string, open: () => Promise<OpenedStore>): void {
+  changeFeedContract(engineName, open);
   /** Runs a test on a fresh store with the standard fixtures. */
   const withWorld = (fn: (w: World) => Promise<void>) => async () => {
     const opened = await open();

@@ -18,8 +18,18 @@ export const DISTRIBUTED_TABLES: Readonly<Record<string, string>> = {
 /** Small catalogue tables, copied to every node (joins with them never leave a shard). */
 export const REFERENCE_TABLES: readonly string[] = ['databases', 'resources', 'relation_types', 'tokens'];
 
-/** Tables that stay on the coordinator only. */
-export const LOCAL_TABLES: readonly string[] = ['schema_migrations', 'schema_repeatables'];
+/**
+ * Tables that stay on the coordinator only. The change log too: every function runs on the
+ * coordinator and appends there under one lock held until commit (the feed's order), and readers
+ * page it by seq; spread over shards, each event would cost a distributed write and a page a
+ * merge of every shard (docs/decisions.md, "Change feed on Citus").
+ */
+export const LOCAL_TABLES: readonly string[] = [
+  'schema_migrations',
+  'schema_repeatables',
+  'change_log',
+  'change_state',
+];
 
 /** The statements citus-distribute.ts runs, as SQL (docs/scaling.md shows them). */
 export function citusSetupSql(): string {

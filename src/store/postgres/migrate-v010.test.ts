@@ -97,6 +97,13 @@ if (!PG_URL) {
         const ties = createTies({ store });
         for (const r of await replayV010Reads(ties, recorded))
           assert.deepEqual(r.actual, r.expected, r.label);
+        // Migration 7: the change log starts empty, and the first event gets seq 1.
+        assert.deepEqual(await store.readChanges(0, 10, {}), {
+          events: [],
+          oldestSeq: null,
+          lastSeq: 0,
+          prunedThrough: 0,
+        });
         // Migration 3 put the push subscriptions 0.1.0 stored into the matching index.
         const pushed = recorded.reads.find(
           (r) => r.call === 'profiles/get' && JSON.stringify(r.answer).includes('"channel":"push"'),
@@ -109,6 +116,11 @@ if (!PG_URL) {
           subscription_id: sub.subscription_id,
         });
         assert.equal(found.data.id, profile.id);
+        const [type] = await store.listRelationTypes();
+        assert.ok(type);
+        await store.deleteRelationType(type.relId);
+        const first = await store.readChanges(0, 1, {});
+        assert.equal(first.events[0]?.seq, 1);
       } finally {
         await store.close();
         await dropSchema(schema);

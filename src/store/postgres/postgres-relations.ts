@@ -31,6 +31,11 @@ function pairOutcome(row: PairRow): PairFailure | PairOk {
   return resolvePair(row.a_ids ?? [], row.b_ids ?? []);
 }
 
+/** An attach_batch item attached alone: the change feed still records the batch call. */
+function asBatchItem(input: AttachInput): AttachInput {
+  return input.call ? input : { ...input, call: 'relations/attach_batch' };
+}
+
 function noType(relId: number): TiesError {
   return new TiesError('RELATION_TYPE_NOT_FOUND', { rel_id: relId });
 }
@@ -44,13 +49,14 @@ export class PostgresRelations {
   async attach(input: AttachInput): Promise<AttachOutcome> {
     const row = await this.db.one<PairRow>({
       name: 'ties_attach',
-      text: 'SELECT * FROM ties_attach($1, $2, $3, $4, $5)',
+      text: 'SELECT * FROM ties_attach($1, $2, $3, $4, $5, $6)',
       values: [
         input.type.relId,
         JSON.stringify(input.a),
         JSON.stringify(input.b),
         JSON.stringify(input.weights),
         input.now,
+        input.call ?? 'relations/attach',
       ],
     });
     return this.relationOutcome(input.type.relId, row) as AttachOutcome;
@@ -72,7 +78,7 @@ export class PostgresRelations {
     // table and joins it with distributed tables through correlated subqueries, which Citus cannot
     // plan (docs/scaling.md, "Rules the functions follow on Citus").
     if (this.onCitus) {
-      for (const [i, input] of inputs.entries()) outcomes[i] = await this.attachOrError(input);
+      for (const [i, input] of inputs.entries()) outcomes[i] = await this.attachOrError(asBatchItem(input));
       return outcomes;
     }
     for (const [relId, positions] of byType) {
@@ -91,7 +97,7 @@ export class PostgresRelations {
         if (!isTiesError(err) || err.code !== 'INT_OVERFLOW') throw err;
         // A float sum would leave the double range: the chunk is attached item by item, so that
         // only the item that overflows is refused, as single calls would have it.
-        for (const i of positions) outcomes[i] = await this.attachOrError(inputs[i]!);
+        for (const i of positions) outcomes[i] = await this.attachOrError(asBatchItem(inputs[i]!));
         continue;
       }
       rows.forEach((row, k) => {
@@ -115,7 +121,7 @@ export class PostgresRelations {
   async strengthen(input: StrengthenInput): Promise<StrengthenOutcome> {
     const row = await this.db.one<PairRow>({
       name: 'ties_strengthen',
-      text: 'SELECT * FROM ties_strengthen($1, $2, $3, $4, $5, $6)',
+      text: 'SELECT * FROM ties_strengthen($1, $2, $3, $4, $5, $6, $7)',
       values: [
         input.type.relId,
         JSON.stringify(input.a),
@@ -124,6 +130,7 @@ export class PostgresRelations {
         JSON.stringify(Object.keys(input.add).map((name) => [name, input.add[name]])),
         JSON.stringify(input.set),
         input.now,
+        input.call ?? 'relations/strengthen',
       ],
     });
     return this.relationOutcome(input.type.relId, row) as StrengthenOutcome;
@@ -132,7 +139,7 @@ export class PostgresRelations {
   async edit(input: EditInput): Promise<EditOutcome> {
     const row = await this.db.one<PairRow>({
       name: 'ties_edit',
-      text: 'SELECT * FROM ties_edit($1, $2, $3, $4, $5, $6)',
+      text: 'SELECT * FROM ties_edit($1, $2, $3, $4, $5, $6, $7)',
       values: [
         input.type.relId,
         JSON.stringify(input.a),
@@ -140,6 +147,7 @@ export class PostgresRelations {
         JSON.stringify(input.set),
         [...input.remove],
         input.now,
+        input.call ?? 'relations/edit',
       ],
     });
     return this.relationOutcome(input.type.relId, row) as EditOutcome;
@@ -148,8 +156,14 @@ export class PostgresRelations {
   async detach(input: DetachInput): Promise<DetachOutcome> {
     const row = await this.db.one<PairRow>({
       name: 'ties_detach',
-      text: 'SELECT * FROM ties_detach($1, $2, $3)',
-      values: [input.type.relId, JSON.stringify(input.a), JSON.stringify(input.b)],
+      text: 'SELECT * FROM ties_detach($1, $2, $3, $4, $5)',
+      values: [
+        input.type.relId,
+        JSON.stringify(input.a),
+        JSON.stringify(input.b),
+        input.now,
+        input.call ?? 'relations/detach',
+      ],
     });
     return this.relationOutcome(input.type.relId, row) as DetachOutcome;
   }

@@ -5,6 +5,7 @@
 // function (sql/functions/*.sql) for relation and profile calls — so one round trip and one
 // transaction. See README.md in this folder.
 import pg from 'pg';
+import type { ChangeFilter, ChangePage, PruneInput } from '../../core/change-feed.js';
 import { TiesError } from '../../core/errors.js';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
 import type {
@@ -38,6 +39,7 @@ import type { ProgressListener } from '../migration-runner.js';
 import { citusVersion } from './citus-distribute.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 import { PostgresCatalog } from './postgres-catalog.js';
+import { PostgresChanges } from './postgres-changes.js';
 import { breaksConnection, type StoreLogger, sqlState, toStoreError } from './postgres-errors.js';
 import { PostgresProfiles } from './postgres-profiles.js';
 import { PostgresRelations } from './postgres-relations.js';
@@ -62,6 +64,8 @@ export interface PostgresStoreOptions {
   readonly logger?: StoreLogger | undefined;
   /** Reports of migrations at work while the store opens (a large 0.1.0 store takes a while). */
   readonly onMigrationProgress?: ProgressListener | undefined;
+  /** Whether this server's writes log their changes for the change feed (TIES_FEED; default true). */
+  readonly changeFeed?: boolean | undefined;
 }
 
 export const DEFAULT_POOL_MAX = 10;
@@ -96,6 +100,7 @@ export class PostgresStore implements Store {
   private readonly catalog: PostgresCatalog;
   private readonly profiles: PostgresProfiles;
   private readonly relations: PostgresRelations;
+  private readonly changes: PostgresChanges;
 
   constructor(options: PostgresStoreOptions) {
     const url = new URL(options.url);
@@ -113,6 +118,8 @@ export class PostgresStore implements Store {
     // form, so doubles survive jsonb and the wire unchanged; set here in case a server lowered it.
     const settings = [`-c extra_float_digits=1`, `-c statement_timeout=${statementTimeout}`];
     if (schema !== undefined) settings.push(`-c search_path=${schema}`);
+    // Read by ties_feed_on() (sql/functions/10-change-log.sql): with the feed off, no event is written.
+    if (options.changeFeed === false) settings.push('-c ties.feed=off');
     const clientConfig: pg.ClientConfig = {
       connectionString: url.toString(),
       connectionTimeoutMillis: Math.max(100, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
@@ -141,6 +148,7 @@ export class PostgresStore implements Store {
     this.catalog = new PostgresCatalog(this.db, clientConfig, () => this.schema, this.logger);
     this.profiles = new PostgresProfiles(this.db);
     this.relations = new PostgresRelations(this.db);
+    this.changes = new PostgresChanges(this.db);
   }
 
   /** Creates the schema when missing, migrates it, loads the catalogue and starts listening. */
@@ -241,24 +249,24 @@ export class PostgresStore implements Store {
     return this.profiles.getProfile(ref);
   }
   deleteProfile(ref: ProfileRef): Promise<DeleteProfileOutcome> {
-    return this.profiles.deleteProfile(ref);
+    return this.changes.written(this.profiles.deleteProfile(ref));
   }
 
   // Relations
   attach(input: AttachInput): Promise<AttachOutcome> {
-    return this.relations.attach(input);
+    return this.changes.written(this.relations.attach(input));
   }
   attachMany(inputs: readonly AttachInput[]): Promise<AttachManyOutcome[]> {
-    return this.relations.attachMany(inputs);
+    return this.changes.written(this.relations.attachMany(inputs));
   }
   strengthen(input: StrengthenInput): Promise<StrengthenOutcome> {
-    return this.relations.strengthen(input);
+    return this.changes.written(this.relations.strengthen(input));
   }
   edit(input: EditInput): Promise<EditOutcome> {
-    return this.relations.edit(input);
+    return this.changes.written(this.relations.edit(input));
   }
   detach(input: DetachInput): Promise<DetachOutcome> {
-    return this.relations.detach(input);
+    return this.changes.written(this.relations.detach(input));
   }
   listRelations(input: ListRelationsInput): Promise<ListRelationsOutcome> {
     return this.relations.listRelations(input);
@@ -304,7 +312,7 @@ export class PostgresStore implements Store {
     return this.catalog.updateRelationType(input);
   }
   deleteRelationType(relId: number): Promise<boolean> {
-    return this.catalog.deleteRelationType(relId);
+    return this.changes.written(this.catalog.deleteRelationType(relId));
   }
 
   // Tokens
@@ -328,6 +336,17 @@ export class PostgresStore implements Store {
   }
   touchTokens(uses: readonly { readonly id: number; readonly at: string }[]): Promise<void> {
     return this.catalog.touchTokens(uses);
+  }
+
+  // Change feed
+  readChanges(after: number, limit: number, filter: ChangeFilter): Promise<ChangePage> {
+    return this.changes.read(after, limit, filter);
+  }
+  pruneChanges(input: PruneInput): Promise<number> {
+    return this.changes.prune(input);
+  }
+  onChangesWritten(listener: () => void): () => void {
+    return this.changes.onWritten(listener);
   }
 
   async ping(): Promise<void> {

@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { answerNow } from '../../../test/fixtures/v010/api-changes.js';
 import { CALLS } from '../../api/calls.js';
+import type { Store } from '../../core/store.js';
 import { createTies } from '../../core/ties.js';
 import type { MigrationProgress } from '../migration-runner.js';
 import { migrateToStorageV2 } from './migrations/002-storage-v2.js';
@@ -94,6 +95,7 @@ describe('sqlite: a file written by 0.1.0', () => {
       assert.ok(moved.length >= 2, 'and its progress');
       assert.equal(moved.at(-1)!.done, moved.at(-1)!.total, 'up to all of it');
       await answersAsRecorded(createTies({ store }));
+      await changeLogStartsEmpty(store);
     } finally {
       await store.close();
     }
@@ -187,3 +189,21 @@ describe('sqlite: a file written by 0.1.0', () => {
     assert.ok(before.length > 0);
   });
 });
+
+/** Migration 6: the change log of a migrated store is empty, and its first event gets seq 1. */
+async function changeLogStartsEmpty(store: Store): Promise<void> {
+  assert.deepEqual(await store.readChanges(0, 10, {}), {
+    events: [],
+    oldestSeq: null,
+    lastSeq: 0,
+    prunedThrough: 0,
+  });
+  const types = await store.listRelationTypes();
+  for (const t of types) {
+    const deleted = await store.deleteRelationType(t.relId);
+    assert.equal(deleted, true);
+  }
+  const page = await store.readChanges(0, 1, {});
+  assert.equal(page.events[0]?.seq, 1, 'the first event of a migrated store is seq 1');
+  assert.equal(page.events[0]?.call, 'relations/types/delete');
+}

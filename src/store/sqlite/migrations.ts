@@ -17,6 +17,7 @@ import { migrateToStorageV2, STORAGE_V2_SCHEMA } from './migrations/002-storage-
 import { UNIQUE_EMAIL_SCHEMA } from './migrations/003-unique-email.js';
 import { RESOURCE_URL_SCHEMA } from './migrations/004-resource-url.js';
 import { SUBSCRIPTION_PRIORITY_SCHEMA } from './migrations/005-subscription-priority.js';
+import { CHANGE_LOG_SCHEMA } from './migrations/006-change-log.js';
 
 export { SchemaTooNewError } from '../migration-runner.js';
 
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
   { version: 3, name: 'unique email', sql: UNIQUE_EMAIL_SCHEMA },
   { version: 4, name: 'resource url', sql: RESOURCE_URL_SCHEMA },
   { version: 5, name: 'subscription priority', sql: SUBSCRIPTION_PRIORITY_SCHEMA },
+  { version: 6, name: 'change log', sql: CHANGE_LOG_SCHEMA },
 ];
 
 /** Repeatable scripts (views, triggers), re-run when their text changes; none yet. */

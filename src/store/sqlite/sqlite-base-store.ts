@@ -1,6 +1,7 @@
 // What both SQLite stores share: the Store port mapped onto SqliteEngine, reads answered at once from
 // a connection that sees only committed data, writes handed to the subclass's group commit.
 
+import type { ChangeFilter, ChangePage, PruneInput } from '../../core/change-feed.js';
 import { TiesError } from '../../core/errors.js';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
 import type {
@@ -183,6 +184,20 @@ export abstract class SqliteBaseStore implements Store {
   }
   touchTokens(uses: readonly { readonly id: number; readonly at: string }[]): Promise<void> {
     return this.write('touchTokens', uses);
+  }
+
+  // Change feed
+  readChanges(after: number, limit: number, filter: ChangeFilter): Promise<ChangePage> {
+    return this.read(() => this.reader.readChanges(after, limit, filter));
+  }
+  pruneChanges(input: PruneInput): Promise<number> {
+    return this.write('pruneChanges', input);
+  }
+  /** Every committed batch may hold events: readers waiting for them look again. */
+  onChangesWritten(listener: () => void): () => void {
+    return this.onCommit((info) => {
+      if (info.ok) listener();
+    });
   }
 
   ping(): Promise<void> {

@@ -23,6 +23,8 @@ export interface SqliteEngineOptions {
   readonly adoptForeign?: boolean | undefined;
   /** When a profile's top entries are kept as rows (sqlite-layout.ts); tests lower it. */
   readonly topRows?: TopRowsThreshold | undefined;
+  /** Whether relation changes are logged for the change feed (TIES_FEED; default true). */
+  readonly changeFeed?: boolean | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 // The SQLite engine: one better-sqlite3 connection and its role objects (transactions, aggregate
 // ledger, matching, profiles, relations, catalogue, tokens, diagnostics), composed once. It knows
 // nothing of promises or queues, so it can serve SqliteStore on the main thread or run in a worker.
+import type { ChangeFilter, ChangePage } from '../../core/change-feed.js';
 import type { Database, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
 import type {
   CounterInput,
@@ -14,6 +15,7 @@ import type {
 import { AggregateLedger } from './sqlite-aggregate-ledger.js';
 import { SqliteCatalog } from './sqlite-catalog.js';
 import { CatalogCache } from './sqlite-catalog-cache.js';
+import { SqliteChangeLog } from './sqlite-change-log.js';
 import { openConnection, type SqliteEngineOptions } from './sqlite-connection.js';
 import { SqliteDiagnostics } from './sqlite-diagnostics.js';
 import { SqliteHealth } from './sqlite-health.js';
@@ -53,6 +55,7 @@ export class SqliteEngine {
   private readonly catalog: SqliteCatalog;
   private readonly tokens: SqliteTokens;
   private readonly diagnostics: SqliteDiagnostics;
+  private readonly changes: SqliteChangeLog;
 
   private constructor(db: Db, options: SqliteEngineOptions) {
     const statements = new Statements(db);
@@ -66,7 +69,8 @@ export class SqliteEngine {
       new SqliteHealth(options.logger, options.path),
     );
     const finder = new ProfileFinder(statements);
-    this.relations = new SqliteRelations(statements, this.tx, this.cache, finder, ledger);
+    this.changes = new SqliteChangeLog(statements, options.changeFeed ?? true);
+    this.relations = new SqliteRelations(statements, this.tx, this.cache, finder, ledger, this.changes);
     this.profiles = new SqliteProfiles(statements, this.tx, this.cache, finder, this.relations);
     this.catalog = new SqliteCatalog(statements, this.tx, this.cache, this.relations, ledger);
     this.tokens = new SqliteTokens(statements, this.tx);
@@ -123,6 +127,8 @@ export class SqliteEngine {
         return this.tokens.revokeTokensNamed(...op.args);
       case 'touchTokens':
         return this.tokens.touchTokens(...op.args);
+      case 'pruneChanges':
+        return this.tx.write(() => this.changes.prune(...op.args));
       default:
         return unknownWrite(op);
     }
@@ -177,6 +183,9 @@ export class SqliteEngine {
   }
   listTokens(): readonly TokenInfo[] {
     return this.tokens.listTokens();
+  }
+  readChanges(after: number, limit: number, filter: ChangeFilter): ChangePage {
+    return this.tx.read(() => this.changes.read(after, limit, filter));
   }
 
   // -------------------------------------------------------------------------------------------

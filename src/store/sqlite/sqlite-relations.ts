@@ -21,6 +21,7 @@ import type {
 } from '../../core/store.js';
 import type { AggregateLedger } from './sqlite-aggregate-ledger.js';
 import type { CatalogCache } from './sqlite-catalog-cache.js';
+import type { SqliteChangeLog } from './sqlite-change-log.js';
 import { CounterReader } from './sqlite-counters.js';
 import { KIND, RELATION_KEY } from './sqlite-layout.js';
 import type { ProfileFinder } from './sqlite-matching.js';
@@ -83,6 +84,8 @@ export class SqliteRelations {
     private readonly catalog: CatalogCache,
     private readonly finder: ProfileFinder,
     private readonly ledger: AggregateLedger,
+    /** Every change below appends its event here, inside the same savepoint. */
+    private readonly log: SqliteChangeLog,
   ) {
     const s = statements;
     this.updaters = new RelationUpdaters(s.db);
@@ -105,7 +108,7 @@ export class SqliteRelations {
       .hot<string>(
         'relDeleteByA',
         `DELETE FROM relations_a WHERE rel_id = ? AND a = unhex(?) AND kind = ${KIND.relation}
-         RETURNING lower(hex(b))`,
+         RETURNING lower(hex(b)) || weights`,
       )
       .pluck();
     this.aggregatesDeleteOfA = s.hot(
@@ -153,7 +156,8 @@ export class SqliteRelations {
   attachMany(inputs: readonly AttachInput[]): AttachManyItem[] {
     const items = new Array<AttachManyItem>(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i]!;
+      const given = inputs[i]!;
+      const input = given.call ? given : { ...given, call: 'relations/attach_batch' as const };
       const type = this.catalog.types.get(input.type.relId);
       items[i] = type
         ? this.attachTyped(type, input)
@@ -173,16 +177,15 @@ export class SqliteRelations {
     const pair = this.finder.pair(type, input.a, input.b);
     if (pair.kind !== 'ok') return pair;
     const nowMs = Date.parse(input.now);
+    const weights = JSON.stringify(input.weights);
     // The insert is the duplicate test: nothing changed when it inserts nothing.
-    if (
-      this.relInsert.run(type.relId, pair.a, pair.b, JSON.stringify(input.weights), nowMs, nowMs).changes ===
-      0
-    ) {
+    if (this.relInsert.run(type.relId, pair.a, pair.b, weights, nowMs, nowMs).changes === 0) {
       return { kind: 'duplicate', a: pair.a, b: pair.b };
     }
     changing();
     this.byBInsert.run(type.relId, pair.b, pair.a);
     this.ledger.applyStats(type, pair.a, pair.b, null, input.weights);
+    this.log.append(input.call ?? 'relations/attach', type, pair.a, pair.b, null, weights, input.now);
     return pair;
   }
 
@@ -218,9 +221,11 @@ export class SqliteRelations {
     if (oldText === undefined) {
       // A missing value counts as 0, so a created relation holds the amounts themselves.
       const weights = Object.fromEntries(changes.map((c) => [c.name, c.value!]));
-      this.insert(type, a, b, JSON.stringify(weights), nowMs);
+      const weightsText = JSON.stringify(weights);
+      this.insert(type, a, b, weightsText, nowMs);
       changing();
       this.ledger.applyStats(type, a, b, null, weights);
+      this.log.append(input.call ?? 'relations/strengthen', type, a, b, null, weightsText, input.now);
       return { kind: 'ok', a, b, created: true };
     }
     const before = parseWeights(oldText);
@@ -255,6 +260,7 @@ export class SqliteRelations {
       }
     }
     this.ledger.applyStats(type, a, b, before, after);
+    this.log.append(input.call ?? 'relations/strengthen', type, a, b, oldText, after, input.now);
     return { kind: 'ok', a, b, created: false };
   }
 
@@ -273,8 +279,10 @@ export class SqliteRelations {
       const oldText = this.relGet.get(type.relId, a, b);
       if (oldText === undefined) {
         const weights = Object.fromEntries(Object.keys(input.set).map((name) => [name, input.set[name]!]));
-        this.insert(type, a, b, JSON.stringify(weights), nowMs);
+        const weightsText = JSON.stringify(weights);
+        this.insert(type, a, b, weightsText, nowMs);
         this.ledger.applyStats(type, a, b, null, weights);
+        this.log.append(input.call ?? 'relations/edit', type, a, b, null, weightsText, input.now);
         return { kind: 'ok', a, b, created: true };
       }
       const before = parseWeights(oldText);
@@ -285,6 +293,7 @@ export class SqliteRelations {
       }
       this.updaters.run(type, changes, nowMs, a, b);
       this.ledger.applyStats(type, a, b, before, after);
+      this.log.append(input.call ?? 'relations/edit', type, a, b, oldText, after, input.now);
       return { kind: 'ok', a, b, created: false };
     });
   }
@@ -297,6 +306,7 @@ export class SqliteRelations {
       const oldText = this.remove(type, pair.a, pair.b);
       if (oldText === undefined) return { kind: 'no_relation', a: pair.a, b: pair.b };
       this.ledger.applyStats(type, pair.a, pair.b, parseWeights(oldText), null);
+      this.log.append(input.call ?? 'relations/detach', type, pair.a, pair.b, oldText, null, input.now);
       return pair;
     });
   }
@@ -321,12 +331,15 @@ export class SqliteRelations {
    * after the batch's pending aggregate changes were applied.
    */
   deleteAllOf(dbId: number, id: string): void {
+    const at = new Date().toISOString();
     for (const type of this.catalog.types.values()) {
       if (type.dbA === dbId) {
         // Its own rows (aggregates, top entries) go with it; each B it was related to initiated one fewer.
-        for (const b of this.relDeleteByA.all(type.relId, id)) {
+        for (const row of this.relDeleteByA.all(type.relId, id)) {
+          const b = row.slice(0, ID_HEX);
           this.byBDelete.run(type.relId, b, id);
           this.ledger.dropInitiated(type, b);
+          this.log.append('profiles/delete', type, id, b, row.slice(ID_HEX), null, at);
         }
         this.aggregatesDeleteOfA.run(type.relId, id);
       }
@@ -334,15 +347,19 @@ export class SqliteRelations {
         for (const a of this.byBDeleteByB.all(type.relId, id)) {
           if (a === '') continue; // its count row
           const weights = this.relDelete.get(type.relId, a, id);
-          if (weights !== undefined)
+          if (weights !== undefined) {
             this.ledger.applyStats(type, a, id, parseWeights(weights), null, SIDE_A_ONLY);
+            this.log.append('profiles/delete', type, a, id, weights, null, at);
+          }
         }
       }
     }
   }
 
-  /** Removes every relation of a type and its aggregates (inside the type's delete). */
+  /** Removes every relation of a type and its aggregates (inside the type's delete), one event each. */
   deleteType(relId: number): void {
+    const type = this.catalog.types.get(relId);
+    if (type) this.log.appendTypeDelete(type, new Date().toISOString());
     this.relDeleteType.run(relId);
     this.byBDeleteType.run(relId);
   }

@@ -50,6 +50,7 @@ export async function openSqliteWorkerStore(options: SqliteWorkerStoreOptions): 
     cacheSizeKiB: options.cacheSizeKiB,
     topRows: options.topRows,
     adoptForeign: options.adoptForeign,
+    changeFeed: options.changeFeed,
   };
   const worker = startWorker(workerOptions);
   try {

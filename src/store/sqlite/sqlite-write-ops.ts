@@ -1,6 +1,7 @@
 // The writes the SQLite engine applies in group commit, as plain data (a discriminated union on
 // `method`), so that a queued write can also cross to the writer thread; the engine runs one with
 // an exhaustive switch.
+import type { PruneInput } from '../../core/change-feed.js';
 import type { ErrorCode, ErrorDetails } from '../../core/errors.js';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo } from '../../core/model.js';
 import type {
@@ -52,6 +53,8 @@ export interface WriteSignatures {
   readonly revokeToken: (id: number) => boolean;
   readonly revokeTokensNamed: (name: string) => number;
   readonly touchTokens: (uses: readonly { readonly id: number; readonly at: string }[]) => void;
+  /** One pruning step of the change log (a chunk of the oldest events past the retention). */
+  readonly pruneChanges: (input: PruneInput) => number;
 }
 
 export type WriteMethod = keyof WriteSignatures;

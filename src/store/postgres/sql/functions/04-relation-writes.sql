@@ -1,9 +1,10 @@
 -- Relation writes: attach, strengthen, edit, detach, each one call of the store.
 
 -- status: 'ok', 'no_type' (deleted meanwhile), 'pair' (core reads a_ids/b_ids), 'duplicate',
--- 'no_relation', 'overflow'.
+-- 'no_relation', 'overflow'. p_call: the call the change feed records (10-change-log.sql); each
+-- function appends its event last, once the change is made.
 
-CREATE FUNCTION ties_attach(p_rel integer, p_a jsonb, p_b jsonb, p_weights jsonb, p_now text,
+CREATE FUNCTION ties_attach(p_rel integer, p_a jsonb, p_b jsonb, p_weights jsonb, p_now text, p_call text,
   OUT status text, OUT a_ids text[], OUT b_ids text[])
 LANGUAGE plpgsql AS $f$
 DECLARE
@@ -42,6 +43,7 @@ BEGIN
   END IF;
   INSERT INTO relations_by_b (b, rel_id, a) VALUES (b_ids[1], p_rel, a_ids[1]);
   PERFORM ties_account(t, a_ids[1], b_ids[1], NULL, p_weights);
+  PERFORM ties_log(p_call, p_rel, t.db_a, a_ids[1], t.db_b, b_ids[1], NULL, p_weights, p_now);
   status := 'ok';
 END
 $f$;
@@ -49,7 +51,7 @@ $f$;
 -- p_add: [[name, amount], ...] in the client's order (the first overflowing property is reported);
 -- p_set: bool and string values to set.
 CREATE FUNCTION ties_strengthen(p_rel integer, p_a jsonb, p_b jsonb, p_add jsonb, p_set jsonb, p_now text,
-  OUT status text, OUT a_ids text[], OUT b_ids text[], OUT created boolean,
+  p_call text, OUT status text, OUT a_ids text[], OUT b_ids text[], OUT created boolean,
   OUT overflow_property text, OUT overflow_result text)
 LANGUAGE plpgsql AS $f$
 DECLARE
@@ -87,6 +89,7 @@ BEGIN
     IF FOUND THEN
       INSERT INTO relations_by_b (b, rel_id, a) VALUES (v_b, p_rel, v_a);
       PERFORM ties_account(t, v_a, v_b, NULL, v_new);
+      PERFORM ties_log(p_call, p_rel, t.db_a, v_a, t.db_b, v_b, NULL, v_new, p_now);
       status := 'ok';
       created := true;
       RETURN;
@@ -130,6 +133,7 @@ BEGIN
   v_new := v_new || p_set;
   UPDATE relations SET weights = v_new, updated_at = p_now WHERE a = v_a AND rel_id = p_rel AND b = v_b;
   PERFORM ties_account(t, v_a, v_b, v_old, v_new);
+  PERFORM ties_log(p_call, p_rel, t.db_a, v_a, t.db_b, v_b, v_old, v_new, p_now);
   status := 'ok';
   created := false;
 END
@@ -137,7 +141,7 @@ $f$;
 
 -- p_set: values to overwrite; p_remove: properties to remove (given as null).
 CREATE FUNCTION ties_edit(p_rel integer, p_a jsonb, p_b jsonb, p_set jsonb, p_remove text[], p_now text,
-  OUT status text, OUT a_ids text[], OUT b_ids text[], OUT created boolean)
+  p_call text, OUT status text, OUT a_ids text[], OUT b_ids text[], OUT created boolean)
 LANGUAGE plpgsql AS $f$
 DECLARE
   t relation_types := ties_type_for_write(p_rel);
@@ -166,6 +170,7 @@ BEGIN
     IF FOUND THEN
       INSERT INTO relations_by_b (b, rel_id, a) VALUES (v_b, p_rel, v_a);
       PERFORM ties_account(t, v_a, v_b, NULL, p_set);
+      PERFORM ties_log(p_call, p_rel, t.db_a, v_a, t.db_b, v_b, NULL, p_set, p_now);
       status := 'ok';
       created := true;
       RETURN;
@@ -174,12 +179,13 @@ BEGIN
   v_new := (v_old - p_remove) || p_set;
   UPDATE relations SET weights = v_new, updated_at = p_now WHERE a = v_a AND rel_id = p_rel AND b = v_b;
   PERFORM ties_account(t, v_a, v_b, v_old, v_new);
+  PERFORM ties_log(p_call, p_rel, t.db_a, v_a, t.db_b, v_b, v_old, v_new, p_now);
   status := 'ok';
   created := false;
 END
 $f$;
 
-CREATE FUNCTION ties_detach(p_rel integer, p_a jsonb, p_b jsonb,
+CREATE FUNCTION ties_detach(p_rel integer, p_a jsonb, p_b jsonb, p_now text, p_call text,
   OUT status text, OUT a_ids text[], OUT b_ids text[])
 LANGUAGE plpgsql AS $f$
 DECLARE
@@ -202,6 +208,7 @@ BEGIN
   END IF;
   DELETE FROM relations_by_b WHERE b = b_ids[1] AND rel_id = p_rel AND a = a_ids[1];
   PERFORM ties_account(t, a_ids[1], b_ids[1], v_old, NULL);
+  PERFORM ties_log(p_call, p_rel, t.db_a, a_ids[1], t.db_b, b_ids[1], v_old, NULL, p_now);
   status := 'ok';
 END
 $f$;

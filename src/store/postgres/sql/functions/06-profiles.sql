@@ -159,6 +159,10 @@ DECLARE
   v_rels integer[];
   v_weights jsonb[];
   v_deltas ties_delta[];
+  v_bw jsonb[];
+  v_arels integer[];
+  v_brels integer[];
+  v_at text;
 BEGIN
   ids := ties_find(p_db, p_q);
   IF cardinality(ids) <> 1 THEN
@@ -188,8 +192,9 @@ BEGIN
     PERFORM 1 FROM relations WHERE a = v_r.a AND rel_id = v_r.rel_id AND b = v_id FOR UPDATE;
   END LOOP;
   -- As A: its relations (its shard), their keys on each B's shard, each B's total.
-  WITH gone AS (DELETE FROM relations WHERE a = v_id RETURNING rel_id, b)
-  SELECT array_agg(b), array_agg(rel_id) INTO v_bs, v_rels FROM gone;
+  WITH gone AS (DELETE FROM relations WHERE a = v_id RETURNING rel_id, b, weights)
+  SELECT array_agg(b), array_agg(rel_id), array_agg(weights) INTO v_bs, v_rels, v_bw FROM gone;
+  v_arels := v_rels;
   IF v_bs IS NOT NULL THEN
     DELETE FROM relations_by_b WHERE b = ANY (v_bs) AND a = v_id;
     SELECT array_agg(ROW(u.b, u.rel_id, 'b', 0, '', -1, 0, NULL, NULL, ties_slot())::ties_delta) INTO v_deltas
@@ -201,6 +206,7 @@ BEGIN
   IF v_as IS NOT NULL THEN
     WITH gone AS (DELETE FROM relations WHERE a = ANY (v_as) AND b = v_id RETURNING a, rel_id, weights)
     SELECT array_agg(a), array_agg(rel_id), array_agg(weights) INTO v_as, v_rels, v_weights FROM gone;
+    v_brels := v_rels;
     DELETE FROM relation_tops WHERE a = ANY (v_as) AND b = v_id;
     v_deltas := coalesce(v_deltas, '{}') || ARRAY(
       SELECT d FROM unnest(v_as, v_rels, v_weights) AS u(a, rel_id, weights)
@@ -226,6 +232,22 @@ BEGIN
   END LOOP;
   DELETE FROM subscriptions WHERE profile_id = v_id;
   DELETE FROM profiles WHERE id = v_id;
+  -- The change feed: one event per removed relation (10-change-log.sql), last, after every other
+  -- lock of this call (the feed lock is held until commit).
+  IF ties_feed_on() AND (v_bs IS NOT NULL OR v_brels IS NOT NULL) THEN
+    PERFORM ties_feed_lock();
+    v_at := ties_now_text();
+    -- nextval in the outer query only, so that seqs follow the inner ORDER BY.
+    INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
+    SELECT nextval('change_seq'), v_at, 'profiles/delete', o.rel_id, o.a, o.db_a, o.b, o.db_b, o.weights, NULL
+      FROM (SELECT u.rel_id, u.a, t.db_a, u.b, t.db_b, u.weights FROM (
+              SELECT x.rel_id, v_id AS a, x.b, x.weights
+                FROM unnest(v_arels, v_bs, v_bw) AS x(rel_id, b, weights) WHERE v_bs IS NOT NULL
+              UNION ALL
+              SELECT x.rel_id, x.a, v_id AS b, x.weights
+                FROM unnest(v_brels, v_as, v_weights) AS x(rel_id, a, weights) WHERE v_brels IS NOT NULL
+            ) u JOIN relation_types t ON t.rel_id = u.rel_id ORDER BY u.rel_id, u.a, u.b) o;
+  END IF;
   status := 'ok';
 END
 $f$;

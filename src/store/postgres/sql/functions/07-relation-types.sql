@@ -41,11 +41,22 @@ END
 $f$;
 
 CREATE FUNCTION ties_delete_type(p_rel integer) RETURNS boolean LANGUAGE plpgsql AS $f$
+DECLARE
+  t relation_types;
 BEGIN
   PERFORM pg_advisory_xact_lock(ties_ns('type'), p_rel);
-  DELETE FROM relation_types WHERE rel_id = p_rel;
+  DELETE FROM relation_types WHERE rel_id = p_rel RETURNING * INTO t;
   IF NOT FOUND THEN
     RETURN false;
+  END IF;
+  -- The change feed: one event per relation of the type (10-change-log.sql). The type's exclusive
+  -- lock keeps every writer of its relations out, so the feed lock comes after it safely.
+  IF ties_feed_on() THEN
+    PERFORM ties_feed_lock();
+    INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
+    SELECT nextval('change_seq'), ties_now_text(), 'relations/types/delete', p_rel, r.a, t.db_a, r.b, t.db_b,
+           r.weights, NULL
+      FROM (SELECT a, b, weights FROM relations WHERE rel_id = p_rel ORDER BY a, b) r;
   END IF;
   DELETE FROM relations WHERE rel_id = p_rel;
   DELETE FROM relations_by_b WHERE rel_id = p_rel;

@@ -108,6 +108,14 @@ BEGIN
      WHERE s.status = 'ok' AND ties_keeps_top(e) AND s.weights ? (e->>'name');
   END IF;
 
+  -- The change feed: one event per attached item, in item order, last (10-change-log.sql).
+  IF ties_feed_on() AND EXISTS (SELECT 1 FROM ties_stage x WHERE x.status = 'ok') THEN
+    PERFORM ties_feed_lock();
+    INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
+    SELECT nextval('change_seq'), p_now, 'relations/attach_batch', p_rel, o.a, t.db_a, o.b, t.db_b, NULL, o.weights
+      FROM (SELECT x.a, x.b, x.weights FROM ties_stage x WHERE x.status = 'ok' ORDER BY x.idx) o;
+  END IF;
+
   RETURN QUERY SELECT s.idx, s.status, s.a_ids, s.b_ids FROM ties_stage s ORDER BY s.idx;
 END
 $f$;

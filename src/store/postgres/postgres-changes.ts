@@ -1,0 +1,89 @@
+// The change log on PostgreSQL (the change feed's outbox, src/core/change-feed.ts): each writing
+// function appends its events itself, last, in its own transaction (sql/functions/10-change-log.sql);
+// this part reads pages of the log, prunes it, and tells local waiters that a write committed.
+import type {
+  ChangeCall,
+  ChangeEvent,
+  ChangeFilter,
+  ChangePage,
+  PruneInput,
+} from '../../core/change-feed.js';
+import { FILTER_SCAN_WINDOW } from '../../core/change-feed.js';
+import type { Weights } from '../../core/model.js';
+import type { PgStatements } from './postgres-statements.js';
+
+interface EventJson {
+  seq: number;
+  at: string;
+  call: ChangeCall;
+  rel_id: number;
+  profile_a: string;
+  db_a: number;
+  profile_b: string;
+  db_b: number;
+  before: Weights | null;
+  after: Weights | null;
+}
+
+interface PageRow {
+  events: EventJson[];
+  oldest: string | null;
+  newest: string | null;
+  pruned: string;
+  scanned_to: string;
+}
+
+export class PostgresChanges {
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly db: PgStatements) {}
+
+  async read(after: number, limit: number, filter: ChangeFilter): Promise<ChangePage> {
+    const start = Math.max(0, Math.trunc(after));
+    const row = await this.db.one<PageRow>({
+      name: 'ties_read_changes',
+      text: 'SELECT * FROM ties_read_changes($1, $2, $3, $4, $5)',
+      values: [start, limit, filter.relId ?? null, filter.profileId ?? null, FILTER_SCAN_WINDOW],
+    });
+    const events: ChangeEvent[] = row.events.map((e) => ({
+      seq: Number(e.seq),
+      at: e.at,
+      call: e.call,
+      relId: e.rel_id,
+      profileA: e.profile_a,
+      dbA: e.db_a,
+      profileB: e.profile_b,
+      dbB: e.db_b,
+      before: e.before,
+      after: e.after,
+    }));
+    const full = events.length >= limit;
+    return {
+      events,
+      oldestSeq: row.oldest === null ? null : Number(row.oldest),
+      lastSeq: full ? events[events.length - 1]!.seq : Math.max(start, Number(row.scanned_to)),
+      prunedThrough: Number(row.pruned),
+    };
+  }
+
+  async prune(input: PruneInput): Promise<number> {
+    const row = await this.db.one<{ n: number }>({
+      name: 'ties_prune_changes',
+      text: 'SELECT ties_prune_changes($1, $2, $3) AS n',
+      values: [input.olderThan, input.keepLast, input.maxRows],
+    });
+    return row.n;
+  }
+
+  onWritten(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Passes a write's answer through, telling waiters that events may have committed. */
+  async written<T>(write: Promise<T>): Promise<T> {
+    const result = await write;
+    for (const listener of this.listeners) listener();
+    return result;
+  }
+}
