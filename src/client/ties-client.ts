@@ -121,7 +121,9 @@ export class TiesClient {
     };
     const fetchFn = options.fetch ?? globalThis.fetch;
     if (typeof fetchFn !== 'function') throw new TypeError('fetch: not available; pass options.fetch');
-    this.fetchFn = fetchFn;
+    // Called as a plain function, never as a method of the client: a browser's fetch refuses any
+    // `this` but the window ("Illegal invocation"); Node's does not care, so only browsers showed it.
+    this.fetchFn = (input, init) => fetchFn(input, init);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.retry = retryPolicy(options.retry);
 

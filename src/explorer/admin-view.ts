@@ -1,14 +1,6 @@
 // The administration view: databases with their fields, relation types with their properties,
 // resources and tokens — what a workspace holds, read through the same API as everything else.
-import {
-  type ApiCaller,
-  ApiError,
-  type Database,
-  type Field,
-  type RelationType,
-  type Resource,
-  type TokenInfo,
-} from './api-client.js';
+import { TiesApiError, type TiesClient, type TokenInfo } from './api.js';
 import { clear, h } from './dom-helpers.js';
 
 function table(
@@ -38,18 +30,16 @@ function table(
 const chips = (items: readonly string[]) =>
   h('span', { class: 'chips' }, ...items.map((t) => h('span', { class: 'chip' }, t)));
 
-export async function renderAdmin(root: HTMLElement, api: ApiCaller): Promise<void> {
+export async function renderAdmin(root: HTMLElement, api: TiesClient): Promise<void> {
   clear(root);
   root.append(h('p', { class: 'status', role: 'status' }, 'Loading…'));
   const [dbs, types, resources, tokens] = await Promise.all([
-    api<{ data: Database[] }>('databases/list', { limit: 1000 }),
-    api<{ data: RelationType[] }>('relations/types/list'),
-    api<{ data: Resource[] }>('resources/list', { limit: 1000 }),
-    api<{ data: TokenInfo[] }>('tokens/list').catch((err: unknown) => err),
+    api.databases.list({ limit: 1000 }),
+    api.relations.types.list(),
+    api.resources.list({ limit: 1000 }),
+    api.tokens.list().catch((err: unknown) => err),
   ]);
-  const fields = await Promise.all(
-    dbs.data.map((d) => api<{ data: Field[] }>('databases/fields_get', { id: d.id })),
-  );
+  const fields = await Promise.all(dbs.data.map((d) => api.databases.fieldsGet({ id: d.id })));
   const dbName = new Map(dbs.data.map((d) => [d.id, d.name]));
   const nameOf = (id: number) => `${dbName.get(id) ?? 'database'} (${id})`;
 
@@ -102,7 +92,7 @@ export async function renderAdmin(root: HTMLElement, api: ApiCaller): Promise<vo
       resources.data.map((r) => [String(r.id), r.name, chips(r.channels), r.dbs_ids.map(nameOf).join(', ')]),
     ),
     h('h3', {}, 'Tokens'),
-    tokens instanceof ApiError
+    tokens instanceof TiesApiError
       ? h('p', { class: 'muted' }, `Tokens are listed for admin tokens only (${tokens.errorText}).`)
       : tokens instanceof Error
         ? h('p', { class: 'muted' }, tokens.message)

@@ -1,6 +1,6 @@
 // get_counter as charts in plain HTML: per property the top-N initiators as horizontal bars, and the
 // kept sums side by side — no chart library, readable by screen readers as lists.
-import type { CounterAnswer, RelationType } from './api-client.js';
+import type { CounterAnswer, RelationType } from './api.js';
 import { clear, formatValue, h } from './dom-helpers.js';
 
 interface Bar {

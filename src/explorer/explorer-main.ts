@@ -2,16 +2,16 @@
 // the graph, the paged table, the counter chart, the change form and the admin view.
 import { renderAdmin } from './admin-view.js';
 import {
-  type ApiCaller,
-  ApiError,
-  apiCaller,
   type CounterAnswer,
-  type Database,
-  type GetAnswer,
+  errorText,
+  fieldError,
   type Profile,
   type ProfileRef,
+  pageClient,
   type RelationType,
-} from './api-client.js';
+  TiesApiError,
+  type TiesClient,
+} from './api.js';
 import { renderCounter } from './counter-chart.js';
 import { byId, clear, h, say, shortId } from './dom-helpers.js';
 import { clearErrors, showError } from './form-errors.js';
@@ -38,7 +38,7 @@ declare global {
   }
 }
 
-let api: ApiCaller | undefined;
+let api: TiesClient | undefined;
 let types: RelationType[] = [];
 const dbNames = new Map<number, string>();
 let focal: ProfileRef | undefined;
@@ -60,7 +60,7 @@ const labels = new Map<string, string>();
 const labelQueue: ProfileRef[] = [];
 let labelWorkers = 0;
 
-const callApi = (): ApiCaller => {
+const callApi = (): TiesClient => {
   if (!api) throw new Error('token: sign in first');
   return api;
 };
@@ -103,14 +103,14 @@ const changeForm = new RelationForm(byId<HTMLFormElement>('change-form'), {
 // --- sign-in -----------------------------------------------------------------------------------
 
 async function signIn(token: string): Promise<void> {
-  const candidate = apiCaller(token);
+  const candidate = pageClient(token);
   const [typeList, dbList] = await Promise.all([
-    candidate<{ data: RelationType[] }>('relations/types/list'),
-    candidate<{ data: Database[] }>('databases/list', { limit: 1000 }),
+    candidate.relations.types.list(),
+    candidate.databases.list({ limit: 1000 }),
   ]);
   api = candidate;
   sessionStorage.setItem(TOKEN_KEY, token);
-  types = typeList.data;
+  types = [...typeList.data];
   dbNames.clear();
   for (const d of dbList.data) dbNames.set(d.id, d.name);
   document.body.dataset.signedIn = 'true';
@@ -138,8 +138,8 @@ signinForm.addEventListener('submit', async (event) => {
   } catch (err) {
     showError(
       signinForm,
-      err instanceof ApiError && err.param !== 'token'
-        ? new ApiError(err.code, `token: ${err.errorText}`, err.call)
+      err instanceof TiesApiError && err.param !== 'token'
+        ? fieldError(`token: ${err.errorText}`, err.call)
         : err,
     );
   }
@@ -163,9 +163,7 @@ function showView(name: 'relations' | 'admin'): void {
     const root = byId('admin');
     renderAdmin(root, callApi()).catch((err: unknown) => {
       clear(root);
-      root.append(
-        h('p', { class: 'field-error', role: 'alert' }, err instanceof Error ? err.message : String(err)),
-      );
+      root.append(h('p', { class: 'field-error', role: 'alert' }, errorText(err)));
     });
   }
 }
@@ -259,7 +257,7 @@ findForm.addEventListener('submit', async (event) => {
   clearErrors(findForm);
   const type = selectedType();
   if (!type) {
-    showError(findForm, new ApiError(400, 'rel_id: choose a relation type', 'find'));
+    showError(findForm, fieldError('rel_id: choose a relation type'));
     return;
   }
   const ident = findMatching.read();
@@ -267,18 +265,18 @@ findForm.addEventListener('submit', async (event) => {
   let firstError: unknown;
   for (const db of dbs) {
     try {
-      const found = await callApi()<{ data: Profile }>('profiles/get', { db_id: db, ...ident });
+      const found = await callApi().profiles.get({ db_id: db, ...ident });
       labels.set(found.data.id, profileLabel(found.data));
       await openProfile({ id: found.data.id, db }, true);
       return;
     } catch (err) {
       // A profile of the other database is looked for there before giving up; a 404 is only
       // reported when no database has the profile, any other error as it came.
-      if (!(err instanceof ApiError) || err.code >= 500 || err.code === 0) {
+      if (!(err instanceof TiesApiError) || err.code >= 500) {
         showError(findForm, err);
         return;
       }
-      if (!firstError || (firstError instanceof ApiError && firstError.code === 404 && err.code !== 404))
+      if (!firstError || (firstError instanceof TiesApiError && firstError.code === 404 && err.code !== 404))
         firstError = err;
     }
   }
@@ -301,7 +299,7 @@ async function drawProfile(profile: ProfileRef, fresh: boolean): Promise<void> {
   try {
     if (!g.isExpanded(profile.id)) await expand(type, profile);
   } catch (err) {
-    say(graphStatus, err instanceof Error ? err.message : String(err), 'error');
+    say(graphStatus, errorText(err), 'error');
   }
   g.setFocal(profile.id);
   g.updateWidths();
@@ -322,7 +320,7 @@ async function expand(type: RelationType, profile: ProfileRef): Promise<void> {
   const sides = (['a', 'b'] as const).filter((s) => profile.db === (s === 'a' ? type.db_a : type.db_b));
   const answers = await Promise.all(
     sides.map((side) =>
-      callApi()<GetAnswer>('relations/get', {
+      callApi().relations.get({
         rel_id: type.rel_id,
         profile_id: profile.id,
         limit: GRAPH_LIMIT,
@@ -367,16 +365,11 @@ async function loadCounter(type: RelationType, profile: ProfileRef): Promise<voi
     return;
   }
   try {
-    lastCounter = await callApi()<CounterAnswer>('relations/get_counter', {
-      rel_id: type.rel_id,
-      profile_id: profile.id,
-    });
+    lastCounter = await callApi().relations.getCounter({ rel_id: type.rel_id, profile_id: profile.id });
     if (focal?.id === profile.id) renderCounter(counterRoot, type, lastCounter, labelOf);
   } catch (err) {
     clear(counterRoot);
-    counterRoot.append(
-      h('p', { class: 'field-error', role: 'alert' }, err instanceof Error ? err.message : String(err)),
-    );
+    counterRoot.append(h('p', { class: 'field-error', role: 'alert' }, errorText(err)));
   }
 }
 
@@ -429,7 +422,7 @@ async function labelWorker(): Promise<void> {
   let changed = false;
   for (let p = labelQueue.shift(); p; p = labelQueue.shift()) {
     try {
-      const found = await callApi()<{ data: Profile }>('profiles/get', { db_id: p.db, profile_id: p.id });
+      const found = await callApi().profiles.get({ db_id: p.db, profile_id: p.id });
       labels.set(p.id, profileLabel(found.data));
     } catch {
       labels.set(p.id, shortId(p.id));

@@ -1,7 +1,7 @@
 // Shows a server error at the field it names: error_text starts with the parameter's path
 // (`weights.donate: …`, `profile_b.email: …`, `profile_b: …`), and each input or fieldset carries
 // that path in data-param. The closest match wins; an error naming no field goes to the form.
-import { ApiError } from './api-client.js';
+import { errorText, TiesApiError } from './api.js';
 import { h } from './dom-helpers.js';
 
 export function clearErrors(form: HTMLElement): void {
@@ -38,8 +38,8 @@ let errorIds = 0;
 /** Shows the error at its field (or at the top of the form) and moves focus there. */
 export function showError(form: HTMLElement, err: unknown): void {
   clearErrors(form);
-  const text = err instanceof ApiError ? err.errorText : err instanceof Error ? err.message : String(err);
-  const param = err instanceof ApiError ? err.param : undefined;
+  const text = errorText(err);
+  const param = err instanceof TiesApiError ? err.param : undefined;
   const field = fieldFor(form, param);
   const id = `${form.id || 'form'}-error-${++errorIds}`;
   const message = h('p', { class: 'field-error', id, role: 'alert', 'data-error-for': param ?? '' }, text);

@@ -1,7 +1,7 @@
 // The relation graph (Cytoscape.js, loaded from Ties itself as window.cytoscape): profiles as nodes,
 // relations as arrows from initiator B to recipient A, coloured by direction relative to the
 // selected profile, and as wide as a chosen numeric property.
-import type { ProfileRef, PropValue, RelationRow } from './api-client.js';
+import type { ProfileRef, PropValue, RelationRow } from './api.js';
 
 /** Node colours by database, in order of appearance; readable on white and distinct in greyscale. */
 const DB_COLOURS = ['#0f766e', '#7c3aed', '#b45309', '#be185d', '#1d4ed8', '#4d7c0f'] as const;

@@ -1,6 +1,6 @@
 // The form that changes a relation: attach, strengthen, edit or detach, with profile A and B found
 // by any matching mode and one typed input per property; server errors appear at the field named.
-import type { ApiCaller, PropValue, RelationRow, RelationType } from './api-client.js';
+import type { PropValue, RelationRow, RelationType, TiesClient } from './api.js';
 import { clear, h, say } from './dom-helpers.js';
 import { clearErrors, showError } from './form-errors.js';
 import { type Identification, type MatchingFields, matchingFields } from './matching-fields.js';
@@ -36,7 +36,7 @@ export interface ChangeDone {
 }
 
 export interface RelationFormOptions {
-  readonly api: () => ApiCaller;
+  readonly api: () => TiesClient;
   readonly dbName: (id: number) => string;
   readonly labelOf: (id: string) => string;
   readonly onDone: (change: ChangeDone) => void | Promise<void>;
@@ -241,10 +241,7 @@ export class RelationForm {
     this.submit.disabled = true;
     say(this.status, 'Sending…');
     try {
-      const answer = await this.options.api()<{ profile_a: string; profile_b: string }>(
-        `relations/${op}`,
-        params,
-      );
+      const answer = await this.options.api().call(`relations/${op}`, params as never);
       // The views are brought up to date first, so "done" means the new values are on screen.
       await this.options.onDone({ op, profileA: answer.profile_a, profileB: answer.profile_b });
       const done = OPERATIONS.find((x) => x.op === op)!.done;

@@ -1,12 +1,12 @@
 // The paged table of a profile's relations — the same rows as the graph, page by page with
 // limit / from / next_from, in either direction; the keyboard's way to open a neighbour.
-import type { ApiCaller, GetAnswer, ProfileRef, RelationRow, RelationType } from './api-client.js';
+import type { GetAnswer, ProfileRef, RelationRow, RelationType, TiesClient } from './api.js';
 import { clear, formatValue, h, say, shortId } from './dom-helpers.js';
 
 export type Direction = 'incoming' | 'outgoing';
 
 export interface TableOptions {
-  readonly api: () => ApiCaller;
+  readonly api: () => TiesClient;
   readonly labelOf: (id: string) => string;
   /** Open (select) a neighbour, as clicking its node does. */
   readonly onOpen: (profile: ProfileRef) => void;
@@ -123,7 +123,7 @@ export class RelationsTable {
     const from = this.froms.at(-1);
     say(this.status, 'Loading…');
     try {
-      this.answer = await this.options.api()<GetAnswer>('relations/get', {
+      this.answer = await this.options.api().relations.get({
         rel_id: type.rel_id,
         profile_id: profile.id,
         limit: this.pageSize,

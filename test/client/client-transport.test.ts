@@ -229,6 +229,18 @@ describe('retry policy with an injected fetch', () => {
   });
 });
 
+test('fetch is called as a plain function, as a browser requires (no `this` but the global)', async () => {
+  // Browsers throw "Illegal invocation" when window.fetch runs with any other `this`.
+  const seenThis: unknown[] = [];
+  const strictFetch = function (this: unknown) {
+    seenThis.push(this);
+    return Promise.resolve(new Response('{"error":0,"error_text":"","data":{"id":7}}'));
+  } as unknown as typeof fetch;
+  const client = new TiesClient({ baseUrl: 'http://ties.test', fetch: strictFetch });
+  await client.tokens.revoke({ id: 7 });
+  assert.deepEqual(seenThis, [undefined]);
+});
+
 describe('errors and transport failures', () => {
   test('an always200 server: HTTP 200, still a TiesApiError with the envelope code', async () => {
     const server = await startClientServer({ httpStatus: 'always200' });

@@ -40,6 +40,7 @@ if (missing && BROWSER_REQUIRED) {
     let browser: Browser;
     let page: Page;
     const foreignRequests: string[] = [];
+    const scripts: string[] = [];
     const pageErrors: string[] = [];
 
     before(async () => {
@@ -49,6 +50,7 @@ if (missing && BROWSER_REQUIRED) {
       page.setDefaultTimeout(10_000);
       page.on('request', (r) => {
         if (!r.url().startsWith(server.url)) foreignRequests.push(r.url());
+        else if (r.resourceType() === 'script') scripts.push(r.url().slice(server.url.length));
       });
       page.on('pageerror', (e) => pageErrors.push(e.message));
     });
@@ -89,6 +91,15 @@ if (missing && BROWSER_REQUIRED) {
       assert.match(response!.headers()['content-security-policy']!, /script-src 'self'/);
       assert.equal(await page.title(), 'Ties Explorer');
       await untilInPage(page, (w) => w.document.body.dataset.ready === 'true');
+    });
+
+    test('the page is one bundle (built with the typed client ties/client) beside Cytoscape', async () => {
+      // The Explorer calls the API through src/client, bundled by esbuild: no module of its own is
+      // fetched one by one, and there is no hand-written API client to drift from the call table.
+      assert.deepEqual(scripts.sort(), ['explorer/explorer-main.js', 'vendor/cytoscape.min.js']);
+      const bundle = await (await fetch(`${server.url}explorer/explorer-main.js`)).text();
+      assert.match(bundle, /api\/v1\.1\//, 'the client builds the call paths');
+      assert.doesNotMatch(bundle, /^import /m, 'nothing left to import at run time');
     });
 
     test('a wrong token is shown at the token field', async () => {

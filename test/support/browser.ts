@@ -93,7 +93,10 @@ function newest(dir: string): number {
   return Math.max(...readdirSync(dir).map((name) => statSync(join(dir, name)).mtimeMs));
 }
 
-/** Builds dist/explorer when it is missing or older than src/explorer (tests run without a build). */
+/** What the Explorer's bundle is built from: its own sources, and the client and call table it bundles. */
+const EXPLORER_SOURCES = ['src/explorer', 'src/client', 'src/api'];
+
+/** Builds dist/explorer when it is missing or older than its sources (tests run without a build). */
 export function ensureExplorerBuilt(): void {
   let built = 0;
   try {
@@ -103,7 +106,7 @@ export function ensureExplorerBuilt(): void {
   } catch {
     built = 0;
   }
-  if (built >= newest('src/explorer')) return;
+  if (built >= Math.max(...EXPLORER_SOURCES.map(newest))) return;
   const result = spawnSync(process.execPath, ['scripts/build-explorer.mjs'], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`explorer build failed:\n${result.stdout}${result.stderr}`);
 }
