@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS } from './core/limits.js';
 import { DEFAULT_MAX_GET_ROWS } from './core/ties.js';
 import { DEFAULT_POOL_MAX, DEFAULT_STATEMENT_TIMEOUT_MS } from './store/postgres/postgres-store.js';
+import { DEFAULT_BUSY_TIMEOUT_MS } from './store/sqlite/sqlite-connection.js';
 
 export type HttpStatusMode = 'mirror' | 'always200';
 /** Where the SQLite store runs its group commits: on the main thread, or in a worker thread. */
@@ -258,6 +259,16 @@ export const SETTINGS = {
     parse: oneOfThese(SQLITE_WRITERS),
     meaning:
       'SQLite only. inline: group commits run on the main thread; worker: in a worker thread (see docs/benchmarks.md)',
+    scope: 'store',
+  }),
+  sqliteBusyTimeoutMs: setting({
+    env: 'TIES_SQLITE_BUSY_TIMEOUT_MS',
+    flag: 'sqlite-busy-timeout-ms',
+    placeholder: 'MS',
+    default: DEFAULT_BUSY_TIMEOUT_MS,
+    parse: intIn(0, 3_600_000),
+    meaning:
+      "SQLite only. Longest wait of a write for another process's write lock (reads go on meanwhile); then 503",
     scope: 'store',
   }),
   pgPoolMax: setting({

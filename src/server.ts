@@ -25,6 +25,7 @@ export function openConfiguredStore(config: StoreConfig, logger?: StoreLogger): 
   return openStore(config.db, logger, {
     sqliteWriter: config.sqliteWriter,
     adoptForeign: config.adoptDb,
+    sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
     pgPoolMax: config.pgPoolMax,
     pgStatementTimeoutMs: config.pgStatementTimeoutMs,
   });

@@ -20,6 +20,8 @@ export interface OpenStoreOptions {
   readonly sqliteWriter?: 'worker' | 'inline' | undefined;
   /** SQLite: add Ties' tables to a file that holds another application's tables (refused otherwise). */
   readonly adoptForeign?: boolean | undefined;
+  /** SQLite: how long a write waits for another process's write lock before it answers 503. */
+  readonly sqliteBusyTimeoutMs?: number | undefined;
   /** PostgreSQL: connections in the pool. */
   readonly pgPoolMax?: number | undefined;
   /** PostgreSQL: longest statement before the call answers 503. */
@@ -88,6 +90,7 @@ export async function openStore(
     path: db,
     onMigrationProgress,
     adoptForeign: options.adoptForeign,
+    busyTimeoutMs: options.sqliteBusyTimeoutMs,
     ...(logger ? { logger } : {}),
   });
 }

@@ -42,6 +42,8 @@ export const MAX_BATCH = 1000;
 /** A write waiting for its group commit, with the promise its call awaits. */
 export interface PendingWrite {
   readonly op: WriteOp;
+  /** performance.now() after which the write no longer waits for another process's lock (503). */
+  readonly deadline: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }

@@ -10,7 +10,11 @@ import type { Db } from './sqlite-statements.js';
 export interface SqliteEngineOptions {
   /** A file path, or ':memory:'. */
   readonly path: string;
-  /** How long a write waits for another process's lock before failing (default 5000). */
+  /**
+   * How long a write waits for another process's write lock before it is refused (503), in ms
+   * (default DEFAULT_BUSY_TIMEOUT_MS). The connection waits this long inside SQLite while it opens
+   * and migrates; once open, the inline store waits on timers instead (sqlite-lock-wait.ts).
+   */
   readonly busyTimeoutMs?: number | undefined;
   /** Opens the file read-only: reads work, every write fails with STORE_UNAVAILABLE. */
   readonly readonly?: boolean | undefined;
@@ -26,6 +30,9 @@ export interface SqliteEngineOptions {
   /** Whether relation changes are logged for the change feed (TIES_FEED; default true). */
   readonly changeFeed?: boolean | undefined;
 }
+
+/** How long a write waits for another process's write lock before it answers 503 (ms). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * The settings that decide what a write costs and how durable it is, in the order they are applied.
@@ -75,12 +82,15 @@ export function openConnection(options: SqliteEngineOptions): Db {
   const readonly = options.readonly ?? false;
   let db: Db;
   try {
-    db = new BetterSqlite3(options.path, { readonly, timeout: options.busyTimeoutMs ?? 5000 });
+    db = new BetterSqlite3(options.path, {
+      readonly,
+      timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    });
   } catch (err) {
     throw toStoreError(err, options.logger);
   }
   try {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
     const storage = storagePragmas(options.cacheSizeKiB);
     // A read-only or in-memory database keeps its journal mode (:memory: has no WAL).
     for (const pragma of storage)

@@ -2,6 +2,7 @@
 // ledger, matching, profiles, relations, catalogue, tokens, diagnostics), composed once. It knows
 // nothing of promises or queues, so it can serve SqliteStore on the main thread or run in a worker.
 import type { ChangeFilter, ChangePage } from '../../core/change-feed.js';
+import type { TiesError } from '../../core/errors.js';
 import type { Database, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
 import type {
   CounterInput,
@@ -18,6 +19,7 @@ import { CatalogCache } from './sqlite-catalog-cache.js';
 import { SqliteChangeLog } from './sqlite-change-log.js';
 import { openConnection, type SqliteEngineOptions } from './sqlite-connection.js';
 import { SqliteDiagnostics } from './sqlite-diagnostics.js';
+import type { WriteLockBusy } from './sqlite-errors.js';
 import { SqliteHealth } from './sqlite-health.js';
 import { ProfileFinder } from './sqlite-matching.js';
 import { SqliteProfiles } from './sqlite-profiles.js';
@@ -27,7 +29,7 @@ import { SqliteTokens } from './sqlite-tokens.js';
 import { type EngineStats, SqliteTransactions } from './sqlite-transactions.js';
 import type { BatchResult, WriteOp } from './sqlite-write-ops.js';
 
-export { type SqliteEngineOptions, storagePragmas } from './sqlite-connection.js';
+export { DEFAULT_BUSY_TIMEOUT_MS, type SqliteEngineOptions, storagePragmas } from './sqlite-connection.js';
 export type { EngineStats } from './sqlite-transactions.js';
 export type { BatchResult, WriteArgs, WriteMethod, WriteOp, WriteResult } from './sqlite-write-ops.js';
 
@@ -132,6 +134,22 @@ export class SqliteEngine {
       default:
         return unknownWrite(op);
     }
+  }
+
+  /**
+   * Refuses writes that waited their longest for another process's write lock: a failed batch,
+   * logged once per episode; answers the error they get.
+   */
+  lockRefused(busy: WriteLockBusy, writes: number, waitMs: number): TiesError {
+    return this.tx.lockRefused(busy, writes, waitMs);
+  }
+
+  /**
+   * How long a statement of this connection waits inside SQLite for another process's lock. The
+   * wait blocks the thread, so connections on the main thread keep it at 0 once open.
+   */
+  setBusyTimeout(ms: number): void {
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(ms))}`);
   }
 
   stats(): EngineStats {

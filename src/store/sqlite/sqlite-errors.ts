@@ -55,6 +55,22 @@ export function toStoreError(err: unknown, logger?: StoreLogger): unknown {
   return new TiesError('STORE_UNAVAILABLE', { reason: found.reason });
 }
 
+/** The driver error says another connection holds the lock this one needs (SQLITE_BUSY_*). */
+export function isBusy(err: unknown): boolean {
+  return err instanceof BetterSqlite3.SqliteError && primaryCode(err.code) === 'SQLITE_BUSY';
+}
+
+/**
+ * BEGIN IMMEDIATE found the write lock held by another process: nothing was done, and the batch may
+ * be tried again. A STORE_UNAVAILABLE error, so that if it ever reached a caller it would be a 503;
+ * the stores catch it and wait (sqlite-lock-wait.ts) before refusing anything.
+ */
+export class WriteLockBusy extends TiesError {
+  constructor(readonly driverError: unknown) {
+    super('STORE_UNAVAILABLE', { reason: 'database is locked by another process' });
+  }
+}
+
 export function storeClosed(): TiesError {
   return new TiesError('STORE_UNAVAILABLE', { reason: 'store is closed' });
 }

@@ -5,6 +5,7 @@
 import { TiesError } from '../../core/errors.js';
 import type { AggregateLedger } from './sqlite-aggregate-ledger.js';
 import type { CatalogCache } from './sqlite-catalog-cache.js';
+import { isBusy, WriteLockBusy } from './sqlite-errors.js';
 import type { SqliteHealth } from './sqlite-health.js';
 import type { Db, Statements, Stmt } from './sqlite-statements.js';
 import { type BatchResult, READS_AGGREGATES, type WriteOp, writesInAll } from './sqlite-write-ops.js';
@@ -68,21 +69,25 @@ export class SqliteTransactions {
   /**
    * Applies writes as one transaction: each inside its own savepoint (a failed one changes
    * nothing and does not undo the others), then one COMMIT. Answers one result per op, in order;
-   * throws STORE_UNAVAILABLE, with nothing applied, when the transaction itself fails.
+   * throws STORE_UNAVAILABLE, with nothing applied, when the transaction itself fails, and
+   * WriteLockBusy, with nothing done, when another process holds the write lock (after the
+   * connection's busy_timeout, which the inline store keeps at 0 so as never to block the thread).
    */
   runBatch(ops: readonly WriteOp[], execute: (op: WriteOp) => unknown): BatchResult[] {
-    this.counters.batches++;
     const writes = writesInAll(ops);
-    this.counters.ops += writes;
-    this.counters.largestBatch = Math.max(this.counters.largestBatch, writes);
     const catalogBefore = this.catalog.version;
     try {
       this.health.assertSound();
       this.begin.run();
     } catch (err) {
+      // Another process holds the write lock: nothing was done, and the store decides how long
+      // to wait (sqlite-lock-wait.ts). Not a batch, not logged: most waits end in a commit.
+      if (isBusy(err)) throw new WriteLockBusy(err);
+      this.countBatch(writes);
       this.counters.failedBatches++;
       throw this.storeError(err);
     }
+    this.countBatch(writes);
     try {
       // Another process (a second server, ties import) may have changed the catalogue: this batch
       // must write with the relation types as they are now, not as they were loaded.
@@ -142,6 +147,26 @@ export class SqliteTransactions {
     this.counters.commits++;
     this.health.committed();
     return results;
+  }
+
+  /**
+   * The refusal of writes that waited their longest for another process's write lock
+   * (WriteLockBusy): counted as a failed batch and logged once per episode, like any other failure
+   * that makes the store unavailable.
+   */
+  lockRefused(busy: WriteLockBusy, writes: number, waitMs: number): TiesError {
+    this.countBatch(writes);
+    this.counters.failedBatches++;
+    this.storeError(busy.driverError);
+    return new TiesError('STORE_UNAVAILABLE', {
+      reason: `database is locked by another process (a write waits at most ${waitMs} ms)`,
+    });
+  }
+
+  private countBatch(writes: number): void {
+    this.counters.batches++;
+    this.counters.ops += writes;
+    this.counters.largestBatch = Math.max(this.counters.largestBatch, writes);
   }
 
   /**

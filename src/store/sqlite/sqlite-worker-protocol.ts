@@ -11,7 +11,16 @@ import type { WriteOp } from './sqlite-write-ops.js';
 export type WorkerOptions = Omit<SqliteEngineOptions, 'logger' | 'readonly' | 'onMigrationProgress'>;
 
 export type ToWorker =
-  | { readonly type: 'batch'; readonly id: number; readonly ops: readonly WriteOp[] }
+  | {
+      readonly type: 'batch';
+      readonly id: number;
+      readonly ops: readonly WriteOp[];
+      /**
+       * For each op, how many ms it may still wait for another process's write lock; the worker's
+       * connection waits (inside SQLite, blocking only the worker) for the first op's time.
+       */
+      readonly lockWaitMs: readonly number[];
+    }
   | { readonly type: 'close' };
 
 export type SerializedError =
@@ -39,6 +48,15 @@ export type FromWorker =
   | { readonly type: 'failed'; readonly error: SerializedError }
   | ({ readonly type: 'done'; readonly results: readonly WorkerResult[] } & BatchReport)
   | ({ readonly type: 'batch-failed'; readonly error: SerializedError } & BatchReport)
+  /**
+   * Another process held the write lock: nothing was done. The first `refused` ops had waited
+   * their longest and are refused with `error`; the rest go back to the head of the queue.
+   */
+  | ({
+      readonly type: 'busy';
+      readonly refused: number;
+      readonly error: SerializedError | undefined;
+    } & BatchReport)
   | {
       readonly type: 'log';
       readonly level: 'warn' | 'error';

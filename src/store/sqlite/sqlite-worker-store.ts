@@ -5,7 +5,12 @@
 import { Worker } from 'node:worker_threads';
 import { TiesError } from '../../core/errors.js';
 import { MAX_BATCH, type PendingWrite, SqliteBaseStore, type SqliteStoreStats } from './sqlite-base-store.js';
-import { type EngineStats, SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
+import {
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type EngineStats,
+  SqliteEngine,
+  type SqliteEngineOptions,
+} from './sqlite-engine.js';
 import { type StoreLogger, storeClosed } from './sqlite-errors.js';
 import {
   deserializeError,
@@ -78,7 +83,7 @@ export async function openSqliteWorkerStore(options: SqliteWorkerStoreOptions): 
       busyTimeoutMs: options.busyTimeoutMs,
       logger: options.logger,
     });
-    return new SqliteWorkerStore(worker, reader, options.logger);
+    return new SqliteWorkerStore(worker, reader, options.logger, options.busyTimeoutMs);
   } catch (err) {
     await worker.terminate();
     throw err;
@@ -98,14 +103,21 @@ export class SqliteWorkerStore extends SqliteBaseStore {
   private closing = false;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly closedWaiters: (() => void)[] = [];
+  private readonly lockWaitMs: number;
 
   constructor(
     /** The writer thread (tests stop it to see how the store reacts). */
     readonly thread: Worker,
     reader: SqliteEngine,
     private readonly logger?: StoreLogger | undefined,
+    /** How long a write waits for another process's write lock before it is refused (503). */
+    lockWaitMs: number = DEFAULT_BUSY_TIMEOUT_MS,
   ) {
     super(reader);
+    this.lockWaitMs = Math.max(0, lockWaitMs);
+    // Reads run on the main thread: a wait inside SQLite there would stop the event loop. In WAL
+    // mode a reader does not wait for a writer anyway.
+    reader.setBusyTimeout(0);
     thread.on('message', (message: FromWorker) => this.onMessage(message));
     thread.on('error', (err) => this.fail(err));
     thread.on('exit', (code) => {
@@ -132,6 +144,7 @@ export class SqliteWorkerStore extends SqliteBaseStore {
     return new Promise((resolve, reject) => {
       this.queue.push({
         op: { method, args } as WriteOp,
+        deadline: performance.now() + this.lockWaitMs,
         resolve: resolve as (value: unknown) => void,
         reject,
       });
@@ -147,7 +160,13 @@ export class SqliteWorkerStore extends SqliteBaseStore {
     const id = this.nextId++;
     this.inFlight = { id, batch, started: performance.now() };
     this.thread.ref();
-    const message: ToWorker = { type: 'batch', id, ops: batch.map((p) => p.op) };
+    const now = performance.now();
+    const message: ToWorker = {
+      type: 'batch',
+      id,
+      ops: batch.map((p) => p.op),
+      lockWaitMs: batch.map((p) => p.deadline - now),
+    };
     this.thread.postMessage(message);
   };
 
@@ -178,6 +197,24 @@ export class SqliteWorkerStore extends SqliteBaseStore {
           for (const pending of current.batch) pending.reject(error);
         }
         // What queued during the commit goes at once: it has waited one commit already.
+        if (this.queue.length > 0) this.flush();
+        else this.idle();
+        break;
+      }
+      case 'busy': {
+        // Another process held the write lock for the oldest write's whole time: nothing was
+        // done; those past their time are refused, the rest are tried again at once.
+        const current = this.inFlight;
+        if (!current || current.id !== message.id) return;
+        this.inFlight = undefined;
+        this.lastStats = message.stats;
+        const refused = current.batch.slice(0, message.error ? message.refused : 0);
+        if (refused.length > 0 && message.error) {
+          this.committed({ ops: writesInAll(refused.map((p) => p.op)), ms: message.ms, ok: false });
+          const error = deserializeError(message.error);
+          for (const pending of refused) pending.reject(error);
+        }
+        this.queue.unshift(...current.batch.slice(refused.length));
         if (this.queue.length > 0) this.flush();
         else this.idle();
         break;

@@ -2,8 +2,8 @@
 // each batch SqliteWorkerStore posts with SqliteEngine.runBatch, so that the commit and its fsync
 // happen while the main thread keeps parsing requests.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteEngine } from './sqlite-engine.js';
-import type { StoreLogger } from './sqlite-errors.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, SqliteEngine } from './sqlite-engine.js';
+import { type StoreLogger, WriteLockBusy } from './sqlite-errors.js';
 import {
   type FromWorker,
   serializeError,
@@ -11,6 +11,7 @@ import {
   type WorkerOptions,
   type WorkerResult,
 } from './sqlite-worker-protocol.js';
+import { writesInAll } from './sqlite-write-ops.js';
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-worker.ts runs as a worker thread only');
@@ -33,6 +34,10 @@ function plain(obj: object): Record<string, unknown> {
 }
 
 const options = workerData as WorkerOptions;
+/** The longest a write waits for another process's write lock (the error text says it). */
+const lockWaitBound = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+/** The connection's busy_timeout now: it opened (and migrated) with the whole bound. */
+let busyTimeout = lockWaitBound;
 let engine: SqliteEngine;
 try {
   engine = SqliteEngine.open({
@@ -51,6 +56,13 @@ port.on('message', (message: ToWorker) => {
     case 'batch': {
       const catalogBefore = engine.catalogVersion();
       const started = performance.now();
+      // Waiting for another process's lock blocks only this thread: SQLite's busy handler waits
+      // for what is left of the oldest write's time (sqlite-lock-wait.ts).
+      const wait = Math.ceil(Math.max(0, message.lockWaitMs[0] ?? 0));
+      if (wait !== busyTimeout) {
+        engine.setBusyTimeout(wait);
+        busyTimeout = wait;
+      }
       try {
         const results: WorkerResult[] = engine
           .runBatch(message.ops)
@@ -64,6 +76,22 @@ port.on('message', (message: ToWorker) => {
           ms: performance.now() - started,
         });
       } catch (err) {
+        if (err instanceof WriteLockBusy) {
+          const waited = performance.now() - started;
+          let refused = 0;
+          while (refused < message.ops.length && message.lockWaitMs[refused]! <= waited) refused++;
+          const writes = writesInAll(message.ops.slice(0, refused));
+          post({
+            type: 'busy',
+            id: message.id,
+            refused,
+            error: refused > 0 ? serializeError(engine.lockRefused(err, writes, lockWaitBound)) : undefined,
+            catalogChanged: false,
+            stats: engine.stats(),
+            ms: waited,
+          });
+          break;
+        }
         post({
           type: 'batch-failed',
           id: message.id,
