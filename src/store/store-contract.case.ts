@@ -407,6 +407,100 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
     // -------------------------------------------------------------------------------------------
     describe('profiles', () => {
       it(
+        'applies update functions to the stored fields in its write: concurrent increments all count',
+        withWorld(async ({ store, people }) => {
+          const database = (await store.getDatabase(people))!;
+          const save = (input: Partial<SaveProfileInput> & Pick<SaveProfileInput, 'mode'>) =>
+            store.saveProfile({
+              database,
+              set: {},
+              setOnCreate: {},
+              subscriptions: [],
+              newId: newProfileId(),
+              now: NOW,
+              ...input,
+            });
+          const created = await save({
+            mode: 'import',
+            query: byEmail('fn@example.com'),
+            setOnCreate: { email: 'fn@example.com' },
+            set: { code: 'F' },
+            functions: {
+              level: { action: 'incr', type: 'int', by: 5 },
+              labels: { action: 'add', tags: ['a', 'b'], max: 100 },
+            },
+          });
+          assert.equal(created.kind, 'ok');
+          if (created.kind !== 'ok') return;
+          const id = created.id;
+          const n = 20;
+          const outcomes = await Promise.all(
+            Array.from({ length: n }, (_, i) =>
+              save({
+                mode: i % 2 === 0 ? 'update' : 'import',
+                query: i % 2 === 0 ? byId(id) : byEmail('fn@example.com'),
+                functions: {
+                  level: { action: 'incr', type: 'int', by: 1 },
+                  labels: { action: 'add', tags: [`t${i}`], max: 100 },
+                },
+              }),
+            ),
+          );
+          assert.ok(outcomes.every((o) => o.kind === 'ok' && o.id === id));
+          const got = await store.getProfile({ dbId: people, query: byId(id) });
+          assert.ok(got.kind === 'ok');
+          if (got.kind !== 'ok') return;
+          assert.equal(got.profile.fields.level, 5 + n);
+          assert.equal(got.profile.fields.code, 'F');
+          const labels = got.profile.fields.labels as string[];
+          assert.deepEqual(labels.slice(0, 2), ['a', 'b']);
+          assert.deepEqual([...labels.slice(2)].sort(), Array.from({ length: n }, (_, i) => `t${i}`).sort());
+          // The match keys follow the results.
+          const found = await store.getProfile({ dbId: people, query: byField('level', String(5 + n)) });
+          assert.equal(found.kind, 'ok');
+          const byTag = await store.getProfile({ dbId: people, query: byField('labels', 't7', 'a') });
+          assert.equal(byTag.kind, 'ok');
+
+          // A result the field cannot hold changes nothing, plain values of the same write included.
+          await save({ mode: 'update', query: byId(id), set: { level: 2 ** 53 - 2 } });
+          assert.deepEqual(
+            await save({
+              mode: 'update',
+              query: byId(id),
+              set: { code: 'G' },
+              functions: { level: { action: 'incr', type: 'int', by: 2 } },
+            }),
+            {
+              kind: 'function_failed',
+              field: 'level',
+              reason: `incr would make it ${2 ** 53}, outside ±(2^53 − 1)`,
+            },
+          );
+          const after = await store.getProfile({ dbId: people, query: byId(id) });
+          assert.ok(after.kind === 'ok');
+          if (after.kind !== 'ok') return;
+          assert.equal(after.profile.fields.level, 2 ** 53 - 2);
+          assert.equal(after.profile.fields.code, 'F');
+          // delete removes tags; an update that finds nobody changes nothing.
+          await save({
+            mode: 'update',
+            query: byId(id),
+            functions: { labels: { action: 'delete', tags: ['a', 'zz'], max: 100 } },
+          });
+          const deleted = await store.getProfile({ dbId: people, query: byId(id) });
+          assert.ok(deleted.kind === 'ok' && !(deleted.profile.fields.labels as string[]).includes('a'));
+          assert.deepEqual(
+            await save({
+              mode: 'update',
+              query: byEmail('nobody@example.com'),
+              functions: { level: { action: 'incr', type: 'int', by: 1 } },
+            }),
+            { kind: 'not_found', side: 'profile' },
+          );
+        }),
+      );
+
+      it(
         'saves by import, update and add; merges fields; rewrites match keys; upserts subscriptions',
         withWorld(async ({ store, people, news }) => {
           const database = (await store.getDatabase(people))!;
