@@ -72,6 +72,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       async close() {
         // Calls already sent on open connections are read and answered before Fastify closes.
         await graceful.drain();
+        // Long-polls and streams of the change feed answer what they have now, not at their timeout.
+        await ties.feed.close();
         // Calls in flight get a little longer; what is left then (a client still sending a body,
         // say) is closed, so a stop is bounded whatever clients do.
         const force = setTimeout(() => running.server.closeAllConnections(), CLOSE_GRACE_MS);

@@ -4,6 +4,7 @@ import type { Static, TSchema } from 'typebox';
 import type { Right } from '../core/model.js';
 import type { BatchItemOutcome, CallContext } from '../core/relation-service.js';
 import type { Ties } from '../core/ties.js';
+import { changeEventToWire } from './change-wire.js';
 import * as S from './schemas.js';
 
 export type CallGroup = 'relations' | 'profiles' | 'databases' | 'resources' | 'relation types' | 'tokens';
@@ -142,6 +143,33 @@ export const CALL_TABLE = [
     answer: S.CounterAnswer,
     successText: OK,
     run: (t, p) => t.relations.getCounter(p),
+  }),
+  define({
+    name: 'relations/changes',
+    group: 'relations',
+    summary:
+      'The change feed: relation changes after a cursor, in commit order, with filters and long-polling (wait_ms)',
+    right: 'read',
+    params: S.ChangesParams,
+    answer: S.ChangesAnswer,
+    successText: OK,
+    run: (t, p, ctx) =>
+      t.feed
+        .changes(
+          {
+            after: p.after,
+            limit: p.limit,
+            relId: p.rel_id,
+            profileId: p.profile_id,
+            waitMs: p.wait_ms,
+          },
+          ctx.signal,
+        )
+        .then((page) => ({
+          data: page.events.map(changeEventToWire),
+          next_after: page.lastSeq,
+          oldest_seq: page.oldestSeq,
+        })),
   }),
 
   // --- profiles (SPEC §6) ---

@@ -1,6 +1,7 @@
 // TypeBox schemas of every call's parameters and answer: the one definition that validates
 // requests (api/coerce.ts), documents them (/openapi.json) and types the client.
 import { type TLiteral, type TSchema, type TUnion, Type } from 'typebox';
+import { CHANGE_CALLS, MAX_CHANGES_LIMIT, MAX_WAIT_MS } from '../core/change-feed.js';
 import { MATCHING_MODES } from '../core/matching.js';
 import {
   CHANNELS,
@@ -194,6 +195,62 @@ export const CounterAnswer = Type.Object({
         sum: Type.Union([Type.Number(), Type.Null()]),
       }),
     ),
+  }),
+});
+
+export const ChangesParams = Type.Object(
+  {
+    ...common,
+    after: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          'Cursor: events with a larger seq (next_after of the previous answer); 0, the default, starts at the oldest event kept',
+      }),
+    ),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_CHANGES_LIMIT,
+        description: 'Events per answer (default 100)',
+      }),
+    ),
+    rel_id: Type.Optional(Id('Only events of this relation type')),
+    profile_id: Type.Optional(
+      Type.String({ pattern: '^[0-9a-fA-F]{24}$', description: 'Only events where this profile is A or B' }),
+    ),
+    wait_ms: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_WAIT_MS,
+        description: 'Long-poll: with no event to answer, wait up to this long for one (default 0)',
+      }),
+    ),
+  },
+  open,
+);
+
+const Weights = Type.Record(Type.String(), PropValue);
+
+export const ChangeEventSchema = Type.Object({
+  seq: Type.Integer({ description: 'Position in the feed, increasing in commit order' }),
+  at: Type.String({ description: 'Time of the change (ISO-8601 UTC)' }),
+  call: oneOf(CHANGE_CALLS, 'The call that made the change (batch items carry the batch call)'),
+  rel_id: Type.Integer(),
+  profile_a: Type.String(),
+  db_a: Type.Integer(),
+  profile_b: Type.String(),
+  db_b: Type.Integer(),
+  before: Type.Union([Weights, Type.Null()], { description: 'null: the relation did not exist' }),
+  after: Type.Union([Weights, Type.Null()], { description: 'null: the relation no longer exists' }),
+});
+
+export const ChangesAnswer = Type.Object({
+  data: Type.Array(ChangeEventSchema),
+  next_after: Type.Integer({ description: 'Pass as after to continue; moves on even when no event matched' }),
+  oldest_seq: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'The oldest event the feed still keeps (null: none)',
   }),
 });
 

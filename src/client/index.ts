@@ -13,6 +13,8 @@ export {
   type BareCallMethod,
   type CallMethod,
   type CallOptions,
+  type ChangeEventOf,
+  type FollowChangesOptions,
   type MethodGroup,
   TiesClient,
   type TiesClientOptions,

@@ -41,6 +41,24 @@ export type BareCallMethod<K extends CallName> = (
   options?: CallOptions,
 ) => Promise<Answer<K>>;
 
+/** One event of the change feed, as relations/changes answers it. */
+export type ChangeEventOf = Answer<'relations/changes'>['data'][number];
+
+export interface FollowChangesOptions {
+  /** Start after this seq (default 0: the oldest event kept). */
+  readonly after?: number;
+  /** Only events of this relation type. */
+  readonly relId?: number;
+  /** Only events where this profile is A or B. */
+  readonly profileId?: string;
+  /** Events per request (default the server's, 100). */
+  readonly limit?: number;
+  /** How long each request waits for an event (default 25 000 ms, at most 30 000). */
+  readonly waitMs?: number;
+  /** Stops following; the iteration ends. */
+  readonly signal?: AbortSignal;
+}
+
 export const API_PATH = 'api/v1.1/';
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -134,6 +152,60 @@ export class TiesClient {
     this.databases = methodTree(send, 'databases') as MethodGroup<'databases'>;
     this.resources = methodTree(send, 'resources') as MethodGroup<'resources'>;
     this.tokens = methodTree(send, 'tokens') as MethodGroup<'tokens'>;
+  }
+
+  /**
+   * Follows the change feed: yields every event after `after`, in order, long-polling
+   * relations/changes (wait_ms) while there is none, for as long as the loop runs or until
+   * `signal` aborts (the iteration then ends quietly). Network failures, timeouts, 429 and 503 are
+   * retried with backoff; any other error (an expired cursor: 410) ends it with that error. The
+   * event's `seq` is the cursor to resume from.
+   */
+  async *followChanges(options: FollowChangesOptions = {}): AsyncGenerator<ChangeEventOf, void, undefined> {
+    let after = options.after ?? 0;
+    const waitMs = options.waitMs ?? 25_000;
+    let failures = 0;
+    for (;;) {
+      if (options.signal?.aborted) return;
+      let page: Answer<'relations/changes'>;
+      try {
+        page = await this.call(
+          'relations/changes',
+          {
+            after,
+            wait_ms: waitMs,
+            ...(options.limit === undefined ? {} : { limit: options.limit }),
+            ...(options.relId === undefined ? {} : { rel_id: options.relId }),
+            ...(options.profileId === undefined ? {} : { profile_id: options.profileId }),
+          },
+          { timeoutMs: waitMs + 15_000, ...(options.signal ? { signal: options.signal } : {}) },
+        );
+        failures = 0;
+      } catch (err) {
+        if (options.signal?.aborted) return;
+        const passing =
+          err instanceof TiesTransportError
+            ? err.kind !== 'aborted' && err.kind !== 'bad_response'
+            : err instanceof TiesApiError && RETRYABLE_CODES.has(err.code);
+        if (!passing) throw err;
+        failures++;
+        try {
+          await sleep(
+            Math.min(10_000, 250 * 2 ** Math.min(failures, 6)),
+            options.signal,
+            'relations/changes',
+          );
+        } catch {
+          return;
+        }
+        continue;
+      }
+      for (const event of page.data) {
+        yield event;
+        after = event.seq;
+      }
+      after = Math.max(after, page.next_after);
+    }
   }
 
   /** Sends any call by name; the named methods are shorthands for this. */

@@ -2,7 +2,8 @@
 // log, appended in the change's own transaction (outbox). This file holds the event types shared by
 // every reader of the log (relations/changes, the SSE stream, webhooks, AMQP) and ChangeFeed, the
 // core service that reads the log, checks cursors and lets a reader wait for new events.
-import { TiesError } from './errors.js';
+import { badParameter, TiesError } from './errors.js';
+import { PROFILE_ID_PATTERN } from './ids.js';
 import type { Weights } from './model.js';
 import type { Store } from './store.js';
 
@@ -65,6 +66,15 @@ export interface ChangePage {
   readonly lastSeq: number;
   /** Events up to this seq may have been pruned (0: none ever was); a cursor below it has expired. */
   readonly prunedThrough: number;
+}
+
+/** The parameters of relations/changes, validated by the schema (ranges) and here (the profile id). */
+export interface ChangesQuery {
+  readonly after?: number | undefined;
+  readonly limit?: number | undefined;
+  readonly relId?: number | undefined;
+  readonly profileId?: string | undefined;
+  readonly waitMs?: number | undefined;
 }
 
 /** How long events are kept; null: no limit of that kind. */
@@ -138,6 +148,31 @@ export class ChangeFeed {
       throw new TiesError('CURSOR_EXPIRED', { after, oldest: page.prunedThrough });
     }
     return page;
+  }
+
+  /**
+   * relations/changes: a page after the cursor; with none to answer and waitMs > 0, waits for
+   * one (long-poll) and reads again.
+   */
+  async changes(p: ChangesQuery, signal?: AbortSignal): Promise<ChangePage> {
+    if (p.profileId !== undefined && !PROFILE_ID_PATTERN.test(p.profileId.toLowerCase())) {
+      throw badParameter('profile_id', 'expected a profile id (24 hexadecimal characters)');
+    }
+    const after = p.after ?? 0;
+    const limit = p.limit ?? DEFAULT_CHANGES_LIMIT;
+    const filter: ChangeFilter = { relId: p.relId, profileId: p.profileId?.toLowerCase() };
+    const waitMs = Math.min(Math.max(0, p.waitMs ?? 0), MAX_WAIT_MS);
+    const now = this.options.now ?? Date.now;
+    const deadline = now() + waitMs;
+    let cursor = after;
+    for (;;) {
+      const page = await this.read(cursor, limit, filter);
+      const left = deadline - now();
+      if (page.events.length > 0 || left <= 0 || signal?.aborted || this.closed) return page;
+      // A filtered read may match nothing yet move the cursor on: wait from where it got to.
+      cursor = page.lastSeq;
+      await this.waitForChanges(cursor, left, signal);
+    }
   }
 
   /**

@@ -24,6 +24,8 @@ import type { ValueEncoding } from './values.js';
 /** How a call's values arrived: typed JSON or XML text. */
 export interface CallContext {
   readonly encoding: ValueEncoding;
+  /** Aborts when the client went away (a long-poll stops waiting). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Parameters of attach, detach, strengthen and edit; top-level identification fields are defaults. */

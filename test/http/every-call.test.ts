@@ -147,6 +147,20 @@ const SCENARIOS = new Map<string, (s: Scenario) => Promise<void>>([
     },
   ],
   [
+    'relations/changes',
+    async (s) => {
+      const { a, b } = await related(s);
+      const body = await s.call('relations/changes', { after: 0, profile_id: b, limit: 10 });
+      const events = list(body.data);
+      assert.equal(events.length, 1);
+      assert.deepEqual(
+        { call: events[0].call, profile_a: events[0].profile_a, profile_b: events[0].profile_b },
+        { call: 'relations/attach', profile_a: a, profile_b: b },
+      );
+      assert.equal(String(body.next_after), String(events[0].seq));
+    },
+  ],
+  [
     'profiles/import',
     async (s) => {
       const body = await s.call('profiles/import', {

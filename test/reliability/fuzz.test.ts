@@ -497,6 +497,9 @@ function plausible(world: World, call: CallDef, plan: Plan, n: number): Record<s
       return { rel_id: w.relId, profile_id: a, ...(p2 % 2 ? { limit: 1 + (p3 % 5) } : {}), side: 'a' };
     case 'relations/get_counter':
       return { rel_id: w.relId, profile_id: a };
+    case 'relations/changes':
+      // No wait_ms: a long-poll of the feed would wait (correctly) past the hang check.
+      return { after: p3 % 4, limit: 1 + (p2 % 10), ...(p0 % 2 ? { rel_id: w.relId } : { profile_id: a }) };
     case 'profiles/import':
       return { db_id: w.dbB, ...byEmail, data: { _fname: 'F', crm: `c${p3}`, interests: ['a', 'b'] } };
     case 'profiles/add':
