@@ -101,6 +101,23 @@ function adminToken(raw: string, name: string): string | undefined {
   return raw;
 }
 
+function amqpUrl(raw: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name}: expected an amqp:// or amqps:// URL`);
+  }
+  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
+    throw new ConfigError(`${name}: expected an amqp:// or amqps:// URL, got ${url.protocol}//`);
+  return raw.trim();
+}
+function exchangeName(raw: string, name: string): string {
+  // RabbitMQ's own rule for exchange names (the amq. prefix is reserved for the broker).
+  if (!/^[A-Za-z0-9_.:-]{1,255}$/.test(raw) || raw.startsWith('amq.'))
+    throw new ConfigError(`${name}: expected letters, digits, _ . : - (at most 255, not starting with amq.)`);
+  return raw;
+}
 /** Declares one setting; the generics keep its value type and scope for `Config` and `StoreConfig`. */
 const setting = <T, const S extends SettingScope>(s: Setting<T, S>): Setting<T, S> => s;
 
@@ -288,6 +305,36 @@ export const SETTINGS = {
     parse: intIn(100, 86_400_000),
     meaning: 'PostgreSQL only. Longest statement in ms; then PostgreSQL cancels it and the call answers 503',
     scope: 'store',
+  }),
+  publishUrl: setting<string | undefined, 'server'>({
+    env: 'TIES_PUBLISH_URL',
+    flag: 'publish',
+    placeholder: 'URL',
+    default: undefined,
+    parse: amqpUrl,
+    shown: '(none)',
+    meaning:
+      'Publish every change event to RabbitMQ at this amqp:// or amqps:// URL (publisher confirms; give a password through the variable, not the flag)',
+    scope: 'server',
+  }),
+  publishExchange: setting({
+    env: 'TIES_PUBLISH_EXCHANGE',
+    flag: 'publish-exchange',
+    placeholder: 'NAME',
+    default: 'ties.changes',
+    parse: exchangeName,
+    meaning: 'The durable topic exchange events are published to; routing key rel.<rel_id>.<call>',
+    scope: 'server',
+  }),
+  outboundRetryMaxMs: setting({
+    env: 'TIES_OUTBOUND_RETRY_MAX_MS',
+    flag: 'outbound-retry-max-ms',
+    placeholder: 'MS',
+    default: 300_000,
+    parse: intIn(100, 3_600_000),
+    meaning:
+      'Longest wait between two attempts to reach a failing webhook receiver or RabbitMQ (exponential backoff with full jitter up to it)',
+    scope: 'server',
   }),
 } as const;
 

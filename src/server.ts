@@ -7,6 +7,8 @@ import { loadDemo, rotateDemoToken } from './demo.js';
 import { buildApp } from './http/app.js';
 import { enableGracefulClose } from './http/graceful-close.js';
 import { createLogger } from './http/logger.js';
+import { DEFAULT_BACKOFF } from './outbound/backoff.js';
+import { OutboundService } from './outbound/outbound-service.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
 
 export interface RunningServer {
@@ -16,6 +18,8 @@ export interface RunningServer {
   readonly url: string;
   /** Set when the demo is on: the fresh demo token, and whether the workspace was loaded now. */
   readonly demo?: { readonly token: string; readonly loaded: boolean };
+  /** The webhook senders and the AMQP publisher of this server. */
+  readonly outbound: OutboundService;
   /** Stops accepting, finishes the calls in flight, flushes and closes the store. */
   close(): Promise<void>;
 }
@@ -50,6 +54,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxGetRows: config.maxGetRows,
   });
   let app: FastifyInstance | undefined;
+  const outbound = new OutboundService({
+    ties,
+    logger: logger.child({ component: 'outbound' }),
+    backoff: { ...DEFAULT_BACKOFF, capMs: config.outboundRetryMaxMs },
+    publishUrl: config.publishUrl,
+    publishExchange: config.publishExchange,
+  });
   try {
     await ties.access.applyEnvironmentToken(config.adminToken);
     let demo: RunningServer['demo'];
@@ -57,16 +68,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const loaded = await loadDemo(ties);
       demo = { loaded, token: await rotateDemoToken(ties) };
     }
-    app = await buildApp({ ties, config, logger });
+    app = await buildApp({ ties, config, logger, outbound });
     const graceful = enableGracefulClose(app);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const running = app;
+    await outbound.start();
     return {
       app: running,
       ties,
+      outbound,
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       ...(demo ? { demo } : {}),
       async close() {
@@ -82,10 +95,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         } finally {
           clearTimeout(force);
         }
+        await outbound.stop();
         await ties.close();
       },
     };
   } catch (err) {
+    await outbound.stop();
     await app?.close();
     await ties.close();
     throw err;

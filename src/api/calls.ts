@@ -7,7 +7,14 @@ import type { Ties } from '../core/ties.js';
 import { changeEventToWire } from './change-wire.js';
 import * as S from './schemas.js';
 
-export type CallGroup = 'relations' | 'profiles' | 'databases' | 'resources' | 'relation types' | 'tokens';
+export type CallGroup =
+  | 'relations'
+  | 'profiles'
+  | 'databases'
+  | 'resources'
+  | 'relation types'
+  | 'tokens'
+  | 'webhooks';
 
 export interface CallDef<P extends TSchema = TSchema, A extends TSchema = TSchema> {
   /** Path under /api/v1.1/. */
@@ -419,6 +426,39 @@ export const CALL_TABLE = [
     answer: S.IdAnswer,
     successText: OK,
     run: (t, p) => t.access.revoke(p),
+  }),
+
+  // --- webhooks (issue #16; README "Webhooks") ---
+  define({
+    name: 'webhooks/create',
+    group: 'webhooks',
+    summary:
+      'POST every change (optionally of one relation type or profile) to a URL, signed; the secret is shown once (administration)',
+    right: 'admin',
+    params: S.WebhookCreateParams,
+    answer: S.WebhookCreateAnswer,
+    successText: OK,
+    run: (t, p) => t.webhooks.create(p),
+  }),
+  define({
+    name: 'webhooks/list',
+    group: 'webhooks',
+    summary: 'Webhooks with their delivery state: position, lag, failures, last error (administration)',
+    right: 'admin',
+    params: S.EmptyParams,
+    answer: S.WebhookListAnswer,
+    successText: OK,
+    run: (t) => t.webhooks.list(),
+  }),
+  define({
+    name: 'webhooks/delete',
+    group: 'webhooks',
+    summary: 'Delete a webhook; delivery stops (administration)',
+    right: 'admin',
+    params: S.IdParams,
+    answer: S.IdAnswer,
+    successText: OK,
+    run: (t, p) => t.webhooks.delete(p),
   }),
 ] as const;
 

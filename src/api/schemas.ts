@@ -553,6 +553,63 @@ export const TokenCreateAnswer = Type.Object({
 export const TokenListAnswer = Type.Object({ data: Type.Array(TokenSummary) });
 export const IdAnswer = Type.Object({ data: Type.Object({ id: Type.Integer() }) });
 
+// --- webhooks --------------------------------------------------------------------------------
+
+export const WebhookCreateParams = Type.Object(
+  {
+    ...common,
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: 'http or https URL events are POSTed to',
+    }),
+    rel_id: Type.Optional(Id('Only events of this relation type')),
+    profile_id: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'Only events where this profile is A or B' }),
+    ),
+    secret: Type.Optional(
+      Type.String({
+        minLength: 16,
+        maxLength: 256,
+        description: 'Signing secret; one is made when left out. Answered once',
+      }),
+    ),
+  },
+  open,
+);
+const WebhookSummary = Type.Object({
+  id: Type.Integer(),
+  url: Type.String(),
+  rel_id: Type.Union([Type.Integer(), Type.Null()]),
+  profile_id: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String(),
+});
+export const WebhookCreateAnswer = Type.Object({
+  data: Type.Object({
+    ...WebhookSummary.properties,
+    secret: Type.String({ description: 'Shown once: verify Ties-Signature with it' }),
+  }),
+});
+const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
+const NullableText = Type.Union([Type.String(), Type.Null()]);
+export const WebhookListAnswer = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      ...WebhookSummary.properties,
+      position: Type.Integer({ description: 'Every event up to this seq was delivered or filtered out' }),
+      last_delivered_seq: NullableInt,
+      last_delivered_at: NullableText,
+      lag: Type.Integer({ description: 'Events of the log after position (0: caught up)' }),
+      failures: Type.Integer({ description: 'Failed attempts since the last success' }),
+      last_error: NullableText,
+      next_attempt_at: NullableText,
+      sender: Type.Union([Type.String(), Type.Null()], {
+        description: 'The server process holding the delivery lease',
+      }),
+    }),
+  ),
+});
+
 /** The fields every answer carries (SPEC §2). */
 export const Envelope = Type.Object({
   error: Type.Integer({ description: '0 on success, else the error code (SPEC §2)' }),

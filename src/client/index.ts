@@ -19,3 +19,10 @@ export {
   TiesClient,
   type TiesClientOptions,
 } from './ties-client.js';
+export {
+  DEFAULT_TOLERANCE_SECONDS,
+  SIGNATURE_HEADER,
+  signWebhookBody,
+  type VerifyOptions,
+  verifyWebhookSignature,
+} from './webhook-signature.js';

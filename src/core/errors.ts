@@ -104,6 +104,16 @@ export const ERROR_CATALOGUE = {
     message: 'id: token {id} does not exist',
     when: 'tokens/revoke of an unknown token id.',
   },
+  WEBHOOK_NOT_FOUND: {
+    status: 404,
+    message: 'id: webhook {id} does not exist',
+    when: 'webhooks/delete of an unknown webhook id.',
+  },
+  FEED_DISABLED: {
+    status: 409,
+    message: 'the change feed is off on this server (TIES_FEED); webhooks need it',
+    when: 'webhooks/create while the change feed is switched off.',
+  },
   REQUEST_TIMEOUT: {
     status: 408,
     message: 'request: {reason}',

@@ -23,6 +23,7 @@ import type {
   Weights,
   WeightValue,
 } from './model.js';
+import type { OutboundStore } from './outbound-store.js';
 
 // ---------------------------------------------------------------------------------------------
 // Profile lookups
@@ -319,7 +320,8 @@ export interface NewToken {
 
 // ---------------------------------------------------------------------------------------------
 
-export interface Store {
+/** The outbound methods (webhooks, feed cursors) are declared in outbound-store.ts. */
+export interface Store extends OutboundStore {
   readonly engine: 'sqlite' | 'postgres';
 
   // Profiles

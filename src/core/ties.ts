@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { ProfileService } from './profile-service.js';
 import { RelationService } from './relation-service.js';
 import type { Store } from './store.js';
+import { WebhookService } from './webhook-service.js';
 
 export interface TiesOptions {
   readonly store: Store;
@@ -25,6 +26,8 @@ export interface Ties {
   readonly access: AccessService;
   /** The change feed: reads of the change log, waiting for new events, pruning. */
   readonly feed: ChangeFeed;
+  /** Webhooks: the admin calls; delivery is src/outbound/. */
+  readonly webhooks: WebhookService;
   readonly limits: Limits;
   /** Flushes pending bookkeeping and closes the store. */
   close(): Promise<void>;
@@ -44,6 +47,7 @@ export function createTies(options: TiesOptions): Ties {
     catalog,
     access,
     feed,
+    webhooks: new WebhookService(store, clock, () => feed.enabled),
     limits,
     relations: new RelationService(store, catalog, clock, {
       limits,

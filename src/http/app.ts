@@ -20,7 +20,7 @@ import { errorEnvelope, fromFrameworkError, sendEnvelope } from './envelope.js';
 import { explorerRoutes } from './explorer-routes.js';
 import { clientErrorHandler } from './framing-errors.js';
 import { createLogger, type Logger } from './logger.js';
-import { registerMetrics } from './metrics.js';
+import { type OutboundCounters, registerMetrics } from './metrics.js';
 import { answerFormat } from './negotiate.js';
 import { buildOpenApi } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
@@ -43,6 +43,8 @@ export interface AppDeps {
   readonly explorerDir?: string | undefined;
   /** Where logs go when no logger is given (standard output by default); tests read them. */
   readonly logStream?: NodeJS.WritableStream | undefined;
+  /** The server's webhook senders and AMQP publisher, for /metrics (server.ts gives it). */
+  readonly outbound?: OutboundCounters | undefined;
 }
 
 declare module 'fastify' {
@@ -232,7 +234,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   // GET /metrics (Prometheus): calls by name and error code, group commits, process metrics.
-  registerMetrics(app, ties);
+  registerMetrics(app, ties, deps.outbound);
 
   app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
     try {

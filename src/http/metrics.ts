@@ -25,7 +25,70 @@ function callOf(request: FastifyRequest): string {
   return 'unknown';
 }
 
-export function registerMetrics(app: FastifyInstance, ties: Ties): Registry {
+/** What /metrics reads of this server's outbound senders (src/outbound/outbound-service.ts). */
+export interface OutboundCounters {
+  runners(): ReadonlyMap<
+    string,
+    { readonly counters: { readonly delivered: number; readonly failures: number } }
+  >;
+}
+
+/**
+ * Webhook delivery state from the store (the same on every server: lag and failures of each
+ * webhook, whoever sends it), and this server's own counts of events sent and failed attempts.
+ */
+function registerOutboundMetrics(
+  registry: Registry,
+  ties: Ties,
+  outbound: OutboundCounters | undefined,
+): void {
+  const states = () => ties.webhooks.states();
+  new Gauge({
+    name: 'ties_webhook_lag_events',
+    help: "Events of the change log after the webhook's delivered position (0: caught up)",
+    labelNames: ['webhook'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const w of await states().catch(() => [])) this.set({ webhook: String(w.id) }, w.lag);
+    },
+  });
+  new Gauge({
+    name: 'ties_webhook_failures',
+    help: 'Failed delivery attempts of the webhook since its last success',
+    labelNames: ['webhook'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const w of await states().catch(() => [])) this.set({ webhook: String(w.id) }, w.failures);
+    },
+  });
+  if (!outbound) return;
+  new Counter({
+    name: 'ties_outbound_events_total',
+    help: 'Events this server delivered, by destination (webhook:<id>, amqp:<exchange>)',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [name, runner] of outbound.runners())
+        this.inc({ destination: name }, runner.counters.delivered);
+    },
+  });
+  new Counter({
+    name: 'ties_outbound_failures_total',
+    help: 'Failed delivery attempts of this server, by destination',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [name, runner] of outbound.runners())
+        this.inc({ destination: name }, runner.counters.failures);
+    },
+  });
+}
+
+export function registerMetrics(app: FastifyInstance, ties: Ties, outbound?: OutboundCounters): Registry {
   const registry = new Registry();
   const calls = new CallMetrics(registry, { buckets: LATENCY_BUCKETS });
 
@@ -82,6 +145,8 @@ export function registerMetrics(app: FastifyInstance, ties: Ties): Registry {
       }
     },
   });
+
+  registerOutboundMetrics(registry, ties, outbound);
 
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     const error = request.tiesError;

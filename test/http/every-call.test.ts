@@ -425,6 +425,31 @@ const SCENARIOS = new Map<string, (s: Scenario) => Promise<void>>([
       assert.deepEqual(body.data, as(s.format, { id: created.data.id }));
     },
   ],
+  [
+    'webhooks/create',
+    async (s) => {
+      const body = await s.call('webhooks/create', { url: 'http://127.0.0.1:9/in', rel_id: s.w.relId });
+      assert.match(body.data.secret, /^whsec_/);
+      assert.equal(String(body.data.rel_id), String(s.w.relId));
+    },
+  ],
+  [
+    'webhooks/list',
+    async (s) => {
+      await adminCall(s.h, 'webhooks/create', { url: 'http://127.0.0.1:9/in' });
+      const body = await s.call('webhooks/list', {});
+      assert.equal(list(body.data).length, 1);
+      assert.equal(String(list(body.data)[0].lag), '0');
+    },
+  ],
+  [
+    'webhooks/delete',
+    async (s) => {
+      const created = await adminCall(s.h, 'webhooks/create', { url: 'http://127.0.0.1:9/in' });
+      const body = await s.call('webhooks/delete', { id: created.data.id });
+      assert.deepEqual(body.data, as(s.format, { id: created.data.id }));
+    },
+  ],
 ]);
 
 test('every call of the catalogue has a scenario, and every scenario names a call', () => {

@@ -52,6 +52,9 @@ const NEEDED: Record<string, Right> = {
   'tokens/create': 'admin',
   'tokens/list': 'admin',
   'tokens/revoke': 'admin',
+  'webhooks/create': 'admin',
+  'webhooks/list': 'admin',
+  'webhooks/delete': 'admin',
 };
 
 /** Plausible parameters for each call; those that would destroy fixtures name things that do not exist. */
@@ -94,6 +97,9 @@ function plausible(w: Workspace, a: string, b: string, n: number): Record<string
     'tokens/create': { name: `rights-${n}`, rights: ['read'] },
     'tokens/list': {},
     'tokens/revoke': { id: 9999 },
+    'webhooks/create': { url: `http://127.0.0.1:9/rights-${n}` },
+    'webhooks/list': {},
+    'webhooks/delete': { id: 9999 },
   };
 }
 
@@ -175,6 +181,7 @@ for (const engine of testEngines()) {
         ['relations/attach', 409],
         ['relations/types/delete', 404],
         ['tokens/revoke', 404],
+        ['webhooks/delete', 404],
       ]);
     });
   });

@@ -23,12 +23,17 @@ export const REFERENCE_TABLES: readonly string[] = ['databases', 'resources', 'r
  * coordinator and appends there under one lock held until commit (the feed's order), and readers
  * page it by seq; spread over shards, each event would cost a distributed write and a page a
  * merge of every shard (docs/decisions.md, "Change feed on Citus").
+ * Tables that stay on the coordinator only. Webhooks and feed cursors: a few rows, read and
+ * leased only by the servers' senders through the coordinator, beside the change log they follow;
+ * as reference tables every lease renewal would be a two-phase commit on every node.
  */
 export const LOCAL_TABLES: readonly string[] = [
   'schema_migrations',
   'schema_repeatables',
   'change_log',
   'change_state',
+  'webhooks',
+  'feed_cursors',
 ];
 
 /** The statements citus-distribute.ts runs, as SQL (docs/scaling.md shows them). */

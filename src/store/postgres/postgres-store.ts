@@ -9,6 +9,14 @@ import type { ChangeFilter, ChangePage, PruneInput } from '../../core/change-fee
 import { TiesError } from '../../core/errors.js';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
 import type {
+  CursorClaim,
+  CursorUpdate,
+  FeedCursor,
+  NewWebhook,
+  Webhook,
+  WebhookState,
+} from '../../core/outbound-store.js';
+import type {
   AttachInput,
   AttachManyOutcome,
   AttachOutcome,
@@ -41,6 +49,7 @@ import { migrate, SchemaTooNewError } from './migrations.js';
 import { PostgresCatalog } from './postgres-catalog.js';
 import { PostgresChanges } from './postgres-changes.js';
 import { breaksConnection, type StoreLogger, sqlState, toStoreError } from './postgres-errors.js';
+import { PostgresFeedCursors } from './postgres-feed-cursors.js';
 import { PostgresProfiles } from './postgres-profiles.js';
 import { PostgresRelations } from './postgres-relations.js';
 import { PgStatements } from './postgres-statements.js';
@@ -101,6 +110,7 @@ export class PostgresStore implements Store {
   private readonly profiles: PostgresProfiles;
   private readonly relations: PostgresRelations;
   private readonly changes: PostgresChanges;
+  private readonly feedCursors: PostgresFeedCursors;
 
   constructor(options: PostgresStoreOptions) {
     const url = new URL(options.url);
@@ -149,6 +159,7 @@ export class PostgresStore implements Store {
     this.profiles = new PostgresProfiles(this.db);
     this.relations = new PostgresRelations(this.db);
     this.changes = new PostgresChanges(this.db);
+    this.feedCursors = new PostgresFeedCursors(this.db);
   }
 
   /** Creates the schema when missing, migrates it, loads the catalogue and starts listening. */
@@ -347,6 +358,26 @@ export class PostgresStore implements Store {
   }
   onChangesWritten(listener: () => void): () => void {
     return this.changes.onWritten(listener);
+  }
+
+  // Webhooks and feed cursors
+  createWebhook(input: NewWebhook): Promise<Webhook> {
+    return this.feedCursors.createWebhook(input);
+  }
+  listWebhooks(): Promise<{ readonly webhooks: readonly WebhookState[]; readonly head: number }> {
+    return this.feedCursors.listWebhooks();
+  }
+  deleteWebhook(id: number): Promise<boolean> {
+    return this.feedCursors.deleteWebhook(id);
+  }
+  claimFeedCursor(claim: CursorClaim): Promise<FeedCursor | null> {
+    return this.feedCursors.claimFeedCursor(claim);
+  }
+  updateFeedCursor(update: CursorUpdate): Promise<boolean> {
+    return this.feedCursors.updateFeedCursor(update);
+  }
+  releaseFeedCursor(name: string, owner: string): Promise<void> {
+    return this.feedCursors.releaseFeedCursor(name, owner);
   }
 
   async ping(): Promise<void> {

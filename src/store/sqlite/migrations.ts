@@ -18,6 +18,7 @@ import { UNIQUE_EMAIL_SCHEMA } from './migrations/003-unique-email.js';
 import { RESOURCE_URL_SCHEMA } from './migrations/004-resource-url.js';
 import { SUBSCRIPTION_PRIORITY_SCHEMA } from './migrations/005-subscription-priority.js';
 import { CHANGE_LOG_SCHEMA } from './migrations/006-change-log.js';
+import { FEED_OUTBOUND_SCHEMA } from './migrations/007-feed-outbound.js';
 
 export { SchemaTooNewError } from '../migration-runner.js';
 
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
   { version: 4, name: 'resource url', sql: RESOURCE_URL_SCHEMA },
   { version: 5, name: 'subscription priority', sql: SUBSCRIPTION_PRIORITY_SCHEMA },
   { version: 6, name: 'change log', sql: CHANGE_LOG_SCHEMA },
+  { version: 7, name: 'feed outbound', sql: FEED_OUTBOUND_SCHEMA },
 ];
 
 /** Repeatable scripts (views, triggers), re-run when their text changes; none yet. */

@@ -5,6 +5,14 @@ import type { ChangeFilter, ChangePage, PruneInput } from '../../core/change-fee
 import { TiesError } from '../../core/errors.js';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
 import type {
+  CursorClaim,
+  CursorUpdate,
+  FeedCursor,
+  NewWebhook,
+  Webhook,
+  WebhookState,
+} from '../../core/outbound-store.js';
+import type {
   AttachInput,
   AttachManyOutcome,
   AttachOutcome,
@@ -200,6 +208,26 @@ export abstract class SqliteBaseStore implements Store {
     return this.onCommit((info) => {
       if (info.ok) listener();
     });
+  }
+
+  // Webhooks and feed cursors
+  createWebhook(input: NewWebhook): Promise<Webhook> {
+    return this.write('createWebhook', input);
+  }
+  listWebhooks(): Promise<{ readonly webhooks: readonly WebhookState[]; readonly head: number }> {
+    return this.read(() => this.reader.listWebhooks());
+  }
+  deleteWebhook(id: number): Promise<boolean> {
+    return this.write('deleteWebhook', id);
+  }
+  claimFeedCursor(claim: CursorClaim): Promise<FeedCursor | null> {
+    return this.write('claimFeedCursor', claim);
+  }
+  updateFeedCursor(update: CursorUpdate): Promise<boolean> {
+    return this.write('updateFeedCursor', update);
+  }
+  releaseFeedCursor(name: string, owner: string): Promise<void> {
+    return this.write('releaseFeedCursor', name, owner);
   }
 
   ping(): Promise<void> {

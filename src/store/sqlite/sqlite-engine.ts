@@ -4,6 +4,7 @@
 import type { ChangeFilter, ChangePage } from '../../core/change-feed.js';
 import type { TiesError } from '../../core/errors.js';
 import type { Database, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
+import type { WebhookState } from '../../core/outbound-store.js';
 import type {
   CounterInput,
   CounterOutcome,
@@ -20,6 +21,7 @@ import { SqliteChangeLog } from './sqlite-change-log.js';
 import { openConnection, type SqliteEngineOptions } from './sqlite-connection.js';
 import { SqliteDiagnostics } from './sqlite-diagnostics.js';
 import type { WriteLockBusy } from './sqlite-errors.js';
+import { SqliteFeedCursors } from './sqlite-feed-cursors.js';
 import { SqliteHealth } from './sqlite-health.js';
 import { ProfileFinder } from './sqlite-matching.js';
 import { SqliteProfiles } from './sqlite-profiles.js';
@@ -58,6 +60,7 @@ export class SqliteEngine {
   private readonly tokens: SqliteTokens;
   private readonly diagnostics: SqliteDiagnostics;
   private readonly changes: SqliteChangeLog;
+  private readonly feedCursors: SqliteFeedCursors;
 
   private constructor(db: Db, options: SqliteEngineOptions) {
     const statements = new Statements(db);
@@ -77,6 +80,7 @@ export class SqliteEngine {
     this.catalog = new SqliteCatalog(statements, this.tx, this.cache, this.relations, ledger);
     this.tokens = new SqliteTokens(statements, this.tx);
     this.diagnostics = new SqliteDiagnostics(statements, this.tx, this.cache, this.relations);
+    this.feedCursors = new SqliteFeedCursors(statements, this.tx);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -131,6 +135,16 @@ export class SqliteEngine {
         return this.tokens.touchTokens(...op.args);
       case 'pruneChanges':
         return this.tx.write(() => this.changes.prune(...op.args));
+      case 'createWebhook':
+        return this.feedCursors.createWebhook(...op.args);
+      case 'deleteWebhook':
+        return this.feedCursors.deleteWebhook(...op.args);
+      case 'claimFeedCursor':
+        return this.feedCursors.claimFeedCursor(...op.args);
+      case 'updateFeedCursor':
+        return this.feedCursors.updateFeedCursor(...op.args);
+      case 'releaseFeedCursor':
+        return this.feedCursors.releaseFeedCursor(...op.args);
       default:
         return unknownWrite(op);
     }
@@ -204,6 +218,9 @@ export class SqliteEngine {
   }
   readChanges(after: number, limit: number, filter: ChangeFilter): ChangePage {
     return this.tx.read(() => this.changes.read(after, limit, filter));
+  }
+  listWebhooks(): { webhooks: WebhookState[]; head: number } {
+    return this.feedCursors.listWebhooks();
   }
 
   // -------------------------------------------------------------------------------------------

@@ -5,6 +5,13 @@ import type { PruneInput } from '../../core/change-feed.js';
 import type { ErrorCode, ErrorDetails } from '../../core/errors.js';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo } from '../../core/model.js';
 import type {
+  CursorClaim,
+  CursorUpdate,
+  FeedCursor,
+  NewWebhook,
+  Webhook,
+} from '../../core/outbound-store.js';
+import type {
   AttachInput,
   AttachOutcome,
   DeleteProfileOutcome,
@@ -55,6 +62,11 @@ export interface WriteSignatures {
   readonly touchTokens: (uses: readonly { readonly id: number; readonly at: string }[]) => void;
   /** One pruning step of the change log (a chunk of the oldest events past the retention). */
   readonly pruneChanges: (input: PruneInput) => number;
+  readonly createWebhook: (input: NewWebhook) => Webhook;
+  readonly deleteWebhook: (id: number) => boolean;
+  readonly claimFeedCursor: (claim: CursorClaim) => FeedCursor | null;
+  readonly updateFeedCursor: (update: CursorUpdate) => boolean;
+  readonly releaseFeedCursor: (name: string, owner: string) => void;
 }
 
 export type WriteMethod = keyof WriteSignatures;

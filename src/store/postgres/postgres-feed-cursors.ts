@@ -1,0 +1,128 @@
+// Webhooks and feed cursors on PostgreSQL (src/core/outbound-store.ts; the SQL is in
+// sql/functions/11-feed-outbound.sql). Leases use the PostgreSQL server's clock, so servers on
+// different machines agree on when one has expired.
+import type {
+  CursorClaim,
+  CursorUpdate,
+  FeedCursor,
+  NewWebhook,
+  Webhook,
+  WebhookState,
+} from '../../core/outbound-store.js';
+import type { PgStatements } from './postgres-statements.js';
+
+interface WebhookRow {
+  id: number;
+  url: string;
+  rel_id: number | null;
+  profile_id: string | null;
+  secret: string;
+  created_at: string;
+}
+
+/** bigint columns come as text from a row, as numbers from jsonb: Number() takes either. */
+interface CursorRow {
+  name: string;
+  position: string | number;
+  last_delivered_seq: string | number | null;
+  delivered_at: string | null;
+  failures: number;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  lease_owner: string | null;
+  lease_until: string | number | null;
+}
+
+function toWebhook(row: WebhookRow): Webhook {
+  return {
+    id: row.id,
+    url: row.url,
+    relId: row.rel_id,
+    profileId: row.profile_id,
+    secret: row.secret,
+    createdAt: row.created_at,
+  };
+}
+
+function toFeedCursor(row: CursorRow): FeedCursor {
+  return {
+    name: row.name,
+    position: Number(row.position),
+    lastDeliveredSeq: row.last_delivered_seq === null ? null : Number(row.last_delivered_seq),
+    deliveredAt: row.delivered_at,
+    failures: row.failures,
+    lastError: row.last_error,
+    nextAttemptAt: row.next_attempt_at,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
+  };
+}
+
+export class PostgresFeedCursors {
+  constructor(private readonly db: PgStatements) {}
+
+  async createWebhook(input: NewWebhook): Promise<Webhook> {
+    const rows = await this.db.run<WebhookRow>({
+      text: 'SELECT * FROM ties_create_webhook($1, $2, $3, $4, $5)',
+      values: [input.url, input.relId, input.profileId, input.secret, input.now],
+    });
+    return toWebhook(rows[0]!);
+  }
+
+  async listWebhooks(): Promise<{ webhooks: WebhookState[]; head: number }> {
+    // One statement (one snapshot): the head and every webhook with its cursor.
+    const rows = await this.db.run<{ head: string; items: { w: WebhookRow; c: CursorRow }[] }>({
+      text: `SELECT ties_feed_head()::text AS head,
+          coalesce(jsonb_agg(jsonb_build_object('w', to_jsonb(w), 'c', to_jsonb(c)) ORDER BY w.id), '[]') AS items
+        FROM webhooks w JOIN feed_cursors c ON c.name = 'webhook:' || w.id`,
+      values: [],
+    });
+    const row = rows[0]!;
+    return {
+      head: Number(row.head),
+      webhooks: row.items.map((item) => ({ webhook: toWebhook(item.w), cursor: toFeedCursor(item.c) })),
+    };
+  }
+
+  async deleteWebhook(id: number): Promise<boolean> {
+    const rows = await this.db.run<{ deleted: boolean }>({
+      text: 'SELECT ties_delete_webhook($1) AS deleted',
+      values: [id],
+    });
+    return rows[0]!.deleted;
+  }
+
+  async claimFeedCursor(claim: CursorClaim): Promise<FeedCursor | null> {
+    const rows = await this.db.run<CursorRow>({
+      text: 'SELECT * FROM ties_claim_feed_cursor($1, $2, $3, $4)',
+      values: [claim.name, claim.owner, claim.leaseMs, claim.create],
+    });
+    return rows[0] ? toFeedCursor(rows[0]) : null;
+  }
+
+  async updateFeedCursor(update: CursorUpdate): Promise<boolean> {
+    const rows = await this.db.run<{ held: boolean }>({
+      text: 'SELECT ties_update_feed_cursor($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS held',
+      values: [
+        update.name,
+        update.owner,
+        update.leaseMs,
+        update.advance !== undefined,
+        update.advance?.position ?? 0,
+        update.advance?.lastSeq ?? null,
+        update.advance?.at ?? null,
+        update.failure !== undefined,
+        update.failure?.error ?? null,
+        update.failure?.nextAttemptAt ?? null,
+      ],
+    });
+    return rows[0]!.held;
+  }
+
+  async releaseFeedCursor(name: string, owner: string): Promise<void> {
+    await this.db.run({
+      text: 'UPDATE feed_cursors SET lease_owner = NULL, lease_until = NULL WHERE name = $1 AND lease_owner = $2',
+      values: [name, owner],
+    });
+  }
+}
