@@ -48,7 +48,7 @@ export class AmqpDestination implements Destination {
   private async open(): Promise<amqp.ConfirmChannel> {
     if (this.channel) return this.channel;
     const connection = await amqp.connect(this.url, {
-      clientProperties: { connection_name: 'ties publisher' },
+      clientProperties: { connection_name: `ties publisher (${this.exchange})` },
     });
     const forget = () => {
       if (this.connection === connection) {

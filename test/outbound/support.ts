@@ -49,7 +49,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(secret: () => string, delayMs = 0): Promise<Receiver> {
+export async function startReceiver(secret: (webhookId: number) => string, delayMs = 0): Promise<Receiver> {
   const inFlight = new Map<number, number>();
   let maxInFlight = 0;
   const requests: ReceivedRequest[] = [];
@@ -91,7 +91,7 @@ export async function startReceiver(secret: () => string, delayMs = 0): Promise<
         signatureValid: await verifyWebhookSignature({
           body: raw,
           header: req.headers['ties-signature'],
-          secret: secret(),
+          secret: secret(id),
         }),
       });
       res.writeHead(status).end();
