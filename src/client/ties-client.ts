@@ -121,6 +121,7 @@ export class TiesClient {
   readonly databases: MethodGroup<'databases'>;
   readonly resources: MethodGroup<'resources'>;
   readonly tokens: MethodGroup<'tokens'>;
+  readonly webhooks: MethodGroup<'webhooks'>;
 
   private readonly endpoint: string;
   private readonly headers: Readonly<Record<string, string>>;
@@ -152,6 +153,7 @@ export class TiesClient {
     this.databases = methodTree(send, 'databases') as MethodGroup<'databases'>;
     this.resources = methodTree(send, 'resources') as MethodGroup<'resources'>;
     this.tokens = methodTree(send, 'tokens') as MethodGroup<'tokens'>;
+    this.webhooks = methodTree(send, 'webhooks') as MethodGroup<'webhooks'>;
   }
 
   /**

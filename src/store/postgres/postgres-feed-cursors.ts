@@ -62,11 +62,18 @@ export class PostgresFeedCursors {
   constructor(private readonly db: PgStatements) {}
 
   async createWebhook(input: NewWebhook): Promise<Webhook> {
-    const rows = await this.db.run<WebhookRow>({
-      text: 'SELECT * FROM ties_create_webhook($1, $2, $3, $4, $5)',
+    const rows = await this.db.run<{ id: number }>({
+      text: 'SELECT ties_create_webhook($1, $2, $3, $4, $5) AS id',
       values: [input.url, input.relId, input.profileId, input.secret, input.now],
     });
-    return toWebhook(rows[0]!);
+    return {
+      id: rows[0]!.id,
+      url: input.url,
+      relId: input.relId,
+      profileId: input.profileId,
+      secret: input.secret,
+      createdAt: input.now,
+    };
   }
 
   async listWebhooks(): Promise<{ webhooks: WebhookState[]; head: number }> {
@@ -93,11 +100,12 @@ export class PostgresFeedCursors {
   }
 
   async claimFeedCursor(claim: CursorClaim): Promise<FeedCursor | null> {
-    const rows = await this.db.run<CursorRow>({
-      text: 'SELECT * FROM ties_claim_feed_cursor($1, $2, $3, $4)',
+    const rows = await this.db.run<{ cursor: CursorRow | null }>({
+      text: 'SELECT ties_claim_feed_cursor($1, $2, $3, $4) AS cursor',
       values: [claim.name, claim.owner, claim.leaseMs, claim.create],
     });
-    return rows[0] ? toFeedCursor(rows[0]) : null;
+    const cursor = rows[0]?.cursor;
+    return cursor ? toFeedCursor(cursor) : null;
   }
 
   async updateFeedCursor(update: CursorUpdate): Promise<boolean> {

@@ -11,21 +11,25 @@ $f$;
 -- The newest seq the log has handed out and made visible (pruned events included); 0 for a log
 -- never written. Events become visible in seq order (10-change-log.sql), so this is a position
 -- after which every later event is still to come.
-CREATE FUNCTION ties_feed_head() RETURNS bigint LANGUAGE sql STABLE AS $f$
-  SELECT greatest(coalesce((SELECT max(seq) FROM change_log), 0),
-    (SELECT pruned_through FROM change_state WHERE id = 1), 0)
+-- plpgsql, not sql: its body is checked when it runs, not when the function files are applied.
+CREATE FUNCTION ties_feed_head() RETURNS bigint LANGUAGE plpgsql STABLE AS $f$
+BEGIN
+  RETURN greatest(coalesce((SELECT max(seq) FROM change_log), 0),
+    (SELECT pruned_through FROM change_state WHERE id = 1), 0);
+END
 $f$;
 
--- Creates the webhook and its cursor at the head of the log.
+-- Creates the webhook and its cursor at the head of the log; answers its id. (No table row types in
+-- these signatures: the function files are also applied to schemas older than the tables.)
 CREATE FUNCTION ties_create_webhook(p_url text, p_rel_id integer, p_profile_id text, p_secret text,
-  p_now text) RETURNS SETOF webhooks LANGUAGE plpgsql AS $f$
+  p_now text) RETURNS integer LANGUAGE plpgsql AS $f$
 DECLARE
-  w webhooks;
+  v_id integer;
 BEGIN
   INSERT INTO webhooks (url, rel_id, profile_id, secret, created_at)
-    VALUES (p_url, p_rel_id, p_profile_id, p_secret, p_now) RETURNING * INTO w;
-  INSERT INTO feed_cursors (name, position) VALUES ('webhook:' || w.id, ties_feed_head());
-  RETURN NEXT w;
+    VALUES (p_url, p_rel_id, p_profile_id, p_secret, p_now) RETURNING id INTO v_id;
+  INSERT INTO feed_cursors (name, position) VALUES ('webhook:' || v_id, ties_feed_head());
+  RETURN v_id;
 END
 $f$;
 
@@ -38,19 +42,22 @@ END
 $f$;
 
 -- Takes or renews the lease when the cursor is free, expired or already p_owner's (p_create: make
--- the cursor at the head of the log first when it does not exist). No row: someone else holds it.
+-- the cursor at the head of the log first when it does not exist). Null: someone else holds it.
 CREATE FUNCTION ties_claim_feed_cursor(p_name text, p_owner text, p_lease_ms bigint, p_create boolean)
-RETURNS SETOF feed_cursors LANGUAGE plpgsql AS $f$
+RETURNS jsonb LANGUAGE plpgsql AS $f$
+DECLARE
+  v_cursor jsonb;
 BEGIN
   IF p_create THEN
     INSERT INTO feed_cursors (name, position) VALUES (p_name, ties_feed_head())
       ON CONFLICT (name) DO NOTHING;
   END IF;
-  RETURN QUERY UPDATE feed_cursors
+  UPDATE feed_cursors c
     SET lease_owner = p_owner, lease_until = ties_now_ms() + p_lease_ms
-    WHERE name = p_name
-      AND (lease_owner IS NULL OR lease_owner = p_owner OR lease_until < ties_now_ms())
-    RETURNING *;
+    WHERE c.name = p_name
+      AND (c.lease_owner IS NULL OR c.lease_owner = p_owner OR c.lease_until < ties_now_ms())
+    RETURNING to_jsonb(c) INTO v_cursor;
+  RETURN v_cursor;
 END
 $f$;
 
