@@ -35,6 +35,10 @@ export function enableGracefulClose(app: FastifyInstance, options: GracefulClose
     if (draining) lastCallAt = performance.now();
     done();
   });
+  // A connection accepted during the drain is about to carry a call.
+  app.server.on('connection', () => {
+    if (draining) lastCallAt = performance.now();
+  });
   // Each connection then carries at most one more call, so the drain ends.
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
@@ -45,11 +49,23 @@ export function enableGracefulClose(app: FastifyInstance, options: GracefulClose
     async drain() {
       if (draining || !app.server.listening) return;
       draining = true;
+      const tick = quietMs / 4;
+      // Quiet means no call started while the thread was free to read sockets. Time the thread
+      // spent elsewhere (a commit's fsync, a long call, a loaded machine) does not count: calls
+      // sent meanwhile wait unread in socket buffers and the accept backlog, and closing the
+      // listening socket then would reset them (the client cannot tell whether its call was
+      // applied). So a late tick restarts the quiet period, and each tick ends after a poll
+      // phase (setImmediate), so what arrived while the timer waited has been read.
       const quiet = async (maxWait: number) => {
         const start = performance.now();
         lastCallAt = start;
-        while (performance.now() - lastCallAt < quietMs && performance.now() - start < maxWait) {
-          await new Promise((resolve) => setTimeout(resolve, quietMs / 4));
+        for (;;) {
+          const before = performance.now();
+          await new Promise((resolve) => setTimeout(resolve, tick));
+          await new Promise((resolve) => setImmediate(resolve));
+          const now = performance.now();
+          if (now - before > tick + quietMs / 2) lastCallAt = Math.max(lastCallAt, now);
+          if (now - lastCallAt >= quietMs || now - start >= maxWait) return;
         }
       };
       await quiet(maxMs);
