@@ -24,6 +24,8 @@ export const SQLITE_WRITERS: readonly SqliteWriter[] = ['inline', 'worker'];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const HTTP_STATUS_MODES: readonly HttpStatusMode[] = ['mirror', 'always200'];
+export type FeedMode = 'on' | 'off';
+const FEED_MODES: readonly FeedMode[] = ['on', 'off'];
 
 /** 'store': every command that opens the store; 'server': `ties serve` only. */
 export type SettingScope = 'store' | 'server';
@@ -287,6 +289,34 @@ export const SETTINGS = {
     meaning:
       "SQLite only. Longest wait of a write for another process's write lock (reads go on meanwhile); then 503",
     scope: 'store',
+  }),
+  feed: setting({
+    env: 'TIES_FEED',
+    flag: 'feed',
+    placeholder: 'on|off',
+    default: 'on' as FeedMode,
+    parse: oneOfThese(FEED_MODES),
+    meaning:
+      'The change feed (relations/changes, its stream): on logs every relation change in its transaction; off writes nothing (see docs/benchmarks.md for the cost)',
+    scope: 'store',
+  }),
+  feedRetainDays: setting({
+    env: 'TIES_FEED_RETAIN_DAYS',
+    flag: 'feed-retain-days',
+    placeholder: 'N',
+    default: 7,
+    parse: intIn(0, 36_500),
+    meaning: 'Change feed events older than this many days are pruned in the background (0: no age limit)',
+    scope: 'server',
+  }),
+  feedRetainCount: setting({
+    env: 'TIES_FEED_RETAIN_COUNT',
+    flag: 'feed-retain-count',
+    placeholder: 'N',
+    default: 10_000_000,
+    parse: intIn(0, Number.MAX_SAFE_INTEGER),
+    meaning: 'At most this many of the newest change feed events are kept (0: no count limit)',
+    scope: 'server',
   }),
   pgPoolMax: setting({
     env: 'TIES_PG_POOL_MAX',

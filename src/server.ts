@@ -32,6 +32,7 @@ export function openConfiguredStore(config: StoreConfig, logger?: StoreLogger): 
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
     pgPoolMax: config.pgPoolMax,
     pgStatementTimeoutMs: config.pgStatementTimeoutMs,
+    changeFeed: config.feed === 'on',
   });
 }
 
@@ -52,7 +53,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     store,
     limits: { maxStringLength: config.maxStringLength, maxArrayLength: config.maxArrayLength },
     maxGetRows: config.maxGetRows,
+    feed: {
+      enabled: config.feed === 'on',
+      retention: {
+        maxAgeMs: config.feedRetainDays > 0 ? config.feedRetainDays * 86_400_000 : null,
+        maxCount: config.feedRetainCount > 0 ? config.feedRetainCount : null,
+      },
+      onPruneError: (err) => logger.warn({ err }, 'change feed: pruning failed; the next round tries again'),
+    },
   });
+  ties.feed.startPruning();
   let app: FastifyInstance | undefined;
   const outbound = new OutboundService({
     ties,

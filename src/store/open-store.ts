@@ -28,6 +28,8 @@ export interface OpenStoreOptions {
   readonly pgStatementTimeoutMs?: number | undefined;
   /** Reports of schema migrations at work while the store opens; default: lines on stderr. */
   readonly onMigrationProgress?: ProgressListener | undefined;
+  /** Whether relation changes are logged for the change feed (TIES_FEED; default true). */
+  readonly changeFeed?: boolean | undefined;
 }
 
 /**
@@ -78,12 +80,14 @@ export async function openStore(
       url: db,
       poolMax: options.pgPoolMax,
       statementTimeoutMs: options.pgStatementTimeoutMs,
+      changeFeed: options.changeFeed,
       onMigrationProgress: options.onMigrationProgress ?? migrationProgressPrinter(process.stderr),
       ...(logger ? { logger } : {}),
     });
   }
   const onMigrationProgress = options.onMigrationProgress ?? migrationProgressPrinter(process.stderr);
-  if (db === ':memory:') return openSqliteStore({ path: db, ...(logger ? { logger } : {}) });
+  if (db === ':memory:')
+    return openSqliteStore({ path: db, changeFeed: options.changeFeed, ...(logger ? { logger } : {}) });
   mkdirSync(dirname(db), { recursive: true });
   const open = options.sqliteWriter === 'worker' ? openSqliteWorkerStore : openSqliteStore;
   return open({
@@ -91,6 +95,7 @@ export async function openStore(
     onMigrationProgress,
     adoptForeign: options.adoptForeign,
     busyTimeoutMs: options.sqliteBusyTimeoutMs,
+    changeFeed: options.changeFeed,
     ...(logger ? { logger } : {}),
   });
 }

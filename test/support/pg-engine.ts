@@ -88,7 +88,13 @@ export interface PgTestStore {
 
 /** A fresh store in a schema of its own; cleanup closes it and drops the schema. */
 export async function openPgTestStore(
-  options: { poolMax?: number; url?: string; schema?: string; connectTimeoutMs?: number } = {},
+  options: {
+    poolMax?: number;
+    url?: string;
+    schema?: string;
+    connectTimeoutMs?: number;
+    changeFeed?: boolean;
+  } = {},
 ): Promise<PgTestStore> {
   const url = options.url ?? PG_URL;
   if (!url) throw new Error(PG_SKIPPED);
@@ -98,6 +104,7 @@ export async function openPgTestStore(
     schema,
     poolMax: options.poolMax ?? 2,
     connectTimeoutMs: options.connectTimeoutMs,
+    changeFeed: options.changeFeed,
     logger: silent,
   });
   return {

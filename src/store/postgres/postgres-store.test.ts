@@ -76,6 +76,43 @@ if (!PG_URL) {
   const url = PG_URL;
   storeContract('postgres', () => openPgTestStore());
 
+  describe('postgres: the change feed switched off', () => {
+    it('writes no event for any write (ties.feed=off on its connections)', async () => {
+      const { store, cleanup } = await openPgTestStore({ changeFeed: false });
+      try {
+        const { type, ids, database } = await seed(store, 'f', 3);
+        const target = (a: string, b: string) => ({
+          type,
+          a: { by: 'id' as const, id: a },
+          b: { by: 'id' as const, id: b },
+          now: NOW,
+        });
+        assert.equal((await store.attach({ ...target(ids[0]!, ids[1]!), weights: { hits: 1 } })).kind, 'ok');
+        assert.equal((await store.attachMany([{ ...target(ids[1]!, ids[2]!), weights: {} }]))[0]!.kind, 'ok');
+        assert.equal(
+          (await store.strengthen({ ...target(ids[0]!, ids[1]!), add: { hits: 1 }, set: {} })).kind,
+          'ok',
+        );
+        assert.equal(
+          (await store.deleteProfile({ dbId: database.id, query: { by: 'id', id: ids[1]! } })).kind,
+          'ok',
+        );
+        assert.deepEqual(await store.readChanges(0, 10, {}), {
+          events: [],
+          oldestSeq: null,
+          lastSeq: 0,
+          prunedThrough: 0,
+        });
+        const seqRows = await store.run<{ n: string }>({
+          text: 'SELECT last_value::text || is_called::text AS n FROM change_seq',
+        });
+        assert.equal(seqRows[0]?.n, '1false', 'no seq was ever taken');
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+
   // -------------------------------------------------------------------------------------------
   describe('postgres: the same answers as SQLite', () => {
     type Op =

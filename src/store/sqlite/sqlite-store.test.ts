@@ -13,6 +13,7 @@ import { createTies } from '../../core/ties.js';
 import { storeContract } from '../store-contract.case.js';
 import { MIGRATIONS, migrate, SchemaTooNewError } from './migrations.js';
 import { MAX_BATCH, openSqliteStore, type SqliteStore } from './sqlite-store.js';
+import { openSqliteWorkerStore } from './sqlite-worker-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ties-sqlite-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -617,4 +618,35 @@ describe('sqlite store', () => {
       await store.close();
     }
   });
+});
+
+it('with the change feed off (TIES_FEED=off), writes log no event at all', async () => {
+  for (const open of [openSqliteStore, openSqliteWorkerStore]) {
+    const path = tempPath();
+    const store = await open({ path, changeFeed: false, logger: silent });
+    try {
+      const { ids, target: pair } = await fixture(store as SqliteStore);
+      const target = pair(ids[0]!, ids[1]!);
+      assert.equal((await store.attach({ ...target, weights: {} })).kind, 'ok');
+      assert.equal((await store.detach(target)).kind, 'ok');
+      assert.deepEqual(await store.readChanges(0, 10, {}), {
+        events: [],
+        oldestSeq: null,
+        lastSeq: 0,
+        prunedThrough: 0,
+      });
+    } finally {
+      await store.close();
+    }
+    const db = new BetterSqlite3(path, { readonly: true });
+    try {
+      assert.equal(db.prepare('SELECT count(*) FROM change_log').pluck().get(), 0);
+      assert.equal(
+        db.prepare("SELECT count(*) FROM sqlite_sequence WHERE name = 'change_log'").pluck().get(),
+        0,
+      );
+    } finally {
+      db.close();
+    }
+  }
 });
