@@ -45,7 +45,12 @@ export class OutboundService {
   }
 
   async start(): Promise<void> {
-    const { logger } = this.options;
+    const { logger, ties } = this.options;
+    if (
+      !ties.feed.enabled &&
+      (this.options.publishUrl || (await ties.store.listWebhooks()).webhooks.length > 0)
+    )
+      logger.warn({}, 'outbound: the change feed is off, so webhooks and --publish have nothing to send');
     if (this.options.publishUrl) {
       this.publisher = new CursorRunner(
         this.runnerOptions(),
