@@ -92,6 +92,7 @@ interface Engine {
   readonly admin: pg.Pool;
   readonly schema: string;
   readonly type: RelationType;
+  readonly batchType: RelationType;
   readonly ids: string[];
   /** How many of each call were made so far: attach keeps finding new pairs. */
   readonly done: Map<string, number>;
@@ -148,7 +149,20 @@ async function openEngine(name: string, url: string): Promise<Engine> {
     );
   }
   const type = (await store.getRelationType(relId))!;
-  return { name, store, raw, admin, schema, type, ids, done: new Map() };
+  // attachMany's type keeps no float sum (one keeping one applies its items one by one, in order).
+  const batchRelId = (
+    await ties.catalog.createRelationType({
+      name: 'likes_int',
+      db_a: db,
+      db_b: db,
+      properties: [
+        { name: 'hits', type: 'int', top: 10, sum: true },
+        { name: 'fan', type: 'bool' },
+      ],
+    })
+  ).data.rel_id;
+  const batchType = (await store.getRelationType(batchRelId))!;
+  return { name, store, raw, admin, schema, type, batchType, ids, done: new Map() };
 }
 
 async function closeEngine(e: Engine): Promise<void> {
@@ -212,7 +226,22 @@ const CALLS: [string, (e: Engine, i: number) => Promise<unknown>][] = [
       e.store.listRelations({ type: e.type, side: 'a', profile: byId(e.ids[i % e.ids.length]!), limit: 100 }),
   ],
   ['get_counter', (e, i) => e.store.counter({ type: e.type, profile: byId(e.ids[i % e.ids.length]!) })],
+  [
+    // attach_batch's and `ties import`'s store call: one chunk of new pairs of an int-only type
+    // per op (figures are relations per second).
+    'attachMany (rows/s)',
+    (e, i) =>
+      e.store.attachMany(
+        Array.from({ length: BATCH }, (_, k) => {
+          const { a, b } = pair(e, 500_000 + i * BATCH + k);
+          return { type: e.batchType, a: byId(a), b: byId(b), weights: { hits: k % 100, fan: true }, now };
+        }),
+      ),
+  ],
 ];
+/** Items per attachMany call: the chunk attach_batch and `ties import` send. */
+const BATCH = 1_000;
+const perOp = (call: string) => (call.startsWith('attachMany') ? BATCH : 1);
 
 const median = (xs: readonly number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
 
@@ -233,7 +262,7 @@ try {
   }
   const figure = (engine: string, call: string) => {
     const s = samples.get(`${engine}\u0000${call}`) ?? [];
-    return { perSecond: median(s.map((x) => x.perSecond)), p50: median(s.map((x) => x.p50)) };
+    return { perSecond: median(s.map((x) => x.perSecond)) * perOp(call), p50: median(s.map((x) => x.p50)) };
   };
   console.log(
     `PostgreSQL store, plain vs Citus, interleaved: concurrency ${opts.concurrency}, ${opts.rounds} rounds of ${opts.seconds} s, ${opts.profiles} profiles (medians)`,

@@ -41,9 +41,6 @@ function noType(relId: number): TiesError {
 }
 
 export class PostgresRelations {
-  /** Set by the store once it knows the database has the citus extension: see attachMany. */
-  onCitus = false;
-
   constructor(private readonly db: PgStatements) {}
 
   async attach(input: AttachInput): Promise<AttachOutcome> {
@@ -74,13 +71,6 @@ export class PostgresRelations {
       if (positions) positions.push(i);
       else byType.set(input.type.relId, [i]);
     });
-    // On Citus, items go one attach at a time: ties_attach_many stages the chunk in a temporary
-    // table and joins it with distributed tables through correlated subqueries, which Citus cannot
-    // plan (docs/scaling.md, "Rules the functions follow on Citus").
-    if (this.onCitus) {
-      for (const [i, input] of inputs.entries()) outcomes[i] = await this.attachOrError(asBatchItem(input));
-      return outcomes;
-    }
     for (const [relId, positions] of byType) {
       let rows: (PairRow & { idx: number })[];
       try {

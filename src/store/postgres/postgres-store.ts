@@ -44,7 +44,6 @@ import type {
   UpdateRelationTypeInput,
 } from '../../core/store.js';
 import type { ProgressListener } from '../migration-runner.js';
-import { citusVersion } from './citus-distribute.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 import { PostgresCatalog } from './postgres-catalog.js';
 import { PostgresChanges } from './postgres-changes.js';
@@ -227,7 +226,6 @@ export class PostgresStore implements Store {
           },
         },
       });
-      this.relations.onCitus = (await citusVersion(client)) !== undefined;
     } catch (err) {
       if (err instanceof SchemaTooNewError) throw err;
       if (breaksConnection(err)) broken = err as Error;

@@ -20,6 +20,8 @@ DECLARE
   t relation_types := ties_type_for_write(p_rel);
   v_slot smallint := ties_slot();
   v_ordered boolean;
+  v_citus boolean;
+  v_ids text[];
 BEGIN
   IF t.rel_id IS NULL THEN
     RETURN QUERY SELECT x.ord::integer, 'no_type', NULL::text[], NULL::text[]
@@ -40,41 +42,90 @@ BEGIN
     -- Autovacuum never visits temporary tables: start each chunk from an empty file.
     TRUNCATE ties_stage;
   END IF;
-  -- Lookups: by id one index probe, the other kinds through ties_find; B counts only when A is one.
-  INSERT INTO ties_stage (idx, weights, a_ids, b_ids)
-  SELECT x.ord, x.e->2, fa.ids, CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END
-    FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
-   CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
-       THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->0->>'id' AND p.db_id = t.db_a), '{}')
-       ELSE ties_find(t.db_a, x.e->0) END AS ids) fa
-   CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
-       THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->1->>'id' AND p.db_id = t.db_b), '{}')
-       ELSE ties_find(t.db_b, x.e->1) END AS ids) fb;
+  -- On Citus, no statement may join a temporary table with a distributed one through a correlated
+  -- subquery (Citus cannot plan it, docs/scaling.md): there the profiles named by id are read in one
+  -- statement by their ids (pruned to their shards) into a temporary table the staging joins, before
+  -- and again after the locks. Plain PostgreSQL keeps the index probe per item, which is cheaper.
+  v_citus := EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus');
+  IF v_citus THEN
+    IF to_regclass('pg_temp.ties_found') IS NULL THEN
+      CREATE TEMP TABLE ties_found (id text COLLATE "C" PRIMARY KEY, db_id integer NOT NULL);
+    ELSE
+      TRUNCATE ties_found;
+    END IF;
+    v_ids := ARRAY(SELECT DISTINCT x.e->q.n->>'id'
+                     FROM jsonb_array_elements(p_items) AS x(e), (VALUES (0), (1)) AS q(n)
+                    WHERE x.e->q.n->>'by' = 'id');
+    INSERT INTO ties_found (id, db_id) SELECT p.id, p.db_id FROM profiles p WHERE p.id = ANY (v_ids);
+    INSERT INTO ties_stage (idx, weights, a_ids, b_ids)
+    SELECT x.ord, x.e->2, fa.ids, CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END
+      FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
+     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
+         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->0->>'id' AND f.db_id = t.db_a), '{}')
+         ELSE ties_find(t.db_a, x.e->0) END AS ids) fa
+     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
+         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->1->>'id' AND f.db_id = t.db_b), '{}')
+         ELSE ties_find(t.db_b, x.e->1) END AS ids) fb;
+  ELSE
+    -- Lookups: by id one index probe, the other kinds through ties_find; B counts only when A is one.
+    INSERT INTO ties_stage (idx, weights, a_ids, b_ids)
+    SELECT x.ord, x.e->2, fa.ids, CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END
+      FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
+     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
+         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->0->>'id' AND p.db_id = t.db_a), '{}')
+         ELSE ties_find(t.db_a, x.e->0) END AS ids) fa
+     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
+         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->1->>'id' AND p.db_id = t.db_b), '{}')
+         ELSE ties_find(t.db_b, x.e->1) END AS ids) fb;
+  END IF;
   -- Shared locks on every profile of a pair, in one order (a deletion takes the exclusive lock),
   -- then the profiles looked for again: a deletion may have committed in between.
   PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), l.h)
      FROM (SELECT DISTINCT hashtext(id) AS h FROM ties_stage s, unnest(s.a_ids || s.b_ids) id
             WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1 ORDER BY 1) l
     ORDER BY l.h;
-  UPDATE ties_stage s SET
-    a = s.a_ids[1],
-    b = s.b_ids[1],
-    status = CASE
-      WHEN cardinality(s.a_ids) <> 1 OR cardinality(s.b_ids) <> 1 OR s.a_ids[1] = s.b_ids[1] THEN 'pair'
-      WHEN NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a_ids[1])
-        OR NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b_ids[1]) THEN 'gone'
-      ELSE 'new' END;
+  IF v_citus THEN
+    v_ids := ARRAY(SELECT DISTINCT id FROM ties_stage s, unnest(s.a_ids || s.b_ids) id
+                    WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1);
+    TRUNCATE ties_found;
+    INSERT INTO ties_found (id, db_id) SELECT p.id, p.db_id FROM profiles p WHERE p.id = ANY (v_ids);
+    UPDATE ties_stage s SET
+      a = s.a_ids[1],
+      b = s.b_ids[1],
+      status = CASE
+        WHEN cardinality(s.a_ids) <> 1 OR cardinality(s.b_ids) <> 1 OR s.a_ids[1] = s.b_ids[1] THEN 'pair'
+        WHEN NOT EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.a_ids[1])
+          OR NOT EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.b_ids[1]) THEN 'gone'
+        ELSE 'new' END;
+  ELSE
+    UPDATE ties_stage s SET
+      a = s.a_ids[1],
+      b = s.b_ids[1],
+      status = CASE
+        WHEN cardinality(s.a_ids) <> 1 OR cardinality(s.b_ids) <> 1 OR s.a_ids[1] = s.b_ids[1] THEN 'pair'
+        WHEN NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a_ids[1])
+          OR NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b_ids[1]) THEN 'gone'
+        ELSE 'new' END;
+  END IF;
   -- A later item naming the pair an earlier one names is a duplicate, whatever the store holds.
   UPDATE ties_stage s SET status = 'duplicate'
     FROM (SELECT e.idx, row_number() OVER (PARTITION BY e.a, e.b ORDER BY e.idx) AS n
             FROM ties_stage e WHERE e.status = 'new') d
    WHERE d.idx = s.idx AND d.n > 1;
   -- Deleted between the lookup and the lock: not found, as a single attach would answer.
-  UPDATE ties_stage s SET
-    status = 'pair',
-    a_ids = CASE WHEN EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a) THEN s.a_ids ELSE '{}' END,
-    b_ids = '{}'
-   WHERE s.status = 'gone';
+  IF v_citus THEN
+    UPDATE ties_stage s SET
+      status = 'pair',
+      a_ids = CASE WHEN EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.a) THEN s.a_ids ELSE '{}' END,
+      b_ids = '{}'
+     WHERE s.status = 'gone';
+  ELSE
+    UPDATE ties_stage s SET
+      status = 'pair',
+      a_ids = CASE WHEN EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a) THEN s.a_ids ELSE '{}' END,
+      b_ids = '{}'
+     WHERE s.status = 'gone';
+  END IF;
 
   WITH inserted AS (
     INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
