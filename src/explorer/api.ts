@@ -6,8 +6,12 @@ import { type Answer, TiesApiError, TiesClient } from 'ties/client';
 export { TiesApiError, TiesClient, TiesTransportError } from 'ties/client';
 
 /** A client for the server that served this page (a reverse proxy's path prefix is kept). */
-export function pageClient(token: string): TiesClient {
-  return new TiesClient({ baseUrl: new URL('.', document.baseURI), token });
+export function pageClient(token: string, fetchFn?: typeof fetch): TiesClient {
+  return new TiesClient({
+    baseUrl: new URL('.', document.baseURI),
+    token,
+    ...(fetchFn ? { fetch: fetchFn } : {}),
+  });
 }
 
 /** An error the page finds itself, shown at the field it names like the server's own. */

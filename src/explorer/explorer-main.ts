@@ -5,26 +5,25 @@ import {
   type CounterAnswer,
   errorText,
   fieldError,
-  type Profile,
   type ProfileRef,
-  pageClient,
   type RelationType,
   TiesApiError,
   type TiesClient,
 } from './api.js';
 import { renderCounter } from './counter-chart.js';
-import { byId, clear, h, say, shortId } from './dom-helpers.js';
+import { byId, clear, h, say } from './dom-helpers.js';
 import { clearErrors, showError } from './form-errors.js';
 import { GraphView, INCOMING_COLOUR, OUTGOING_COLOUR } from './graph-view.js';
+import { Labels, profileLabel } from './labels.js';
 import { matchingFields } from './matching-fields.js';
 import { RelationForm } from './relation-form.js';
 import { RelationsTable } from './relations-table.js';
+import { probeRights, type Rights, SESSION_ENDED, sessionClient } from './session.js';
 
 /** sessionStorage only: the token leaves with the tab, and never reaches localStorage or a cookie. */
 const TOKEN_KEY = 'ties.explorer.token';
 /** Relations drawn per direction and profile; the table pages through all of them. */
 const GRAPH_LIMIT = 200;
-const LABEL_CONCURRENCY = 4;
 
 declare global {
   interface Window {
@@ -39,6 +38,7 @@ declare global {
 }
 
 let api: TiesClient | undefined;
+let rights: Rights = { write: false, admin: false };
 let types: RelationType[] = [];
 const dbNames = new Map<number, string>();
 let focal: ProfileRef | undefined;
@@ -46,33 +46,54 @@ let graph: GraphView | undefined;
 let lastCounter: CounterAnswer | undefined;
 let busy = 0;
 
-/** Counts a load in flight, so that tests (and curious users) can wait for settled views. */
-async function tracked<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Counts a load in flight, so that tests (and curious users) can wait for settled views, and shows
+ * it: the panels are aria-busy, the status says what is loading, the search cannot be sent twice.
+ */
+async function tracked<T>(work: () => Promise<T>, what = 'Loading…'): Promise<T> {
   busy++;
+  showBusy(what);
   try {
     return await work();
   } finally {
     busy--;
+    showBusy(what);
   }
 }
 
-const labels = new Map<string, string>();
-const labelQueue: ProfileRef[] = [];
-let labelWorkers = 0;
+function showBusy(what: string): void {
+  const loading = busy > 0;
+  const panels = byId('panels');
+  const submit = byId<HTMLButtonElement>('find-submit');
+  if (loading) {
+    panels.setAttribute('aria-busy', 'true');
+    submit.disabled = true;
+    if (graphStatus.dataset.kind !== 'busy') {
+      clear(graphStatus);
+      graphStatus.append(h('span', { class: 'spinner', 'aria-hidden': 'true' }), what);
+      graphStatus.dataset.kind = 'busy';
+    }
+  } else {
+    panels.removeAttribute('aria-busy');
+    submit.disabled = false;
+    if (graphStatus.dataset.kind === 'busy') say(graphStatus, '');
+  }
+}
+
+const labels = new Labels(
+  () => callApi(),
+  (ids) => onLabels(ids),
+);
+const requestLabels = (profiles: readonly ProfileRef[]) => labels.request(profiles);
 
 const callApi = (): TiesClient => {
   if (!api) throw new Error('token: sign in first');
   return api;
 };
-const labelOf = (id: string) => labels.get(id) ?? shortId(id);
+const labelOf = (id: string) => labels.of(id);
 const dbName = (id: number) => `${dbNames.get(id) ?? 'database'} (${id})`;
 const selectedType = (): RelationType | undefined =>
   types.find((t) => String(t.rel_id) === byId<HTMLSelectElement>('find-type').value);
-
-function profileLabel(p: Profile): string {
-  const name = [p._fname, p._lname].filter((x) => typeof x === 'string' && x).join(' ');
-  return name || (typeof p.email === 'string' && p.email) || shortId(p.id);
-}
 
 // --- elements ----------------------------------------------------------------------------------
 
@@ -91,6 +112,7 @@ const table = new RelationsTable(byId('table-root'), {
   onOpen: (p) => void openProfile(p),
   onChange: (row) => changeForm.editRow(row),
   onRows: (profiles) => requestLabels(profiles),
+  dbName,
 });
 
 const changeForm = new RelationForm(byId<HTMLFormElement>('change-form'), {
@@ -98,26 +120,56 @@ const changeForm = new RelationForm(byId<HTMLFormElement>('change-form'), {
   dbName,
   labelOf,
   onDone: (change) => afterChange(change.profileA, change.profileB),
+  currentOf: (a, b) => table.currentOf(a, b),
 });
 
 // --- sign-in -----------------------------------------------------------------------------------
 
 async function signIn(token: string): Promise<void> {
-  const candidate = pageClient(token);
-  const [typeList, dbList] = await Promise.all([
+  const candidate = sessionClient(token, sessionEnded);
+  const [typeList, dbList, tokenRights] = await Promise.all([
     candidate.relations.types.list(),
     candidate.databases.list({ limit: 1000 }),
+    probeRights(candidate),
   ]);
   api = candidate;
+  rights = tokenRights;
+  applyRights();
+  byId('signin-reason').hidden = true;
   sessionStorage.setItem(TOKEN_KEY, token);
   types = [...typeList.data];
   dbNames.clear();
   for (const d of dbList.data) dbNames.set(d.id, d.name);
   document.body.dataset.signedIn = 'true';
+  const can = rights.admin ? 'read, write, admin' : rights.write ? 'read and write' : 'read only';
   byId('signed-in-as').textContent =
-    `Signed in · ${types.length} relation type${types.length === 1 ? '' : 's'}`;
+    `Signed in (${can}) · ${types.length} relation type${types.length === 1 ? '' : 's'}`;
   populateTypes();
   showView('relations');
+}
+
+/** Shows only what the token may do: no change form or Change… buttons without the write right. */
+function applyRights(): void {
+  byId('change-form').hidden = !rights.write;
+  byId('change-readonly').hidden = rights.write;
+  table.canChange = rights.write;
+}
+
+/** The server stopped accepting the token: back to sign-in, saying why. */
+function sessionEnded(): void {
+  if (!api) return;
+  sessionStorage.removeItem(TOKEN_KEY);
+  api = undefined;
+  endSession(SESSION_ENDED);
+}
+
+function endSession(reason: string): void {
+  clearSelection();
+  document.body.dataset.signedIn = 'false';
+  const note = byId('signin-reason');
+  note.textContent = reason;
+  note.hidden = false;
+  note.focus();
 }
 
 function signOut(): void {
@@ -149,6 +201,7 @@ byId('signout').addEventListener('click', signOut);
 // --- views -------------------------------------------------------------------------------------
 
 function showView(name: 'relations' | 'admin'): void {
+  if (!api) return;
   for (const button of document.querySelectorAll<HTMLButtonElement>('#views button')) {
     const active = button.dataset.view === name;
     if (active) button.setAttribute('aria-current', 'page');
@@ -186,7 +239,7 @@ function ensureGraph(): void {
       return focal;
     },
     get busy() {
-      return busy + labelWorkers;
+      return busy + labels.busy;
     },
   };
 }
@@ -209,16 +262,29 @@ function populateTypes(): void {
   onTypeChange();
 }
 
-function onTypeChange(): void {
-  const type = selectedType();
+/**
+ * No profile selected: every panel drops what it showed of the previous one (the one selection
+ * drives the graph, the table, the chart and the form; none keeps a profile of its own).
+ */
+function clearSelection(): void {
   focal = undefined;
   graph?.reset();
   lastCounter = undefined;
   clear(counterRoot);
   counterRoot.append(h('p', { class: 'muted' }, 'Find a profile to see its aggregates.'));
-  say(graphStatus, 'Find a profile to draw its relations.');
+  if (busy === 0) say(graphStatus, 'Find a profile to draw its relations.');
+  byId('table-title').textContent = 'Relations';
+  byId('counter-title').textContent = 'Aggregates';
+  table.clear(selectedType());
+  changeForm.reset();
+}
+
+function onTypeChange(): void {
+  const type = selectedType();
+  clearSelection();
   if (!type) return;
   changeForm.setType(type);
+  table.clear(type);
   clear(widthSelect);
   widthSelect.append(h('option', { value: '' }, '(same width)'));
   const numeric = type.properties.filter((p) => p.type === 'int' || p.type === 'float');
@@ -252,8 +318,12 @@ function renderLegend(type: RelationType): void {
 
 // --- finding and opening profiles ----------------------------------------------------------------
 
-findForm.addEventListener('submit', async (event) => {
+findForm.addEventListener('submit', (event) => {
   event.preventDefault();
+  void tracked(findProfile, 'Finding the profile…');
+});
+
+async function findProfile(): Promise<void> {
   clearErrors(findForm);
   const type = selectedType();
   if (!type) {
@@ -273,6 +343,7 @@ findForm.addEventListener('submit', async (event) => {
       // A profile of the other database is looked for there before giving up; a 404 is only
       // reported when no database has the profile, any other error as it came.
       if (!(err instanceof TiesApiError) || err.code >= 500) {
+        clearSelection();
         showError(findForm, err);
         return;
       }
@@ -280,8 +351,10 @@ findForm.addEventListener('submit', async (event) => {
         firstError = err;
     }
   }
+  // A failed search selects nothing: the previous profile's views go (they would answer for it).
+  clearSelection();
   showError(findForm, firstError);
-});
+}
 
 /** Selects a profile: draws its relations (both directions), lists them and charts its counter. */
 function openProfile(profile: ProfileRef, fresh = false): Promise<void> {
@@ -406,31 +479,9 @@ async function redrawAfterChange(profileA: string, profileB: string): Promise<vo
 
 // --- labels ------------------------------------------------------------------------------------
 
-/** Fetches names for profiles shown by id, a few at a time, and redraws what shows them. */
-function requestLabels(profiles: readonly ProfileRef[]): void {
-  for (const p of profiles) {
-    if (labels.has(p.id) || labelQueue.some((q) => q.id === p.id)) continue;
-    labelQueue.push(p);
-  }
-  while (labelWorkers < LABEL_CONCURRENCY && labelQueue.length) {
-    labelWorkers++;
-    void labelWorker().finally(() => labelWorkers--);
-  }
-}
-
-async function labelWorker(): Promise<void> {
-  let changed = false;
-  for (let p = labelQueue.shift(); p; p = labelQueue.shift()) {
-    try {
-      const found = await callApi().profiles.get({ db_id: p.db, profile_id: p.id });
-      labels.set(p.id, profileLabel(found.data));
-    } catch {
-      labels.set(p.id, shortId(p.id));
-    }
-    graph?.setLabel(p.id, labelOf(p.id));
-    changed = true;
-  }
-  if (!changed) return;
+/** Names arrived: redraw what shows ids. */
+function onLabels(ids: readonly string[]): void {
+  for (const id of ids) graph?.setLabel(id, labelOf(id));
   table.render();
   const type = selectedType();
   if (focal) byId('table-title').textContent = `Relations of ${labelOf(focal.id)}`;

@@ -1,6 +1,6 @@
 // The paged table of a profile's relations — the same rows as the graph, page by page with
 // limit / from / next_from, in either direction; the keyboard's way to open a neighbour.
-import type { GetAnswer, ProfileRef, RelationRow, RelationType, TiesClient } from './api.js';
+import type { GetAnswer, ProfileRef, PropValue, RelationRow, RelationType, TiesClient } from './api.js';
 import { clear, formatValue, h, say, shortId } from './dom-helpers.js';
 
 export type Direction = 'incoming' | 'outgoing';
@@ -14,6 +14,8 @@ export interface TableOptions {
   readonly onChange: (row: RelationRow) => void;
   /** Rows arrived: their profiles may need labels. */
   readonly onRows: (profiles: readonly ProfileRef[]) => void;
+  /** Names the databases in the note that says why a direction does not apply. */
+  readonly dbName: (id: number) => string;
 }
 
 const PAGE_SIZES = [5, 10, 25, 100] as const;
@@ -26,6 +28,9 @@ export class RelationsTable {
   /** `from` of each page shown so far (undefined for the first): Previous pops it. */
   private froms: (string | undefined)[] = [undefined];
   private answer: GetAnswer | undefined;
+  /** Whether rows offer "Change…" (the token has the write right). */
+  canChange = true;
+  private readonly directionNote = h('p', { class: 'muted small', id: 'direction-note' });
 
   private readonly directionInputs: Record<Direction, HTMLInputElement>;
   private readonly sizeSelect: HTMLSelectElement;
@@ -77,6 +82,7 @@ export class RelationsTable {
           h('legend', {}, 'Direction'),
           incoming.label,
           outgoing.label,
+          this.directionNote,
         ),
         h(
           'div',
@@ -102,8 +108,32 @@ export class RelationsTable {
     this.direction =
       direction && (direction === 'incoming' ? canIn : canOut) ? direction : canIn ? 'incoming' : 'outgoing';
     this.directionInputs[this.direction].checked = true;
+    // A greyed choice says why: the direction depends on the database the profile lives in.
+    const { dbName } = this.options;
+    this.directionNote.textContent = !canOut
+      ? `Outgoing does not apply: initiators (B) are in ${dbName(type.db_b)}, this profile is in ${dbName(profile.db)}.`
+      : !canIn
+        ? `Incoming does not apply: recipients (A) are in ${dbName(type.db_a)}, this profile is in ${dbName(profile.db)}.`
+        : '';
     this.froms = [undefined];
     return this.load();
+  }
+
+  /** No profile: nothing of the previous one stays on screen (a new type, a failed search). */
+  clear(type?: RelationType): void {
+    this.type = type;
+    this.profile = undefined;
+    this.answer = undefined;
+    this.froms = [undefined];
+    this.directionNote.textContent = '';
+    say(this.status, '');
+    this.render();
+  }
+
+  /** A relation's values when it is on the page shown (the change form's "current"). */
+  currentOf(profileA: string, profileB: string): Readonly<Record<string, PropValue>> | undefined {
+    const row = this.answer?.data.find((r) => r.profile_id_a === profileA && r.profile_id_b === profileB);
+    return row ? Object.fromEntries(Object.entries(row.props).map(([k, v]) => [k, v.value])) : undefined;
   }
 
   /** Reloads the page shown (after a change). */
@@ -201,16 +231,17 @@ export class RelationsTable {
           h(
             'td',
             {},
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'small-button',
-                'aria-label': `Change the relation with ${this.options.labelOf(n.id)}`,
-                onclick: () => this.options.onChange(row),
-              },
-              'Change…',
-            ),
+            this.canChange &&
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'small-button',
+                  'aria-label': `Change the relation with ${this.options.labelOf(n.id)}`,
+                  onclick: () => this.options.onChange(row),
+                },
+                'Change…',
+              ),
           ),
         ),
       );

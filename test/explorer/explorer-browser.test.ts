@@ -77,6 +77,9 @@ if (missing && BROWSER_REQUIRED) {
         delete w.document.getElementById('change-status')!.dataset.kind;
       });
       await page.press(last, 'Enter');
+      // Nothing is sent yet: the form shows "current → new" and waits for the confirmation.
+      await page.waitForSelector('#change-preview');
+      await page.keyboard.press('Enter');
       // The form reports ok only once the views show the change, or error once it is at its field.
       await untilInPage(page, (w) => {
         const kind = w.document.getElementById('change-status')?.dataset.kind;
