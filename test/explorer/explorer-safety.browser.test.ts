@@ -106,7 +106,7 @@ if (missing && BROWSER_REQUIRED) {
       await untilInPage(page, (w) => w.document.getElementById('change-status')?.dataset.kind === 'ok');
       await settled(page);
       assert.equal(writes.length, 1);
-      assert.deepEqual(JSON.parse(writes[0]!.slice('strengthen '.length)).weights, { donate: 10 });
+      assert.deepEqual(JSON.parse(String(writes.at(-1)).slice('strengthen '.length)).weights, { donate: 10 });
       assert.equal(await cell(OLGA, 'donate'), '130');
       assert.equal(await cell(OLGA, 'user_like'), '5', 'the old user_like was not added again');
     });
@@ -194,7 +194,7 @@ if (missing && BROWSER_REQUIRED) {
       const minted = await api(server, 'tokens/create', { name: 'reader', rights: ['read'] });
       assert.equal(minted.error, 0, minted.error_text);
       const readOnly = (minted.data as { token: string }).token;
-      await page.evaluate(() => sessionStorage.clear());
+      await inPage(page, (w) => w.sessionStorage.clear());
       await signIn(readOnly);
       assert.match((await page.textContent('#signed-in-as'))!, /read only/);
       await openAnna();

@@ -146,7 +146,7 @@ export interface PageWindow {
     querySelectorAll(selector: string): Iterable<PageElement>;
   };
   readonly innerWidth: number;
-  readonly sessionStorage: { getItem(key: string): string | null };
+  readonly sessionStorage: { getItem(key: string): string | null; clear(): void };
   readonly localStorage: { readonly length: number };
   getComputedStyle(el: PageElement): { readonly outlineStyle: string };
   scrollTo(x: number, y: number): void;
