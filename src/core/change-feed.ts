@@ -125,7 +125,7 @@ export class ChangeFeed {
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<void> | undefined;
   private stopWatching: (() => void) | undefined;
-  private closed = false;
+  private isClosed = false;
 
   constructor(
     private readonly store: Store,
@@ -136,6 +136,11 @@ export class ChangeFeed {
 
   get enabled(): boolean {
     return this.options.enabled;
+  }
+
+  /** Set by close() (a server stopping): waiters return at once, streams end. */
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   /**
@@ -168,7 +173,7 @@ export class ChangeFeed {
     for (;;) {
       const page = await this.read(cursor, limit, filter);
       const left = deadline - now();
-      if (page.events.length > 0 || left <= 0 || signal?.aborted || this.closed) return page;
+      if (page.events.length > 0 || left <= 0 || signal?.aborted || this.isClosed) return page;
       // A filtered read may match nothing yet move the cursor on: wait from where it got to.
       cursor = page.lastSeq;
       await this.waitForChanges(cursor, left, signal);
@@ -185,7 +190,7 @@ export class ChangeFeed {
     const deadline = now() + Math.max(0, timeoutMs);
     const pollMs = this.options.pollMs ?? DEFAULT_POLL_MS;
     for (;;) {
-      if (signal?.aborted || this.closed) return;
+      if (signal?.aborted || this.isClosed) return;
       const page = await this.store.readChanges(after, 1, {});
       if (page.events.length > 0) return;
       const left = deadline - now();
@@ -225,7 +230,7 @@ export class ChangeFeed {
     let total = 0;
     try {
       for (;;) {
-        if (this.closed) break;
+        if (this.isClosed) break;
         const n = await this.store.pruneChanges(input);
         total += n;
         if (n < PRUNE_CHUNK) break;
@@ -240,7 +245,7 @@ export class ChangeFeed {
 
   /** Stops pruning and releases every waiter (they answer what they have). */
   async close(): Promise<void> {
-    this.closed = true;
+    this.isClosed = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.pruneTimer = undefined;
     this.stopWatching?.();

@@ -15,6 +15,7 @@ import { type Config, DEFAULT_CONFIG } from '../config.js';
 import { isTiesError, TiesError } from '../core/errors.js';
 import type { Ties } from '../core/ties.js';
 import { VERSION } from '../version.js';
+import { registerChangeStream } from './change-stream.js';
 import { type BodyFormat, decodeBody, sniffFormat } from './codecs/body-decoder.js';
 import { errorEnvelope, fromFrameworkError, sendEnvelope } from './envelope.js';
 import { explorerRoutes } from './explorer-routes.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   readonly logStream?: NodeJS.WritableStream | undefined;
   /** The server's webhook senders and AMQP publisher, for /metrics (server.ts gives it). */
   readonly outbound?: OutboundCounters | undefined;
+  /** Comment lines on an idle change stream every this many ms (default 15 000); tests shorten it. */
+  readonly streamHeartbeatMs?: number | undefined;
 }
 
 declare module 'fastify' {
@@ -232,6 +235,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  // GET relations/changes/stream: the change feed as Server-Sent Events (change-stream.ts).
+  registerChangeStream(
+    app,
+    ties,
+    API_PREFIX,
+    (request, reply, err) => fail(request, reply, err, headerFormat(request)),
+    {
+      heartbeatMs: deps.streamHeartbeatMs,
+    },
+  );
 
   // GET /metrics (Prometheus): calls by name and error code, group commits, process metrics.
   registerMetrics(app, ties, deps.outbound);
