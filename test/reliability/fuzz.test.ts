@@ -576,6 +576,18 @@ function plausible(world: World, call: CallDef, plan: Plan, n: number): Record<s
       return { name: `fuzz-${n}`, rights: ['read'] };
     case 'tokens/revoke':
       return { id: 9999 };
+    case 'webhooks/create':
+      // Port 9 (discard): nothing is delivered anywhere, whatever a server would try.
+      return {
+        url: `http://127.0.0.1:9/fuzz-${n}`,
+        ...(p2 % 2 ? { rel_id: w.relId } : {}),
+        ...(p3 % 3 === 0 ? { profile_id: a } : {}),
+        ...(p0 % 4 === 0 ? { secret: `fuzz-secret-${p3}-0123456789` } : {}),
+      };
+    case 'webhooks/list':
+      return {};
+    case 'webhooks/delete':
+      return { id: 1 + (p2 % 3) };
     default:
       throw new Error(
         `a new call: add plausible parameters for ${call.name} in test/reliability/fuzz.test.ts`,
