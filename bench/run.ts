@@ -192,8 +192,11 @@ async function dropPgDatabases(): Promise<void> {
   }
 }
 
-async function serve(db: string): Promise<ServerProcess> {
-  const env: Record<string, string> = opts.sqliteWriter ? { TIES_SQLITE_WRITER: opts.sqliteWriter } : {};
+async function serve(db: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+  const env: Record<string, string> = {
+    ...(opts.sqliteWriter ? { TIES_SQLITE_WRITER: opts.sqliteWriter } : {}),
+    ...extraEnv,
+  };
   const server = await startTies(db, env, serverNodeArgs);
   started.push(server);
   return server;
@@ -298,7 +301,36 @@ async function httpWorkloads(): Promise<void> {
     );
   };
 
-  if (wants('attach')) report('attach', 'attach', await compare(server, 'relations/attach', pairSource(w)));
+  if (wants('attach')) {
+    const pairs = pairSource(w);
+    report('attach', 'attach', await compare(server, 'relations/attach', pairs));
+    // The change feed's cost (issue #16): the same attach load on the same store through a second
+    // server with the feed off (TIES_FEED=off), in slices alternating with the feed-on server's
+    // (one loaded at a time), so that both see the same background load and store size.
+    const off = await serve(db, { TIES_FEED: 'off' });
+    let on = 0;
+    let offCount = 0;
+    const run = (target: ServerProcess) =>
+      load({
+        url: target.url,
+        path: '/api/v1.1/relations/attach',
+        connections: CONNECTIONS,
+        body: pairs,
+        token: BENCH_ADMIN_TOKEN,
+        seconds: SIZES.slice,
+      });
+    await run(off);
+    for (let round = 0; round < SIZES.rounds; round++) {
+      offCount += (await run(off)).requests;
+      on += (await run(server)).requests;
+    }
+    await stop(off);
+    figures.attach_nofeed_rps = offCount / (SIZES.rounds * SIZES.slice);
+    figures.attach_feed_ratio = on / offCount;
+    log(
+      `${'feed on / off'.padEnd(16)}attach ${fmt(on / (SIZES.rounds * SIZES.slice))} / ${fmt(Number(figures.attach_nofeed_rps))} req/s, attach_feed_ratio ${fmt(Number(figures.attach_feed_ratio))} (alternating slices)`,
+    );
+  }
   if (wants('strengthen')) {
     const hot = `{"rel_id":${w.relId},"profile_a":{"profile_id":"${w.as[1]}"},"profile_b":{"profile_id":"${w.bs[0]}"},"weights":{"user_like":1,"donate":5}}`;
     report('strengthen hot', 'strengthen_hot', await compare(server, 'relations/strengthen', hot));
