@@ -251,6 +251,17 @@ export const CALL_TABLE = [
     run: (t, p) => t.profiles.get(p),
   }),
   define({
+    name: 'profiles/get_batch',
+    group: 'profiles',
+    summary:
+      'Ties extension: up to 1000 profiles of one database by id, with the fields asked for, one entry per id (found or not)',
+    right: 'read',
+    params: S.ProfileGetBatchParams,
+    answer: S.ProfileGetBatchAnswer,
+    successText: OK,
+    run: (t, p) => t.profiles.getBatch(p),
+  }),
+  define({
     name: 'profiles/delete',
     group: 'profiles',
     summary: 'Delete the matched profile, its subscriptions and every relation it takes part in',

@@ -274,6 +274,45 @@ export const ProfileLookupParams = Type.Object(
   open,
 );
 
+/** Most profiles profiles/get_batch reads in one call (Ties extension). */
+export const MAX_GET_BATCH = 1000;
+
+export const ProfileGetBatchParams = Type.Object(
+  {
+    ...common,
+    db_id: Id('Database'),
+    profile_ids: Type.Array(Type.String({ maxLength: 64 }), {
+      minItems: 1,
+      maxItems: MAX_GET_BATCH,
+      description:
+        'Profile ids (24 hexadecimal characters), answered in this order. In XML, repeated <profile_ids>',
+    }),
+    fields: Type.Optional(
+      Type.Array(Type.String({ maxLength: 255 }), {
+        maxItems: 1000,
+        description: "Only these fields of each profile (default: all the database's fields)",
+      }),
+    ),
+  },
+  open,
+);
+
+export const ProfileGetBatchAnswer = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      profile_id: Type.String({ description: 'The id asked for (lower case)' }),
+      found: Type.Boolean(),
+      profile: Type.Optional(
+        Type.Object(
+          { id: Type.String(), db_id: Type.Integer() },
+          { additionalProperties: true, description: 'id, db_id and the fields asked for that have a value' },
+        ),
+      ),
+    }),
+    { description: 'One entry per id asked for, in order' },
+  ),
+});
+
 /** Most profiles one batch call takes: Altcraft's recommended maximum per request. */
 export const MAX_PROFILE_BATCH = 10_000;
 

@@ -166,6 +166,53 @@ export class ProfileService {
     return this.save(p, 'add', 'typed', { id });
   }
 
+  /**
+   * profiles/get_batch (Ties extension): many profiles of one database by id, in the order asked,
+   * each with the fields asked for (all by default) — what a page needs to name the neighbours of
+   * a hub in one request instead of one profiles/get each. An id with no profile is answered
+   * found: false; a malformed id or an unknown field is a 400 naming it.
+   */
+  async getBatch(p: {
+    db_id: number;
+    profile_ids: readonly string[];
+    fields?: readonly string[] | undefined;
+  }) {
+    const db = await this.catalog.requireDatabase(p.db_id, 'db_id');
+    const names = allFields(db).map((f) => f.name);
+    const wanted = p.fields === undefined ? names : [...new Set(p.fields)];
+    p.fields?.forEach((name, i) => {
+      if (!names.includes(name)) throw badParameter(`fields[${i}]`, `no field ${name} in database ${db.id}`);
+    });
+    const ids = p.profile_ids.map((raw, i) => {
+      const id = raw.trim().toLowerCase();
+      if (!PROFILE_ID_PATTERN.test(id))
+        throw badParameter(`profile_ids[${i}]`, 'expected 24 hexadecimal characters');
+      return id;
+    });
+    // One store read per distinct id: every engine answers them from its primary key index.
+    const distinct = [...new Set(ids)];
+    const found = new Map<string, Record<string, unknown>>();
+    const outcomes = await Promise.all(
+      distinct.map((id) => this.store.getProfile({ dbId: db.id, query: { by: 'id', id } })),
+    );
+    for (const [i, id] of distinct.entries()) {
+      const outcome = outcomes[i]!;
+      if (outcome.kind !== 'ok') continue;
+      const profile: Record<string, unknown> = { id, db_id: db.id };
+      for (const name of wanted) {
+        const value = outcome.profile.fields[name];
+        if (value !== undefined) profile[name] = value;
+      }
+      found.set(id, profile);
+    }
+    return {
+      data: ids.map((id) => {
+        const profile = found.get(id);
+        return profile ? { profile_id: id, found: true, profile } : { profile_id: id, found: false };
+      }),
+    };
+  }
+
   async get(p: ProfileLookupParams) {
     const { db, query } = await this.lookup(p);
     const outcome = await this.store.getProfile({ dbId: p.db_id, query });

@@ -261,6 +261,24 @@ const SCENARIOS = new Map<string, (s: Scenario) => Promise<void>>([
     },
   ],
   [
+    'profiles/get_batch',
+    async (s) => {
+      const id = await addProfile(s.h, s.w.dbA, { email: 'g@example.com', score: 3 });
+      const missing = 'abcdefabcdefabcdefabcdef';
+      const body = await s.call('profiles/get_batch', {
+        db_id: s.w.dbA,
+        profile_ids: [id, missing],
+        fields: ['email'],
+      });
+      const data = list(body.data);
+      assert.equal(data.length, 2);
+      assert.equal(data[0].profile_id, id);
+      assert.equal(data[0].found, as(s.format, true));
+      assert.deepEqual(data[0].profile, { id, db_id: as(s.format, s.w.dbA), email: 'g@example.com' });
+      assert.deepEqual(data[1], { profile_id: missing, found: as(s.format, false) });
+    },
+  ],
+  [
     'profiles/delete',
     async (s) => {
       const { b, pair } = await related(s);
