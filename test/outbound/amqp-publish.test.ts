@@ -35,7 +35,11 @@ for (const location of storeLocations()) {
 
     test('every event reaches a bound queue in order, and again after the broker dropped the connection', async () => {
       const queue = await bindTestQueue(exchange);
-      let server = await startTies(location.db, { publishUrl: AMQP_URL, publishExchange: exchange });
+      let server = await startTies(location.db, {
+        ...location.config,
+        publishUrl: AMQP_URL,
+        publishExchange: exchange,
+      });
       try {
         let call = caller(server.url);
         const w = await workspace(call, 4);
@@ -64,7 +68,11 @@ for (const location of storeLocations()) {
 
         // A clean stop and a new server: it goes on from the stored position.
         await server.close();
-        server = await startTies(location.db, { publishUrl: AMQP_URL, publishExchange: exchange });
+        server = await startTies(location.db, {
+          ...location.config,
+          publishUrl: AMQP_URL,
+          publishExchange: exchange,
+        });
         call = caller(server.url);
         await call('relations/detach', pair(a, b));
         await until('the event after the restart is published', () =>

@@ -111,6 +111,8 @@ export async function startReceiver(secret: (webhookId: number) => string, delay
 export interface StoreLocation {
   readonly name: string;
   readonly db: string;
+  /** Settings the server needs for this location (the SQLite writer thread). */
+  readonly config?: Partial<Config>;
   remove(): Promise<void>;
 }
 
@@ -121,6 +123,14 @@ export function storeLocations(): StoreLocation[] {
     name: 'sqlite',
     db: join(dir, 'ties.db'),
     remove: async () => rmSync(dir, { recursive: true, force: true }),
+  });
+  // The worker-thread writer: cursor claims and updates cross to the writer thread as plain data.
+  const workerDir = mkdtempSync(join(tmpdir(), 'ties-outbound-worker-'));
+  out.push({
+    name: 'sqlite (worker writer)',
+    db: join(workerDir, 'ties.db'),
+    config: { sqliteWriter: 'worker' },
+    remove: async () => rmSync(workerDir, { recursive: true, force: true }),
   });
   for (const [name, url] of [
     ['postgres', PG_URL],

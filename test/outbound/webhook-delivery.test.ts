@@ -24,7 +24,7 @@ for (const location of storeLocations()) {
     test('a receiver failing for a while gets every event, in order, signed, once it recovers; a restart resumes', async () => {
       const secrets = new Map<number, string>();
       const receiver: Receiver = await startReceiver((id) => secrets.get(id) ?? '');
-      let server = await startTies(location.db);
+      let server = await startTies(location.db, location.config);
       try {
         let call = caller(server.url);
         const w = await workspace(call, 6);
@@ -57,7 +57,7 @@ for (const location of storeLocations()) {
 
         // Stopped while the receiver fails: nothing was acknowledged, so nothing is lost.
         await server.close();
-        server = await startTies(location.db);
+        server = await startTies(location.db, location.config);
         call = caller(server.url);
         await call('relations/edit', { ...pair(a, b), weights: { hits: 10 } });
         await call('relations/detach', pair(a, b));
