@@ -2,7 +2,8 @@
 // one webhook. The webhook's lease lets one of them send at a time: the receiver (which answers
 // slowly, so that overlapping requests would show) never sees two requests of the webhook at
 // once; writes through both servers are all delivered, in order; when the sending server stops,
-// the other takes over from the durable position.
+// the other takes over from the durable position; a sender killed with SIGKILL is replaced once
+// its lease (30 s) expires, and nothing written meanwhile is lost.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -34,26 +35,33 @@ for (const [label, url] of TARGETS) {
     let receiver: Receiver;
     let secret = '';
 
+    /** Starts one more server on the schema; answers its index. */
+    const startOne = async () => {
+      const child = spawnTies(
+        ['serve', '--port', '0', '--db', `${url}?schema=${schema}`, '--log-level', 'warn'],
+        {
+          TIES_ADMIN_TOKEN: ADMIN,
+          TIES_PG_POOL_MAX: '4',
+          TIES_OUTBOUND_RETRY_MAX_MS: '400',
+        },
+      );
+      children.push(child);
+      const out = await waitForOutput(child, /listening on (\S+)/, 60_000);
+      bases.push(/listening on (\S+)/.exec(out)![1]!);
+      return children.length - 1;
+    };
+
     before(async () => {
       receiver = await startReceiver(() => secret, 40);
-      for (let i = 0; i < 2; i++) {
-        children.push(
-          spawnTies(['serve', '--port', '0', '--db', `${url}?schema=${schema}`, '--log-level', 'warn'], {
-            TIES_ADMIN_TOKEN: ADMIN,
-            TIES_PG_POOL_MAX: '4',
-            TIES_OUTBOUND_RETRY_MAX_MS: '400',
-          }),
-        );
-        // One after the other: the second finds the schema migrated.
-        const out = await waitForOutput(children[i]!, /listening on (\S+)/, 60_000);
-        bases.push(/listening on (\S+)/.exec(out)![1]!);
-      }
+      // One after the other: the second finds the schema migrated.
+      await startOne();
+      await startOne();
     });
 
     after(async () => {
       await Promise.all(
         children.map(async (child) => {
-          if (child.exitCode !== null) return;
+          if (child.exitCode !== null || child.signalCode !== null) return;
           child.kill('SIGTERM');
           await once(child, 'close');
         }),
@@ -102,6 +110,41 @@ for (const [label, url] of TARGETS) {
       assert.equal(seqs[59]! - seqs[0]! + 1, 60, 'no gap');
       assert.equal(receiver.maxInFlight, 1, 'never two requests of the webhook at once');
       assert.ok(receiver.requests.every((r) => r.signatureValid));
+    });
+
+    it('a sender killed (SIGKILL) is replaced once its lease expires, and nothing is lost', async () => {
+      const live = children
+        .map((c, i) => (c.exitCode === null && c.signalCode === null ? i : -1))
+        .filter((i) => i >= 0);
+      assert.equal(live.length, 1);
+      const standby = await startOne();
+      const call = caller(bases[standby]!);
+      const listed = async () => ((await call('webhooks/list', {})).data as any[])[0];
+      await until('the remaining server holds the lease', async () =>
+        String((await listed()).sender).includes(`/${children[live[0]!]!.pid}/`),
+      );
+      const killed = live[0]!;
+      const before = new Set(firstArrivals(receiver.accepted())).size;
+      children[killed]!.kill('SIGKILL');
+      await once(children[killed]!, 'close');
+      const relId = (await call('relations/types/list', {})).data[0].rel_id as number;
+      const profiles = receiver.accepted()[0];
+      assert.ok(profiles, 'events were delivered before');
+      for (let i = 0; i < 10; i++)
+        await call('relations/strengthen', {
+          rel_id: relId,
+          profile_a: { profile_id: profiles.profile_a },
+          profile_b: { profile_id: profiles.profile_b },
+          weights: { hits: 1 },
+        });
+      // The dead server's lease (30 s) expires; the standby takes the webhook over.
+      await until('the standby delivered everything', async () => (await listed()).lag === 0, 90_000);
+      const seqs = firstArrivals(receiver.accepted());
+      assertInOrder(seqs);
+      assert.equal(seqs.length, before + 10);
+      assert.equal(seqs[seqs.length - 1]! - seqs[0]! + 1, seqs.length, 'no gap');
+      assert.ok((await listed()).sender.includes(`/${children[standby]!.pid}/`));
+      assert.equal(receiver.maxInFlight, 1);
     });
   });
 }
