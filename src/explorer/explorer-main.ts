@@ -51,13 +51,13 @@ let busy = 0;
  * it: the panels are aria-busy, the status says what is loading, the search cannot be sent twice.
  */
 async function tracked<T>(work: () => Promise<T>, what = 'Loading…'): Promise<T> {
-  busy++;
-  showBusy(what);
+  // Only the first load in flight shows progress and the last one ends it: a nested load must not
+  // overwrite what an inner one has just said (e.g. "200 of 100000 incoming").
+  if (busy++ === 0) showBusy(what);
   try {
     return await work();
   } finally {
-    busy--;
-    showBusy(what);
+    if (--busy === 0) showBusy(what);
   }
 }
 
