@@ -12,12 +12,43 @@ CREATE FUNCTION ties_now_text() RETURNS text LANGUAGE sql VOLATILE AS $f$
   SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $f$;
 
--- Takes the feed's order: an exclusive transaction lock, held until the transaction commits, so
--- that seq values are taken and made visible one transaction at a time, in the same order (a reader
--- never sees a larger seq before a smaller one that commits later). Called last in every writing
--- function (nothing is locked after it, so it cannot take part in a deadlock); re-entrant.
+-- The feed's order without making writers wait on each other: every writer takes a SHARED
+-- transaction lock before it takes a seq and holds it until it commits or rolls back. A reader reads
+-- the sequence's last value first, then the transactions holding that lock (ties_feed_horizon), and
+-- reads only up to that value once all of them have ended (ties_feed_unsettled answers the ones
+-- still running): any transaction that took a seq up to it held the lock when the holders were
+-- read, so once they have ended every seq up to it is committed or gone for good, and a reader
+-- never sees a larger seq before a smaller one that commits later. (An exclusive lock gave the same
+-- order by making writes commit one at a time: 0.31 of the attach rate with the feed off.) Called
+-- before any seq is taken; re-entrant; nothing takes it exclusively, so it cannot deadlock.
 CREATE FUNCTION ties_feed_lock() RETURNS void LANGUAGE sql VOLATILE AS $f$
-  SELECT pg_advisory_xact_lock(ties_ns('feed'), 0)
+  SELECT pg_advisory_xact_lock_shared(ties_ns('feed'), 0)
+$f$;
+
+-- The transactions (virtual ids) among p_only, or all when p_only is null, holding the feed lock now,
+-- other than the caller's.
+CREATE FUNCTION ties_feed_holders(p_only text[]) RETURNS text[] LANGUAGE sql VOLATILE AS $f$
+  SELECT coalesce(array_agg(DISTINCT l.virtualtransaction), '{}')
+    FROM pg_locks l
+   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.objid = 0
+     AND l.classid = ties_ns('feed')::oid
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND l.pid IS DISTINCT FROM pg_backend_pid()
+     AND (p_only IS NULL OR l.virtualtransaction = ANY (p_only))
+$f$;
+
+-- The horizon candidate: the last seq taken, then the transactions that may still hold seqs up to it
+-- (read in this order: see ties_feed_lock).
+CREATE FUNCTION ties_feed_horizon(OUT upto bigint, OUT holders text[]) LANGUAGE plpgsql VOLATILE AS $f$
+BEGIN
+  SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO upto FROM change_seq s;
+  holders := ties_feed_holders(NULL);
+END
+$f$;
+
+-- Which of the given holders are still running.
+CREATE FUNCTION ties_feed_unsettled(p_holders text[]) RETURNS text[] LANGUAGE sql VOLATILE AS $f$
+  SELECT ties_feed_holders(p_holders)
 $f$;
 
 -- Appends one event (the caller checked ties_feed_on()).
@@ -35,18 +66,20 @@ BEGIN
 END
 $f$;
 
--- A page of events after p_after (at most p_limit), in one snapshot with the log's bounds. With a
--- filter, only seqs up to p_after + p_window are looked at (scanned_to says how far).
-CREATE FUNCTION ties_read_changes(p_after bigint, p_limit integer, p_rel integer, p_profile text, p_window bigint,
+-- A page of events after p_after and up to p_upto, a settled horizon (at most p_limit), in one
+-- snapshot with the log's bounds. With a filter, only seqs up to p_after + p_window are looked at
+-- (scanned_to says how far).
+CREATE FUNCTION ties_read_changes(p_after bigint, p_upto bigint, p_limit integer, p_rel integer, p_profile text,
+  p_window bigint,
   OUT events jsonb, OUT oldest bigint, OUT newest bigint, OUT pruned bigint, OUT scanned_to bigint)
 LANGUAGE plpgsql STABLE AS $f$
 BEGIN
   SELECT min(seq), max(seq) INTO oldest, newest FROM change_log;
   SELECT pruned_through INTO pruned FROM change_state;
-  scanned_to := coalesce(newest, pruned);
+  scanned_to := least(coalesce(newest, pruned), greatest(p_upto, pruned));
   IF p_rel IS NULL AND p_profile IS NULL THEN
     SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.seq), '[]') INTO events
-      FROM (SELECT * FROM change_log WHERE seq > p_after ORDER BY seq LIMIT p_limit) c;
+      FROM (SELECT * FROM change_log WHERE seq > p_after AND seq <= p_upto ORDER BY seq LIMIT p_limit) c;
   ELSE
     scanned_to := least(scanned_to, p_after + p_window);
     SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.seq), '[]') INTO events

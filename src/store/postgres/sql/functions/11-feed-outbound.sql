@@ -9,8 +9,10 @@ CREATE FUNCTION ties_now_ms() RETURNS bigint LANGUAGE sql VOLATILE AS $f$
 $f$;
 
 -- The newest seq the log has handed out and made visible (pruned events included); 0 for a log
--- never written. Events become visible in seq order (10-change-log.sql), so this is a position
--- after which every later event is still to come.
+-- never written: a new cursor's start. Writers commit in any order (10-change-log.sql), so an
+-- event of a write committing at the same moment as the cursor's creation may fall just below it;
+-- every write that commits after this statement started has a larger seq or had its seq taken
+-- concurrently with it.
 -- plpgsql, not sql: its body is checked when it runs, not when the function files are applied.
 CREATE FUNCTION ties_feed_head() RETURNS bigint LANGUAGE plpgsql STABLE AS $f$
 BEGIN
