@@ -17,7 +17,14 @@ import {
 
 const OUT = join('docs', 'screenshots');
 
-async function submitChange(page: Page, op: string, email: string, donate: string): Promise<void> {
+async function submitChange(
+  page: Page,
+  op: string,
+  email: string,
+  donate: string,
+  /** Runs while the preview is shown, before the change is confirmed. */
+  before?: () => Promise<void>,
+): Promise<void> {
   await page.check(`#op-${op}`);
   await page.selectOption('#change-a-matching', 'profile_id');
   await page.fill('#change-a-profile_id', DEMO_AUTHOR_ID);
@@ -28,7 +35,14 @@ async function submitChange(page: Page, op: string, email: string, donate: strin
     delete w.document.getElementById('change-status')!.dataset.kind;
   });
   await page.press('#change-w-donate', 'Enter');
-  await untilInPage(page, (w) => Boolean(w.document.getElementById('change-status')?.dataset.kind));
+  // The form first shows "current → new"; the next Enter (focus is on Confirm) sends it.
+  await page.waitForSelector('#change-preview');
+  await before?.();
+  await page.keyboard.press('Enter');
+  await untilInPage(page, (w) => {
+    const kind = w.document.getElementById('change-status')?.dataset.kind;
+    return kind === 'ok' || kind === 'error';
+  });
   await settled(page);
 }
 
@@ -59,7 +73,7 @@ async function main(): Promise<void> {
     await settled(page);
 
     // Ivan's first donation to Anna, so that Anna has four donors and Ivan a second relation.
-    await submitChange(page, 'strengthen', 'ivan@example.com', '25');
+    await submitChange(page, 'strengthen', 'ivan@example.com', '25', () => shot('preview', '.change-panel'));
     await page.selectOption('#width-property', 'donate');
     await inPage(page, (w) => w.scrollTo(0, 0));
     await shot('graph');
