@@ -74,12 +74,32 @@ export function renderCounter(
     );
   }
   if (sums.length > 1) {
+    // Not bars on one scale: the properties' magnitudes differ (a count of likes beside an amount
+    // of money would flatten one of them to nothing). Each sum is shown with its own mean instead.
     root.append(
       h(
         'figure',
         { class: 'counter-prop sums' },
-        h('figcaption', {}, h('strong', {}, 'Sums')),
-        bars(sums, 'sum'),
+        h('figcaption', {}, h('strong', {}, 'Sums'), ' — each property on its own scale'),
+        h(
+          'ul',
+          { class: 'sum-list' },
+          ...sums.map((b) => {
+            const count = data.props[b.label]!.total;
+            return h(
+              'li',
+              { 'data-prop': b.label },
+              h('span', { class: 'mono' }, b.label),
+              ': ',
+              h('strong', {}, formatValue(b.value)),
+              h(
+                'span',
+                { class: 'muted small' },
+                ` · mean ${formatValue(count ? b.value / count : 0)} on ${count}`,
+              ),
+            );
+          }),
+        ),
       ),
     );
   }

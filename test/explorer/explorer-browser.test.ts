@@ -146,6 +146,10 @@ if (missing && BROWSER_REQUIRED) {
       assert.match((await donate.locator('figcaption').textContent())!, /on 3 relations · sum 660/);
       assert.deepEqual(await donate.locator('.bar-label').allTextContents(), ['Maria', 'Olga', 'Petr']);
       assert.deepEqual(await donate.locator('.bar-value').allTextContents(), ['500', '120', '40']);
+      // Sums of different magnitudes are not bars on one scale: each is listed with its mean.
+      const sums = page.locator('.counter-prop.sums');
+      assert.equal(await sums.locator('.bar').count(), 0);
+      assert.equal(await sums.locator('li[data-prop="donate"]').textContent(), 'donate: 660 · mean 220 on 3');
     });
 
     test('strengthen a relation: the new value shows in the table, the chart and the graph', async () => {
