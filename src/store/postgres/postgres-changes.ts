@@ -1,32 +1,14 @@
 // The change log on PostgreSQL (the change feed's outbox, src/core/change-feed.ts): each writing
 // function appends its events itself, last, in its own transaction (sql/functions/10-change-log.sql);
 // this part reads pages of the log, prunes it, and tells local waiters that a write committed.
-import type {
-  ChangeCall,
-  ChangeEvent,
-  ChangeFilter,
-  ChangePage,
-  PruneInput,
-} from '../../core/change-feed.js';
+import type { ChangeEvent, ChangeFilter, ChangePage, PruneInput } from '../../core/change-feed.js';
 import { FILTER_SCAN_WINDOW } from '../../core/change-feed.js';
 import type { Weights } from '../../core/model.js';
+import { type EventRow, toChangeEvent } from '../feed-rows.js';
 import type { PgStatements } from './postgres-statements.js';
 
-interface EventJson {
-  seq: number;
-  at: string;
-  call: ChangeCall;
-  rel_id: number;
-  profile_a: string;
-  db_a: number;
-  profile_b: string;
-  db_b: number;
-  before: Weights | null;
-  after: Weights | null;
-}
-
 interface PageRow {
-  events: EventJson[];
+  events: EventRow<Weights>[];
   oldest: string | null;
   newest: string | null;
   pruned: string;
@@ -54,18 +36,7 @@ export class PostgresChanges {
       text: 'SELECT * FROM ties_read_changes($1, $2, $3, $4, $5, $6)',
       values: [start, upto, limit, filter.relId ?? null, filter.profileId ?? null, FILTER_SCAN_WINDOW],
     });
-    const events: ChangeEvent[] = row.events.map((e) => ({
-      seq: Number(e.seq),
-      at: e.at,
-      call: e.call,
-      relId: e.rel_id,
-      profileA: e.profile_a,
-      dbA: e.db_a,
-      profileB: e.profile_b,
-      dbB: e.db_b,
-      before: e.before,
-      after: e.after,
-    }));
+    const events: ChangeEvent[] = row.events.map((e) => toChangeEvent(e, (weights) => weights));
     const full = events.length >= limit;
     return {
       events,

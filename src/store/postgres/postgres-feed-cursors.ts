@@ -9,54 +9,8 @@ import type {
   Webhook,
   WebhookState,
 } from '../../core/outbound-store.js';
+import { type CursorRow, toFeedCursor, toWebhook, type WebhookRow } from '../feed-rows.js';
 import type { PgStatements } from './postgres-statements.js';
-
-interface WebhookRow {
-  id: number;
-  url: string;
-  rel_id: number | null;
-  profile_id: string | null;
-  secret: string;
-  created_at: string;
-}
-
-/** bigint columns come as text from a row, as numbers from jsonb: Number() takes either. */
-interface CursorRow {
-  name: string;
-  position: string | number;
-  last_delivered_seq: string | number | null;
-  delivered_at: string | null;
-  failures: number;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  lease_owner: string | null;
-  lease_until: string | number | null;
-}
-
-function toWebhook(row: WebhookRow): Webhook {
-  return {
-    id: row.id,
-    url: row.url,
-    relId: row.rel_id,
-    profileId: row.profile_id,
-    secret: row.secret,
-    createdAt: row.created_at,
-  };
-}
-
-function toFeedCursor(row: CursorRow): FeedCursor {
-  return {
-    name: row.name,
-    position: Number(row.position),
-    lastDeliveredSeq: row.last_delivered_seq === null ? null : Number(row.last_delivered_seq),
-    deliveredAt: row.delivered_at,
-    failures: row.failures,
-    lastError: row.last_error,
-    nextAttemptAt: row.next_attempt_at,
-    leaseOwner: row.lease_owner,
-    leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
-  };
-}
 
 export class PostgresFeedCursors {
   constructor(private readonly db: PgStatements) {}

@@ -12,36 +12,14 @@ import type {
 } from '../../core/change-feed.js';
 import { FILTER_SCAN_WINDOW } from '../../core/change-feed.js';
 import type { RelationType, Weights } from '../../core/model.js';
+import { type EventRow, toChangeEvent } from '../feed-rows.js';
 import { KIND } from './sqlite-layout.js';
+
+function toEvent(row: EventRow<string>): ChangeEvent {
+  return toChangeEvent(row, (json) => JSON.parse(json) as Weights);
+}
+
 import type { Statements, Stmt } from './sqlite-statements.js';
-
-interface EventRow {
-  seq: number;
-  at: string;
-  call: ChangeCall;
-  rel_id: number;
-  profile_a: string;
-  db_a: number;
-  profile_b: string;
-  db_b: number;
-  before: string | null;
-  after: string | null;
-}
-
-function toEvent(row: EventRow): ChangeEvent {
-  return {
-    seq: row.seq,
-    at: row.at,
-    call: row.call,
-    relId: row.rel_id,
-    profileA: row.profile_a,
-    dbA: row.db_a,
-    profileB: row.profile_b,
-    dbB: row.db_b,
-    before: row.before === null ? null : (JSON.parse(row.before) as Weights),
-    after: row.after === null ? null : (JSON.parse(row.after) as Weights),
-  };
-}
 
 const COLUMNS = 'seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after';
 
@@ -55,8 +33,8 @@ function text(weights: WeightsText): string | null {
 export class SqliteChangeLog {
   private readonly insert: Stmt;
   private readonly insertTypeDelete: Stmt;
-  private readonly readAll: Stmt<EventRow>;
-  private readonly readWindow: Stmt<EventRow>;
+  private readonly readAll: Stmt<EventRow<string>>;
+  private readonly readWindow: Stmt<EventRow<string>>;
   private readonly bounds: Stmt<{ oldest: number | null; newest: number | null; pruned: number }>;
   private readonly pruneAge: Stmt;
   private readonly pruneCount: Stmt;
@@ -79,12 +57,12 @@ export class SqliteChangeLog {
        SELECT ?, 'relations/types/delete', rel_id, lower(hex(a)), ?, lower(hex(b)), ?, weights, NULL
          FROM relations_a WHERE rel_id = ? AND kind = ${KIND.relation} ORDER BY a, b`,
     );
-    this.readAll = s.hot<EventRow>(
+    this.readAll = s.hot<EventRow<string>>(
       'changeRead',
       `SELECT ${COLUMNS} FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?`,
     );
     // With a filter: at most FILTER_SCAN_WINDOW seqs looked at (the primary key's range).
-    this.readWindow = s.hot<EventRow>(
+    this.readWindow = s.hot<EventRow<string>>(
       'changeReadFiltered',
       `SELECT ${COLUMNS} FROM change_log
         WHERE seq > ? AND seq <= ? AND (? IS NULL OR rel_id = ?) AND (? IS NULL OR profile_a = ? OR profile_b = ?)
@@ -134,7 +112,7 @@ export class SqliteChangeLog {
     const bounds = this.bounds.get()!;
     const newest = bounds.newest ?? bounds.pruned;
     const start = Math.max(0, after);
-    let rows: EventRow[];
+    let rows: EventRow<string>[];
     let scannedTo: number;
     if (filter.relId === undefined && filter.profileId === undefined) {
       rows = this.readAll.all(start, limit);

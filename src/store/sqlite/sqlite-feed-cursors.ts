@@ -10,54 +10,9 @@ import type {
   WebhookState,
 } from '../../core/outbound-store.js';
 import { webhookCursorName } from '../../core/outbound-store.js';
+import { type CursorRow, toFeedCursor, toWebhook, type WebhookRow } from '../feed-rows.js';
 import type { Statements, Stmt } from './sqlite-statements.js';
 import type { SqliteTransactions } from './sqlite-transactions.js';
-
-interface WebhookRow {
-  id: number;
-  url: string;
-  rel_id: number | null;
-  profile_id: string | null;
-  secret: string;
-  created_at: string;
-}
-
-interface CursorRow {
-  name: string;
-  position: number;
-  last_delivered_seq: number | null;
-  delivered_at: string | null;
-  failures: number;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  lease_owner: string | null;
-  lease_until: number | null;
-}
-
-function toWebhook(row: WebhookRow): Webhook {
-  return {
-    id: row.id,
-    url: row.url,
-    relId: row.rel_id,
-    profileId: row.profile_id,
-    secret: row.secret,
-    createdAt: row.created_at,
-  };
-}
-
-export function toFeedCursor(row: CursorRow): FeedCursor {
-  return {
-    name: row.name,
-    position: Number(row.position),
-    lastDeliveredSeq: row.last_delivered_seq === null ? null : Number(row.last_delivered_seq),
-    deliveredAt: row.delivered_at,
-    failures: row.failures,
-    lastError: row.last_error,
-    nextAttemptAt: row.next_attempt_at,
-    leaseOwner: row.lease_owner,
-    leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
-  };
-}
 
 /** The newest seq the log has handed out (pruned events included), 0 for a log never written. */
 const HEAD_SQL = `SELECT max(coalesce((SELECT max(seq) FROM change_log), 0),
