@@ -530,6 +530,12 @@ function plausible(world: World, call: CallDef, plan: Plan, n: number): Record<s
       return { db_id: w.dbB, matching: 'profile_id', data: [{ profile_id: b, _lname: 'L' }] };
     case 'profiles/get':
       return { db_id: w.dbA, profile_id: a };
+    case 'profiles/get_batch':
+      return {
+        db_id: w.dbA,
+        profile_ids: [a, 'abcdefabcdefabcdefabcdef', a].slice(0, 1 + (p2 % 3)),
+        ...(p3 % 2 ? { fields: ['_fname', 'email'] } : {}),
+      };
     case 'profiles/delete': {
       const victim = world.victims[0];
       if (victim && p2 % 3 === 0) world.victims.shift();
