@@ -58,29 +58,8 @@ export class PgStatements {
    * failure rolled the whole call back, so it is retried a bounded number of times; failures
    * meaning the store is unavailable become STORE_UNAVAILABLE.
    */
-  async run<R extends object>(query: pg.QueryConfig): Promise<R[]> {
-    for (let attempt = 1; ; attempt++) {
-      if (this.closed) throw storeClosed();
-      const client = await this.connect();
-      let broken: Error | undefined;
-      let retry = false;
-      this.counters.statements++;
-      try {
-        const result = await client.query<R>(query);
-        return result.rows;
-      } catch (err) {
-        if (breaksConnection(err)) broken = err as Error;
-        if (isSchemaGone(err)) this.onSchemaGone?.();
-        if (isRetryable(err) && attempt < this.maxAttempts) retry = true;
-        else throw toStoreError(err, this.logger);
-      } finally {
-        client.release(broken);
-      }
-      if (retry) {
-        this.counters.retries++;
-        await sleep(Math.random() * 5 * 2 ** attempt);
-      }
-    }
+  run<R extends object>(query: pg.QueryConfig): Promise<R[]> {
+    return this.retried(async (client) => (await client.query<R>(query)).rows, false);
   }
 
   /**
@@ -88,9 +67,22 @@ export class PgStatements {
    * COMMIT; ROLLBACK when it throws or answers `rollback: true`). Retried whole, as `run` retries
    * a statement, when PostgreSQL rolled it back for a deadlock or a serialization failure.
    */
-  async transaction<R>(
+  transaction<R>(
     work: (client: pg.PoolClient) => Promise<{ readonly value: R; readonly rollback?: boolean }>,
   ): Promise<R> {
+    return this.retried(async (client) => {
+      await client.query('BEGIN');
+      const out = await work(client);
+      await client.query(out.rollback ? 'ROLLBACK' : 'COMMIT');
+      return out.value;
+    }, true);
+  }
+
+  /**
+   * One call on a pooled connection, retried whole after a deadlock or serialization failure; a
+   * connection the failure broke is discarded, and an open transaction (`explicit`) rolled back.
+   */
+  private async retried<R>(once: (client: pg.PoolClient) => Promise<R>, explicit: boolean): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw storeClosed();
       const client = await this.connect();
@@ -98,13 +90,10 @@ export class PgStatements {
       let retry = false;
       this.counters.statements++;
       try {
-        await client.query('BEGIN');
-        const out = await work(client);
-        await client.query(out.rollback ? 'ROLLBACK' : 'COMMIT');
-        return out.value;
+        return await once(client);
       } catch (err) {
         if (breaksConnection(err)) broken = err as Error;
-        else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        else if (explicit) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
         if (isSchemaGone(err)) this.onSchemaGone?.();
         if (isRetryable(err) && attempt < this.maxAttempts) retry = true;
         else throw toStoreError(err, this.logger);
