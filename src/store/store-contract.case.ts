@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { newProfileId } from '../core/ids.js';
 import {
+  type Database,
   MAX_SAFE_INT,
   type PropertyDef,
   type RelationRow,
@@ -172,6 +173,20 @@ function plain(weights: Weights | undefined): Record<string, WeightValue> | unde
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** saveProfile with the inputs a test leaves out filled in (no changes, a fresh id, NOW). */
+function saver(store: Store, database: Database) {
+  return (input: Partial<SaveProfileInput> & Pick<SaveProfileInput, 'mode'>) =>
+    store.saveProfile({
+      database,
+      set: {},
+      setOnCreate: {},
+      subscriptions: [],
+      newId: newProfileId(),
+      now: NOW,
+      ...input,
+    });
+}
 
 export function storeContract(engineName: string, open: () => Promise<OpenedStore>): void {
   changeFeedContract(engineName, open);
@@ -410,16 +425,7 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
         'applies update functions to the stored fields in its write: concurrent increments all count',
         withWorld(async ({ store, people }) => {
           const database = (await store.getDatabase(people))!;
-          const save = (input: Partial<SaveProfileInput> & Pick<SaveProfileInput, 'mode'>) =>
-            store.saveProfile({
-              database,
-              set: {},
-              setOnCreate: {},
-              subscriptions: [],
-              newId: newProfileId(),
-              now: NOW,
-              ...input,
-            });
+          const save = saver(store, database);
           const created = await save({
             mode: 'import',
             query: byEmail('fn@example.com'),
@@ -504,16 +510,7 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
         'saves by import, update and add; merges fields; rewrites match keys; upserts subscriptions',
         withWorld(async ({ store, people, news }) => {
           const database = (await store.getDatabase(people))!;
-          const save = (input: Partial<SaveProfileInput> & Pick<SaveProfileInput, 'mode'>) =>
-            store.saveProfile({
-              database,
-              set: {},
-              setOnCreate: {},
-              subscriptions: [],
-              newId: newProfileId(),
-              now: NOW,
-              ...input,
-            });
+          const save = saver(store, database);
 
           const created = await save({
             mode: 'import',
