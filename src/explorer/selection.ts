@@ -1,0 +1,222 @@
+// The one selection and the panels it drives: opening a profile draws its relations (both
+// directions) in the graph, lists them in the table, charts its counter and fills the change form;
+// clearing it empties every panel; a change or newly arrived names redraw what they touch.
+import { errorText, type ProfileRef, type RelationType } from './api.js';
+import { renderCounter } from './counter-chart.js';
+import { byId, clear, h, say } from './dom-helpers.js';
+import { callApi, dbName, selectedType, state } from './explorer-state.js';
+import { GraphView } from './graph-view.js';
+import type { Labels } from './labels.js';
+import { loadsInFlight, tracked } from './progress.js';
+import type { RelationForm } from './relation-form.js';
+import type { RelationsTable } from './relations-table.js';
+
+/** Relations drawn per direction and profile; the table pages through all of them. */
+const GRAPH_LIMIT = 200;
+
+declare global {
+  interface Window {
+    /** For the curious and for the browser tests: the live graph and state. */
+    tiesExplorer?: {
+      readonly graph: GraphView | undefined;
+      readonly focal: ProfileRef | undefined;
+      /** Loads in flight (profile opening, refresh after a change, names); 0 when settled. */
+      readonly busy: number;
+    };
+  }
+}
+
+export interface SelectionPanels {
+  readonly table: RelationsTable;
+  readonly form: RelationForm;
+  readonly labels: Labels;
+}
+
+export class Selection {
+  /** Made on first use: Cytoscape measures its container, which must be on screen. */
+  graph: GraphView | undefined;
+  private readonly graphStatus = byId('graph-status');
+  private readonly counterRoot = byId('counter');
+
+  constructor(private readonly panels: SelectionPanels) {}
+
+  ensureGraph(): GraphView {
+    if (this.graph) return this.graph;
+    const graph = new GraphView(byId('graph'), { onSelect: (p) => void this.open(p) });
+    this.graph = graph;
+    const labels = this.panels.labels;
+    window.tiesExplorer = {
+      graph,
+      get focal() {
+        return state.focal;
+      },
+      get busy() {
+        return loadsInFlight() + labels.busy;
+      },
+    };
+    return graph;
+  }
+
+  /**
+   * No profile selected: every panel drops what it showed of the previous one (the one selection
+   * drives the graph, the table, the chart and the form; none keeps a profile of its own).
+   */
+  clear(): void {
+    state.focal = undefined;
+    this.graph?.reset();
+    state.lastCounter = undefined;
+    clear(this.counterRoot);
+    this.counterRoot.append(h('p', { class: 'muted' }, 'Find a profile to see its aggregates.'));
+    if (loadsInFlight() === 0) say(this.graphStatus, 'Find a profile to draw its relations.');
+    byId('table-title').textContent = 'Relations';
+    byId('counter-title').textContent = 'Aggregates';
+    this.panels.table.clear(selectedType());
+    this.panels.form.reset();
+  }
+
+  /** Selects a profile: draws its relations (both directions), lists them and charts its counter. */
+  open(profile: ProfileRef, fresh = false): Promise<void> {
+    return tracked(() => this.draw(profile, fresh));
+  }
+
+  /** After a change: reload the relations of the two profiles where the graph shows them. */
+  afterChange(profileA: string, profileB: string): Promise<void> {
+    return tracked(() => this.redrawAfterChange(profileA, profileB));
+  }
+
+  /** Names arrived: redraw what shows ids. */
+  onLabels(ids: readonly string[]): void {
+    const labelOf = (id: string) => this.panels.labels.of(id);
+    for (const id of ids) this.graph?.setLabel(id, labelOf(id));
+    this.panels.table.render();
+    const type = selectedType();
+    const { focal, lastCounter } = state;
+    if (focal) byId('table-title').textContent = `Relations of ${labelOf(focal.id)}`;
+    if (type && focal && lastCounter && lastCounter.data.profile_id === focal.id) {
+      renderCounter(this.counterRoot, type, lastCounter, labelOf);
+      byId('counter-title').textContent = `Aggregates of ${labelOf(focal.id)}`;
+    }
+  }
+
+  private async draw(profile: ProfileRef, fresh: boolean): Promise<void> {
+    const type = selectedType();
+    if (!type) return;
+    const { table, form, labels } = this.panels;
+    const g = this.ensureGraph();
+    if (fresh) g.reset();
+    g.addProfile(profile, labels.of(profile.id));
+    state.focal = profile;
+    try {
+      if (!g.isExpanded(profile.id)) await this.expand(type, profile);
+    } catch (err) {
+      say(this.graphStatus, errorText(err), 'error');
+    }
+    g.setFocal(profile.id);
+    g.updateWidths();
+    g.layout();
+    byId('table-title').textContent = `Relations of ${labels.of(profile.id)}`;
+    await Promise.all([table.show(type, profile), this.loadCounter(type, profile)]);
+    form.fill(
+      profile.db === type.db_a
+        ? { a: { matching: 'profile_id', profile_id: profile.id } }
+        : { b: { matching: 'profile_id', profile_id: profile.id } },
+    );
+    labels.request([profile]);
+  }
+
+  /** Loads a profile's relations into the graph: as A when it is in db_a, as B when in db_b. */
+  private async expand(type: RelationType, profile: ProfileRef): Promise<void> {
+    const g = this.ensureGraph();
+    const labels = this.panels.labels;
+    const labelOf = (id: string) => labels.of(id);
+    const sides = (['a', 'b'] as const).filter((s) => profile.db === (s === 'a' ? type.db_a : type.db_b));
+    const answers = await Promise.all(
+      sides.map((side) =>
+        callApi().relations.get({
+          rel_id: type.rel_id,
+          profile_id: profile.id,
+          limit: GRAPH_LIMIT,
+          ...(side === 'b' ? { side } : {}),
+        }),
+      ),
+    );
+    const parts: string[] = [];
+    const seen: ProfileRef[] = [];
+    answers.forEach((answer, i) => {
+      const side = sides[i]!;
+      g.addRelations(profile, side, answer.data, labelOf);
+      for (const r of answer.data)
+        seen.push(
+          side === 'a'
+            ? { id: r.profile_id_b, db: r.db_b ?? type.db_b }
+            : { id: r.profile_id_a, db: r.db_a ?? type.db_a },
+        );
+      const shown =
+        answer.data.length < answer.total_count
+          ? `${answer.data.length} of ${answer.total_count}`
+          : String(answer.total_count);
+      parts.push(`${shown} ${side === 'a' ? 'incoming' : 'outgoing'}`);
+    });
+    g.markExpanded(profile.id);
+    labels.request(seen);
+    say(this.graphStatus, `${labelOf(profile.id)}: ${parts.join(', ')}. Click a profile to expand it.`);
+  }
+
+  private async loadCounter(type: RelationType, profile: ProfileRef): Promise<void> {
+    const labelOf = (id: string) => this.panels.labels.of(id);
+    const root = this.counterRoot;
+    byId('counter-title').textContent = `Aggregates of ${labelOf(profile.id)}`;
+    if (profile.db !== type.db_a) {
+      state.lastCounter = undefined;
+      clear(root);
+      root.append(
+        h(
+          'p',
+          { class: 'muted' },
+          `get_counter aggregates the relations a profile receives (as A, in ${dbName(type.db_a)}); this profile is in ${dbName(profile.db)}.`,
+        ),
+      );
+      return;
+    }
+    try {
+      state.lastCounter = await callApi().relations.getCounter({
+        rel_id: type.rel_id,
+        profile_id: profile.id,
+      });
+      if (state.focal?.id === profile.id) renderCounter(root, type, state.lastCounter, labelOf);
+    } catch (err) {
+      clear(root);
+      root.append(h('p', { class: 'field-error', role: 'alert' }, errorText(err)));
+    }
+  }
+
+  private async redrawAfterChange(profileA: string, profileB: string): Promise<void> {
+    const type = selectedType();
+    const g = this.graph;
+    if (!type || !g) return;
+    const focal = () => state.focal;
+    for (const [id, db] of [
+      [profileA, type.db_a],
+      [profileB, type.db_b],
+    ] as const) {
+      if (g.isExpanded(id) || (focal()?.id === id && g.cy.getElementById(id).nonempty())) {
+        g.dropEdgesOf(id);
+        g.collapse(id);
+        await this.expand(type, { id, db }).catch(() => undefined);
+      }
+    }
+    // A neighbour left without any relation drawn (after a detach) goes too.
+    g.cy
+      .nodes()
+      .filter((n) => n.degree(false) === 0 && n.id() !== focal()?.id && n.data('expanded') !== true)
+      .remove();
+    const shown = focal();
+    if (shown) g.setFocal(shown.id);
+    g.updateWidths();
+    g.layout();
+    await this.panels.table.refresh();
+    // Read again: the selection may have moved while the table reloaded.
+    const after = focal();
+    if (after) await this.loadCounter(type, after);
+  }
+}
