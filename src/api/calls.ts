@@ -176,6 +176,7 @@ export const CALL_TABLE = [
           data: page.events.map(changeEventToWire),
           next_after: page.lastSeq,
           oldest_seq: page.oldestSeq,
+          head_seq: page.headSeq,
         })),
   }),
 

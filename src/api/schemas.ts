@@ -1,7 +1,7 @@
 // TypeBox schemas of every call's parameters and answer: the one definition that validates
 // requests (api/coerce.ts), documents them (/openapi.json) and types the client.
 import { type TLiteral, type TSchema, type TUnion, Type } from 'typebox';
-import { CHANGE_CALLS, MAX_CHANGES_LIMIT, MAX_WAIT_MS } from '../core/change-feed.js';
+import { CHANGE_CALLS, LATEST, MAX_CHANGES_LIMIT, MAX_WAIT_MS } from '../core/change-feed.js';
 import { MATCHING_MODES } from '../core/matching.js';
 import {
   CHANNELS,
@@ -202,11 +202,9 @@ export const ChangesParams = Type.Object(
   {
     ...common,
     after: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: Number.MAX_SAFE_INTEGER,
+      Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Literal(LATEST)], {
         description:
-          'Cursor: events with a larger seq (next_after of the previous answer); 0, the default, starts at the oldest event kept',
+          'Cursor: events with a larger seq (next_after of the previous answer); 0, the default, starts at the oldest event kept; "latest" starts at the head (only changes from now on)',
       }),
     ),
     limit: Type.Optional(
@@ -251,6 +249,10 @@ export const ChangesAnswer = Type.Object({
   next_after: Type.Integer({ description: 'Pass as after to continue; moves on even when no event matched' }),
   oldest_seq: Type.Union([Type.Integer(), Type.Null()], {
     description: 'The oldest event the feed still keeps (null: none)',
+  }),
+  head_seq: Type.Integer({
+    description:
+      'The newest event of the whole feed now (0: none yet); head_seq − next_after is how far behind a reader is',
   }),
 });
 

@@ -45,8 +45,11 @@ export type BareCallMethod<K extends CallName> = (
 export type ChangeEventOf = Answer<'relations/changes'>['data'][number];
 
 export interface FollowChangesOptions {
-  /** Start after this seq (default 0: the oldest event kept). */
-  readonly after?: number;
+  /**
+   * Start after this seq (default 0: the oldest event kept), or 'latest': at the head of the feed
+   * when following starts (only changes from then on).
+   */
+  readonly after?: number | 'latest';
   /** Only events of this relation type. */
   readonly relId?: number;
   /** Only events where this profile is A or B. */
@@ -164,7 +167,7 @@ export class TiesClient {
    * event's `seq` is the cursor to resume from.
    */
   async *followChanges(options: FollowChangesOptions = {}): AsyncGenerator<ChangeEventOf, void, undefined> {
-    let after = options.after ?? 0;
+    let after: number | 'latest' = options.after ?? 0;
     const waitMs = options.waitMs ?? 25_000;
     let failures = 0;
     for (;;) {
@@ -206,7 +209,8 @@ export class TiesClient {
         yield event;
         after = event.seq;
       }
-      after = Math.max(after, page.next_after);
+      // After 'latest', the head the server found is the cursor from here on.
+      after = typeof after === 'number' ? Math.max(after, page.next_after) : page.next_after;
     }
   }
 

@@ -66,11 +66,20 @@ export interface ChangePage {
   readonly lastSeq: number;
   /** Events up to this seq may have been pruned (0: none ever was); a cursor below it has expired. */
   readonly prunedThrough: number;
+  /**
+   * The newest seq readable now (0: none ever was): a cursor here reads only events committed
+   * later. With a filter it is still the whole log's head, so a reader can tell how far behind it is.
+   */
+  readonly headSeq: number;
 }
+
+/** `after=latest`: start at the head of the log (events committed from now on), not at the oldest kept. */
+export const LATEST = 'latest';
 
 /** The parameters of relations/changes, validated by the schema (ranges) and here (the profile id). */
 export interface ChangesQuery {
-  readonly after?: number | undefined;
+  /** A seq, or LATEST: the head of the log when the call arrives. */
+  readonly after?: number | typeof LATEST | undefined;
   readonly limit?: number | undefined;
   readonly relId?: number | undefined;
   readonly profileId?: string | undefined;
@@ -99,7 +108,10 @@ export const MAX_WAIT_MS = 30_000;
 export const FILTER_SCAN_WINDOW = 10_000;
 
 export interface ChangeFeedOptions {
-  /** Whether changes are logged (TIES_FEED); when off, the store writes no event and reads answer an empty log. */
+  /**
+   * Whether changes are logged (TIES_FEED); when off, the store writes no event and every read of
+   * the feed (relations/changes, the stream, webhooks/create) answers FEED_DISABLED naming the setting.
+   */
   readonly enabled: boolean;
   readonly retention: ChangeRetention;
   /** How often a waiting reader looks again for events written by other processes (ms). */
@@ -144,6 +156,25 @@ export class ChangeFeed {
   }
 
   /**
+   * Refuses a read of the feed when it is off: a follower would otherwise wait for ever on a log
+   * nothing writes to, with nothing telling it why (docs/decisions.md).
+   */
+  requireEnabled(call: string): void {
+    if (!this.options.enabled) throw new TiesError('FEED_DISABLED', { call });
+  }
+
+  /** The newest seq readable now (0 on an empty log that never held an event). */
+  async head(): Promise<number> {
+    return (await this.store.readChanges(Number.MAX_SAFE_INTEGER, 1, {})).headSeq;
+  }
+
+  /** A cursor as a caller gives it: a seq, or LATEST (the head now). */
+  async resolveAfter(after: number | typeof LATEST | undefined): Promise<number> {
+    if (after === LATEST) return this.head();
+    return after ?? 0;
+  }
+
+  /**
    * Events after a cursor. A cursor below what was pruned answers CURSOR_EXPIRED (410) rather than
    * silently skipping events; 0 means "from the oldest event kept".
    */
@@ -160,10 +191,11 @@ export class ChangeFeed {
    * one (long-poll) and reads again.
    */
   async changes(p: ChangesQuery, signal?: AbortSignal): Promise<ChangePage> {
+    this.requireEnabled('relations/changes');
     if (p.profileId !== undefined && !PROFILE_ID_PATTERN.test(p.profileId.toLowerCase())) {
       throw badParameter('profile_id', 'expected a profile id (24 hexadecimal characters)');
     }
-    const after = p.after ?? 0;
+    const after = await this.resolveAfter(p.after);
     const limit = p.limit ?? DEFAULT_CHANGES_LIMIT;
     const filter: ChangeFilter = { relId: p.relId, profileId: p.profileId?.toLowerCase() };
     const waitMs = Math.min(Math.max(0, p.waitMs ?? 0), MAX_WAIT_MS);

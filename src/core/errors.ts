@@ -111,8 +111,8 @@ export const ERROR_CATALOGUE = {
   },
   FEED_DISABLED: {
     status: 409,
-    message: 'the change feed is off on this server (TIES_FEED); webhooks need it',
-    when: 'webhooks/create while the change feed is switched off.',
+    message: '{call}: the change feed is off on this server (TIES_FEED=off); turn it on to use the feed',
+    when: 'relations/changes, the change stream or webhooks/create while the change feed is switched off (TIES_FEED=off).',
   },
   REQUEST_TIMEOUT: {
     status: 408,

@@ -78,7 +78,7 @@ export class WebhookService {
     profile_id?: string | undefined;
     secret?: string | undefined;
   }) {
-    if (!this.feedEnabled()) throw new TiesError('FEED_DISABLED');
+    if (!this.feedEnabled()) throw new TiesError('FEED_DISABLED', { call: 'webhooks/create' });
     const url = parseWebhookUrl(p.url);
     if (p.rel_id !== undefined && (await this.store.getRelationType(p.rel_id)) === null)
       throw new TiesError('RELATION_TYPE_NOT_FOUND', { rel_id: p.rel_id });

@@ -5,7 +5,7 @@
 // heartbeat keep proxies from closing an idle stream; a server stop ends every stream at once.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { changeEventToWire } from '../api/change-wire.js';
-import { type ChangeFilter, MAX_CHANGES_LIMIT } from '../core/change-feed.js';
+import { type ChangeFilter, LATEST, MAX_CHANGES_LIMIT } from '../core/change-feed.js';
 import { badParameter, isTiesError, TiesError } from '../core/errors.js';
 import { PROFILE_ID_PATTERN } from '../core/ids.js';
 import type { Ties } from '../core/ties.js';
@@ -24,7 +24,12 @@ function cursorOf(raw: unknown, name: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const text = String(raw).trim();
   if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw badParameter(name, 'expected a whole number ≥ 0 (an event id, seq)');
+    throw badParameter(
+      name,
+      name === 'after'
+        ? 'expected a whole number ≥ 0 (an event id, seq) or latest'
+        : 'expected a whole number ≥ 0 (an event id, seq)',
+    );
   }
   return Number(text);
 }
@@ -58,9 +63,13 @@ export function registerChangeStream(
         'read',
         STREAM_PATH,
       );
-      // A reconnecting EventSource sends the last id it received: that wins over the query's after.
+      ties.feed.requireEnabled(STREAM_PATH);
+      // A reconnecting EventSource sends the last id it received: that wins over the query's after,
+      // so a stream opened with after=latest resumes where it was, not at the head again.
       after =
-        cursorOf(request.headers['last-event-id'], 'Last-Event-ID') ?? cursorOf(query.after, 'after') ?? 0;
+        cursorOf(request.headers['last-event-id'], 'Last-Event-ID') ??
+        (query.after === LATEST ? await ties.feed.head() : cursorOf(query.after, 'after')) ??
+        0;
       filter = filterOf(query);
       // An expired cursor is refused before the stream starts, as relations/changes refuses it.
       await ties.feed.read(after, 1, filter);
@@ -95,18 +104,25 @@ export function registerChangeStream(
       }
     };
     try {
-      // How long EventSource waits before reconnecting after the stream ends.
-      await write('retry: 2000\n\n');
+      // How long EventSource waits before reconnecting after the stream ends, and the starting cursor
+      // as the last event id: an EventSource opened with after=latest that is cut before its first
+      // event then resumes from here rather than from a later head (an id without data is no event).
+      await write(`retry: 2000\nid: ${after}\n\n`);
       let cursor = after;
+      let sentId = after;
       while (!gone.signal.aborted && !ties.feed.closed) {
         const page = await ties.feed.read(cursor, MAX_CHANGES_LIMIT, filter);
         for (const event of page.events) {
           await write(`id: ${event.seq}\ndata: ${JSON.stringify(changeEventToWire(event))}\n\n`);
+          sentId = event.seq;
         }
         cursor = page.lastSeq;
         if (page.events.length > 0) continue;
         await ties.feed.waitForChanges(cursor, heartbeatMs, gone.signal);
-        if (!gone.signal.aborted && !ties.feed.closed) await write(': heartbeat\n\n');
+        if (gone.signal.aborted || ties.feed.closed) break;
+        // A filter passes over events it does not send: the heartbeat moves the resume point past them.
+        await write(cursor > sentId ? `: heartbeat\nid: ${cursor}\n\n` : ': heartbeat\n\n');
+        sentId = Math.max(sentId, cursor);
       }
     } catch (err) {
       // The stream has started: the failure goes as an event the client can read, then it ends.

@@ -113,7 +113,7 @@ export function changeFeedContract(engineName: string, open: () => Promise<Opene
       withWorld(async (w) => {
         const { store } = w;
         const first = await store.readChanges(0, 10, {});
-        assert.deepEqual(first, { events: [], oldestSeq: null, lastSeq: 0, prunedThrough: 0 });
+        assert.deepEqual(first, { events: [], oldestSeq: null, lastSeq: 0, prunedThrough: 0, headSeq: 0 });
         const type = await w.type(w.people, w.firms);
         const [a, a2] = [await w.add(), await w.add()];
         const [b, b2] = [await w.add(w.firms), await w.add(w.firms)];
@@ -393,7 +393,7 @@ export function changeFeedContract(engineName: string, open: () => Promise<Opene
           2,
         );
         const empty = await store.readChanges(5, 10, {});
-        assert.deepEqual(empty, { events: [], oldestSeq: null, lastSeq: 5, prunedThrough: 5 });
+        assert.deepEqual(empty, { events: [], oldestSeq: null, lastSeq: 5, prunedThrough: 5, headSeq: 5 });
         // Seqs are never handed out again, even once the log is empty.
         await store.detach(w.target(type, ids[0]!, ids[1]!));
         assert.deepEqual(
@@ -407,6 +407,45 @@ export function changeFeedContract(engineName: string, open: () => Promise<Opene
         }).feed;
         assert.equal(await feed.pruneNow(), 1);
         await feed.close();
+      }),
+    );
+
+    it(
+      'knows its head: headSeq on every page, after=latest reads only what commits from then on',
+      withWorld(async (w) => {
+        const { store, ties } = w;
+        assert.equal(await ties.feed.head(), 0, 'an empty log that never held an event');
+        const type = await w.type();
+        const other = await w.type();
+        const [a, b, c] = [await w.add(), await w.add(), await w.add()];
+        await store.attach({ ...w.target(type, a, b), weights: {} });
+        await store.attach({ ...w.target(type, a, c), weights: {} });
+        const seqs = (await w.all()).map((e) => e.seq);
+        const head = seqs[seqs.length - 1]!;
+        assert.equal(await ties.feed.head(), head);
+        assert.equal(
+          (await store.readChanges(0, 1, {})).headSeq,
+          head,
+          'a partial page still names the head',
+        );
+        assert.equal(
+          (await store.readChanges(0, 10, { relId: other.relId })).headSeq,
+          head,
+          'a filtered read names the whole log head',
+        );
+        const now = await ties.feed.changes({ after: 'latest' });
+        assert.deepEqual(now.events, []);
+        assert.equal(now.lastSeq, head, 'the cursor to continue from is the head');
+        // Long-polling from the head answers the next change, not the history.
+        const waiting = ties.feed.changes({ after: 'latest', waitMs: 20_000 });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await store.detach(w.target(type, a, b));
+        const next = await waiting;
+        assert.deepEqual(
+          next.events.map((e) => [e.call, e.profileB]),
+          [['relations/detach', b]],
+        );
+        assert.equal(next.headSeq, next.events[0]!.seq);
       }),
     );
 

@@ -2,6 +2,7 @@
 // while writes go on, and a cursor below them then expires.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isTiesError } from '../core/errors.js';
 import { createTies } from '../core/ties.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 
@@ -50,4 +51,23 @@ test('a feed switched off does not prune', async () => {
   ties.feed.startPruning();
   assert.equal(ties.feed.enabled, false);
   await ties.close();
+});
+
+test('a feed switched off refuses to be read, naming the setting, rather than answering an empty log', async () => {
+  const store = await openSqliteStore({ path: ':memory:', changeFeed: false });
+  const ties = createTies({ store, feed: { enabled: false, retention: { maxAgeMs: null, maxCount: null } } });
+  try {
+    for (const after of [0, 'latest'] as const) {
+      await assert.rejects(ties.feed.changes({ after, waitMs: 20_000 }), (err: unknown) => {
+        assert.ok(isTiesError(err));
+        assert.equal(err.code, 'FEED_DISABLED');
+        assert.equal(err.status, 409);
+        assert.match(err.message, /TIES_FEED=off/);
+        assert.match(err.message, /relations\/changes/);
+        return true;
+      });
+    }
+  } finally {
+    await ties.close();
+  }
 });

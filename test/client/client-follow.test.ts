@@ -80,6 +80,35 @@ test('yields every change in order, waiting for new ones, and stops when aborted
   );
 });
 
+test("after: 'latest' follows from the head: only changes made once following started", async () => {
+  const a = await profile(dbA);
+  const [old, fresh] = [await profile(dbB), await profile(dbB)];
+  const pair = (b: string) => ({ rel_id: relId, profile_a: { profile_id: a }, profile_b: { profile_id: b } });
+  await admin.relations.attach({ ...pair(old), weights: { n: 1 } });
+  const ac = new AbortController();
+  const seen: ChangeEventOf[] = [];
+  const following = (async () => {
+    for await (const event of admin.followChanges({ after: 'latest', signal: ac.signal, waitMs: 5_000 })) {
+      seen.push(event);
+      if (seen.length === 2) ac.abort();
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await admin.relations.attach({ ...pair(fresh), weights: { n: 2 } });
+  await admin.relations.detach(pair(old));
+  await following;
+  assert.deepEqual(
+    seen.map((e) => [e.call, e.profile_b]),
+    [
+      ['relations/attach', fresh],
+      ['relations/detach', old],
+    ],
+  );
+  // The answer names the head, so a reader can tell how far behind it is.
+  const page = await admin.relations.changes({ after: 0, limit: 1 });
+  assert.equal(page.head_seq, seen[1]!.seq);
+});
+
 test('an expired cursor ends the iteration with the 410 error', async () => {
   const a = await profile(dbA);
   const b = await profile(dbB);

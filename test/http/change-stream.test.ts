@@ -168,13 +168,64 @@ test('streams each change as it commits (id = seq), resumes from Last-Event-ID, 
   filtered.close();
 });
 
+test('after=latest starts at the head: only changes from then on; the first id line names the start for a reconnect', async () => {
+  const [a, b, c] = [await profile(), await profile(), await profile()];
+  await attach(a, b, 1);
+  const head = await server.ties.feed.head();
+  assert.ok(head > 0);
+  const stream = await open(`?token=${ADMIN}&after=latest`);
+  assert.equal(stream.res.status, 200);
+  // The start as an id without data, so that EventSource sends it back as Last-Event-ID.
+  const deadline = Date.now() + 10_000;
+  while (!stream.queue.some((e) => e.id !== undefined) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const start = stream.queue.find((e) => e.id !== undefined);
+  assert.deepEqual({ id: start?.id, data: start?.data }, { id: String(head), data: undefined });
+  await attach(a, c, 2);
+  const [live] = await stream.next(1);
+  assert.deepEqual(
+    (({ call, profile_b }) => ({ call, profile_b }))(JSON.parse(live!.data!)),
+    { call: 'relations/attach', profile_b: c },
+    'the history before the stream opened is not replayed',
+  );
+  stream.close();
+  // A reconnect's Last-Event-ID wins over after=latest: nothing written in between is missed.
+  const d = await profile();
+  await attach(a, d, 3);
+  const resumed = await open(`?token=${ADMIN}&after=latest`, { 'last-event-id': live!.id! });
+  const [missed] = await resumed.next(1);
+  assert.equal(JSON.parse(missed!.data!).profile_b, d);
+  resumed.close();
+});
+
+test('with the change feed off (TIES_FEED=off) the stream is refused with 409 FEED_DISABLED naming the setting', async () => {
+  const off = await startServer(
+    loadConfig({ TIES_ADMIN_TOKEN: ADMIN, TIES_DB: ':memory:', TIES_LOG_LEVEL: 'silent', TIES_FEED: 'off' }, [
+      '--port',
+      '0',
+    ]),
+  );
+  try {
+    for (const query of ['', '&after=latest']) {
+      const res = await fetch(`${off.url}/api/v1.1/relations/changes/stream?token=${ADMIN}${query}`);
+      assert.equal(res.status, 409);
+      const body = (await res.json()) as { error: number; error_text: string };
+      assert.equal(body.error, 409);
+      assert.match(body.error_text, /^relations\/changes\/stream: .*TIES_FEED=off/);
+    }
+  } finally {
+    await off.close();
+  }
+});
+
 test('refuses before streaming with an envelope: no token 401, bad cursor 400, expired cursor 410', async () => {
   const noToken = await fetch(`${server.url}/api/v1.1/relations/changes/stream`);
   assert.equal(noToken.status, 401);
   assert.equal(((await noToken.json()) as { error: number }).error, 401);
   const bad = await fetch(`${server.url}/api/v1.1/relations/changes/stream?token=${ADMIN}&after=x`);
   assert.equal(bad.status, 400);
-  assert.match(((await bad.json()) as { error_text: string }).error_text, /^after:/);
+  assert.match(((await bad.json()) as { error_text: string }).error_text, /^after: .*or latest/);
   const badId = await fetch(`${server.url}/api/v1.1/relations/changes/stream?token=${ADMIN}`, {
     headers: { 'last-event-id': '-3' },
   });

@@ -110,6 +110,30 @@ for (const engine of testEngines()) {
           );
         });
 
+        test('after=latest starts at the head: no history, next_after = head_seq, then only new changes', async () => {
+          const a = await addProfile(h, w.dbA);
+          const [b1, b2] = [await addProfile(h, w.dbB), await addProfile(h, w.dbB)];
+          await adminCall(h, 'relations/attach', { ...pair(a, b1), weights: { count: 1 } });
+          const head = await h.ties.feed.head();
+          const now = await ok(h, 'relations/changes', { after: 'latest' }, o);
+          assert.deepEqual(list(now.data), []);
+          assert.equal(String(now.next_after), String(head));
+          assert.equal(String(now.head_seq), String(head));
+          // Long-polling from the head answers the next change only.
+          const waiting = ok(h, 'relations/changes', { after: 'latest', wait_ms: 20_000 }, o);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          await adminCall(h, 'relations/attach', { ...pair(a, b2), weights: { count: 2 } });
+          const next = await waiting;
+          assert.deepEqual(
+            list(next.data).map((e) => [e.call, e.profile_b]),
+            [['relations/attach', b2]],
+          );
+          assert.equal(String(next.head_seq), String(next.next_after));
+          // head_seq is the whole log's head, also on a filtered page and one that is behind.
+          const behind = await ok(h, 'relations/changes', { after: 0, limit: 1, rel_id: w.relId }, o);
+          assert.equal(String(behind.head_seq), String(next.next_after));
+        });
+
         test('long-polls: wait_ms answers as soon as an event commits', async () => {
           const start = await head();
           const a = await addProfile(h, w.dbA);
@@ -130,6 +154,7 @@ for (const engine of testEngines()) {
 
         test('refuses bad parameters with 400 naming them', async () => {
           await refused(h, 'relations/changes', { after: -1 }, 400, 'after', o);
+          await refused(h, 'relations/changes', { after: 'soon' }, 400, /^after: .*latest/, o);
           await refused(h, 'relations/changes', { limit: 0 }, 400, 'limit', o);
           await refused(h, 'relations/changes', { limit: 1001 }, 400, 'limit', o);
           await refused(h, 'relations/changes', { wait_ms: 30_001 }, 400, 'wait_ms', o);
@@ -157,5 +182,26 @@ for (const engine of testEngines()) {
       );
       assert.equal(fromOldest.oldest_seq, newest);
     });
+  });
+
+  describe(`${engine.name}, change feed off (TIES_FEED=off)`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness({
+        engine,
+        feed: { enabled: false, retention: { maxAgeMs: null, maxCount: null } },
+      });
+    });
+    after(() => h.close());
+
+    for (const format of FORMATS) {
+      test(`${format}: relations/changes answers 409 FEED_DISABLED naming the setting, not an empty feed`, async () => {
+        for (const params of [{}, { after: 'latest', wait_ms: 20_000 }, { after: 5 }]) {
+          await refused(h, 'relations/changes', params, 409, /^relations\/changes: .*TIES_FEED=off/, {
+            format,
+          });
+        }
+      });
+    }
   });
 }

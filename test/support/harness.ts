@@ -1,6 +1,7 @@
 // In-process HTTP test harness: a Ties app on a fresh store, an admin token, and a `call` helper
 // that sends a call as JSON or XML and decodes the answer.
 import type { FastifyInstance } from 'fastify';
+import type { ChangeFeedOptions } from '../../src/core/change-feed.js';
 import { createTies, type Ties } from '../../src/core/ties.js';
 import { type AppConfig, buildApp } from '../../src/http/app.js';
 import { decodeXml } from '../../src/http/codecs/xml-codec.js';
@@ -73,11 +74,16 @@ export async function startHarness(
     config?: Partial<AppConfig>;
     logStream?: NodeJS.WritableStream;
     maxGetRows?: number;
+    feed?: ChangeFeedOptions;
   } = {},
 ): Promise<Harness> {
   const engine = options.engine ?? testEngines()[0]!;
   const { store, cleanup } = await engine.open();
-  const ties = createTies({ store, ...(options.maxGetRows ? { maxGetRows: options.maxGetRows } : {}) });
+  const ties = createTies({
+    store,
+    ...(options.maxGetRows ? { maxGetRows: options.maxGetRows } : {}),
+    ...(options.feed ? { feed: options.feed } : {}),
+  });
   await ties.access.ensureAdminToken(ADMIN_TOKEN);
   const app = await buildApp({
     ties,

@@ -103,6 +103,7 @@ if (!PG_URL) {
           oldestSeq: null,
           lastSeq: 0,
           prunedThrough: 0,
+          headSeq: 0,
         });
         // Migration 3 put the push subscriptions 0.1.0 stored into the matching index.
         const pushed = recorded.reads.find(

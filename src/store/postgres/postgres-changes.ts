@@ -38,11 +38,14 @@ export class PostgresChanges {
     });
     const events: ChangeEvent[] = row.events.map((e) => toChangeEvent(e, (weights) => weights));
     const full = events.length >= limit;
+    const pruned = Number(row.pruned);
     return {
       events,
       oldestSeq: row.oldest === null ? null : Number(row.oldest),
       lastSeq: full ? events[events.length - 1]!.seq : Math.max(start, Number(row.scanned_to)),
-      prunedThrough: Number(row.pruned),
+      prunedThrough: pruned,
+      // What an unfiltered read looks at (ties_read_changes' scanned_to without a filter).
+      headSeq: Math.min(row.newest === null ? pruned : Number(row.newest), Math.max(upto, pruned)),
     };
   }
 

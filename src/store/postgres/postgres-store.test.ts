@@ -102,6 +102,7 @@ if (!PG_URL) {
           oldestSeq: null,
           lastSeq: 0,
           prunedThrough: 0,
+          headSeq: 0,
         });
         const seqRows = await store.run<{ n: string }>({
           text: 'SELECT last_value::text || is_called::text AS n FROM change_seq',

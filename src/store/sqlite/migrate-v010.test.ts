@@ -197,6 +197,7 @@ async function changeLogStartsEmpty(store: Store): Promise<void> {
     oldestSeq: null,
     lastSeq: 0,
     prunedThrough: 0,
+    headSeq: 0,
   });
   const types = await store.listRelationTypes();
   for (const t of types) {

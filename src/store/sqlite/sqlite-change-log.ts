@@ -126,7 +126,7 @@ export class SqliteChangeLog {
     const events = rows.map(toEvent);
     const full = events.length >= limit;
     const lastSeq = full ? events[events.length - 1]!.seq : Math.max(start, scannedTo);
-    return { events, oldestSeq: bounds.oldest, lastSeq, prunedThrough: bounds.pruned };
+    return { events, oldestSeq: bounds.oldest, lastSeq, prunedThrough: bounds.pruned, headSeq: newest };
   }
 
   /** Deletes at most input.maxRows of the oldest events past the retention (inside a write). */

@@ -634,6 +634,7 @@ it('with the change feed off (TIES_FEED=off), writes log no event at all', async
         oldestSeq: null,
         lastSeq: 0,
         prunedThrough: 0,
+        headSeq: 0,
       });
     } finally {
       await store.close();
