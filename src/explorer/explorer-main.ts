@@ -4,6 +4,7 @@
 import { byId } from './dom-helpers.js';
 import { callApi, dbName, state } from './explorer-state.js';
 import { Labels } from './labels.js';
+import { initLiveUpdates } from './live-updates.js';
 import { initProfileSearch } from './profile-search.js';
 import { RelationForm } from './relation-form.js';
 import { RelationsTable } from './relations-table.js';
@@ -36,6 +37,7 @@ const selection: Selection = new Selection({ table, form, labels });
 const types = new TypePicker(selection, form, table);
 initProfileSearch(selection, labels);
 const showView = initViews(selection);
+const live = initLiveUpdates(selection);
 
 initSignIn({
   /** Shows only what the token may do: no change form or Change… buttons without the write right. */
@@ -44,10 +46,14 @@ initSignIn({
     byId('change-readonly').hidden = state.rights.write;
     table.canChange = state.rights.write;
   },
-  onSignedIn() {
+  onSignedIn(token) {
     types.populate();
     showView('relations');
+    live.start(token);
   },
-  onSignedOut: () => selection.clear(),
+  onSignedOut() {
+    live.stop();
+    selection.clear();
+  },
 });
 document.body.dataset.ready = 'true';

@@ -13,8 +13,8 @@ const TOKEN_KEY = 'ties.explorer.token';
 export interface SignInHooks {
   /** The token's rights are known: show only what they allow. */
   applyRights(): void;
-  /** Signed in, session state loaded: draw the main view. */
-  onSignedIn(): void;
+  /** Signed in, session state loaded: draw the main view (the token for what cannot send a header). */
+  onSignedIn(token: string): void;
   /** The session ended: drop the selection. */
   onSignedOut(): void;
 }
@@ -43,7 +43,7 @@ export function initSignIn(hooks: SignInHooks): void {
     const can = rights.admin ? 'read, write, admin' : rights.write ? 'read and write' : 'read only';
     byId('signed-in-as').textContent =
       `Signed in (${can}) · ${types.length} relation type${types.length === 1 ? '' : 's'}`;
-    hooks.onSignedIn();
+    hooks.onSignedIn(token);
   }
 
   /** The server stopped accepting the token: back to sign-in, saying why. */

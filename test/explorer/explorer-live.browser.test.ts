@@ -1,0 +1,170 @@
+// The Explorer's live updates (issue #16): with a profile open, changes another client makes to its
+// relations (attach, strengthen, detach) appear in the table and the graph without a reload, through
+// the change stream; a change elsewhere refreshes nothing; the indicator says the page is live.
+// Chromium via playwright-core against a real Ties with the demo data.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { DEMO_AUTHOR_ID } from '../../src/demo.js';
+import {
+  BROWSER_REQUIRED,
+  type Browser,
+  chromiumMissing,
+  type DemoServer,
+  ensureExplorerBuilt,
+  inPage,
+  launchBrowser,
+  type PageWindow,
+  settled,
+  startDemoServer,
+  untilInPage,
+} from '../support/browser.js';
+
+const missing = chromiumMissing();
+
+/** What live-updates.ts shows the tests. */
+type LiveWindow = PageWindow & {
+  readonly tiesLive?: {
+    readonly state: string;
+    readonly received: number;
+    readonly relevant: number;
+    readonly refreshes: number;
+  };
+};
+
+async function api(server: DemoServer, call: string, params: object): Promise<Record<string, any>> {
+  const response = await fetch(`${server.url}api/v1.1/${call}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
+    body: JSON.stringify(params),
+  });
+  const body = (await response.json()) as Record<string, any>;
+  assert.equal(body.error, 0, JSON.stringify(body));
+  return body;
+}
+
+if (missing && BROWSER_REQUIRED) {
+  test('the Explorer live tests need Chromium (TIES_TEST_BROWSER_REQUIRED=1)', () => assert.fail(missing));
+} else if (missing) {
+  test(`Explorer live updates — skipped: ${missing}`, { skip: missing }, () => {});
+} else {
+  describe('Explorer: live updates from the change stream', { concurrency: 1 }, () => {
+    let server: DemoServer;
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
+
+    before(async () => {
+      ensureExplorerBuilt();
+      [server, browser] = await Promise.all([startDemoServer(), launchBrowser()]);
+      page = browser.context.pages()[0] ?? (await browser.context.newPage());
+      page.setDefaultTimeout(10_000);
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+    });
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    const live = () => inPage(page, (w: LiveWindow) => ({ ...w.tiesLive! }));
+    const row = (id: string) => page.locator(`#relations-table tr[data-profile="${id}"]`);
+    const cell = (id: string, prop: string) =>
+      page.textContent(`#relations-table tr[data-profile="${id}"] td[data-prop="${prop}"]`);
+    const inGraph = (id: string) =>
+      inPage(page, (w, nodeId) => w.tiesExplorer?.graph?.cy.getElementById(nodeId).nonempty() ?? false, id);
+
+    test('another client attaches, strengthens and detaches: the open table and graph follow without a reload', async () => {
+      await page.goto(server.url);
+      await untilInPage(page, (w) => w.document.body.dataset.ready === 'true');
+      await page.fill('#token', server.token);
+      await page.press('#token', 'Enter');
+      await untilInPage(page, (w) => w.document.body.dataset.signedIn === 'true');
+      await page.selectOption('#find-type', '3');
+      await page.selectOption('#find-matching', 'email');
+      await page.fill('#find-email', 'anna@example.com');
+      await page.press('#find-email', 'Enter');
+      await untilInPage(page, (w) => (w.tiesExplorer?.graph?.cy.nodes().length ?? 0) > 0);
+      await settled(page);
+      await untilInPage(page, (w: LiveWindow) => w.tiesLive?.state === 'live');
+      assert.match((await page.textContent('#live-status'))!, /Live/);
+      assert.equal(await page.getAttribute('#live-status', 'role'), 'status');
+      assert.equal(await row(DEMO_AUTHOR_ID).count(), 0);
+      const rowsBefore = await page.locator('#relations-table tbody tr[data-profile]').count();
+
+      const types = (await api(server, 'relations/types/list', {})).data as {
+        rel_id: number;
+        db_a: number;
+        db_b: number;
+      }[];
+      const donates = types.find((t) => t.rel_id === 3)!;
+      const other = types.find((t) => t.rel_id !== 3)!;
+      const reader = async (db: number) =>
+        (await api(server, 'profiles/add', { db_id: db, data: {} })).profile_id as string;
+      const [x, y, newcomer] = [
+        await reader(other.db_a),
+        await reader(other.db_b),
+        await reader(donates.db_b),
+      ];
+
+      // A change of another type between profiles the page does not show: received, not refreshed.
+      await api(server, 'relations/attach', {
+        rel_id: other.rel_id,
+        profile_a: { profile_id: x },
+        profile_b: { profile_id: y },
+        weights: {},
+      });
+      await untilInPage(page, (w: LiveWindow) => (w.tiesLive?.received ?? 0) >= 1);
+      assert.deepEqual(
+        (({ received, relevant }) => ({ received, relevant }))(await live()),
+        { received: 1, relevant: 0 },
+        'an unrelated change touches nothing on the page',
+      );
+
+      // Another client attaches to Anna: the table and the graph show it without a reload.
+      const pair = {
+        rel_id: 3,
+        profile_a: { profile_id: DEMO_AUTHOR_ID },
+        profile_b: { profile_id: newcomer },
+      };
+      await api(server, 'relations/attach', { ...pair, weights: { donate: 7 } });
+      await row(newcomer).waitFor();
+      await settled(page);
+      assert.equal(await cell(newcomer, 'donate'), '7');
+      assert.equal(await page.locator('#relations-table tbody tr[data-profile]').count(), rowsBefore + 1);
+      assert.equal(await inGraph(newcomer), true);
+      const after = await live();
+      assert.deepEqual({ received: after.received, relevant: after.relevant }, { received: 2, relevant: 1 });
+
+      // Strengthened elsewhere: the cell follows.
+      await api(server, 'relations/strengthen', { ...pair, weights: { donate: 5 } });
+      await untilInPage(
+        page,
+        (w, id) =>
+          [
+            ...w.document.querySelectorAll(
+              `#relations-table tr[data-profile="${id}"] td[data-prop="donate"]`,
+            ),
+          ][0]?.textContent === '12',
+        newcomer,
+      );
+
+      // Detached elsewhere: the row and the node go.
+      await api(server, 'relations/detach', pair);
+      await untilInPage(
+        page,
+        (w, id) => [...w.document.querySelectorAll(`#relations-table tr[data-profile="${id}"]`)].length === 0,
+        newcomer,
+      );
+      await settled(page);
+      assert.equal(await inGraph(newcomer), false);
+      assert.equal(await page.locator('#relations-table tbody tr[data-profile]').count(), rowsBefore);
+      assert.deepEqual(pageErrors, []);
+    });
+
+    test('signing out closes the stream and hides the indicator', async () => {
+      await page.click('#signout');
+      await untilInPage(page, (w) => w.document.body.dataset.signedIn === 'false');
+      assert.equal(await page.isHidden('#live-status'), true);
+    });
+  });
+}
