@@ -477,12 +477,14 @@ async function scale(): Promise<void> {
 
   const t1 = performance.now();
   await writeCsv(csv, space, SCALE.small, SCALE.large, grouped);
+  const loadAvgBefore = loadavg()[0]!;
   const loadSeconds = await importCsv(db, w.relId, csv);
+  figures.scale_load_avg = (loadAvgBefore + loadavg()[0]!) / 2;
   rmSync(csv, { force: true });
   const size = engine === 'sqlite' ? `, a ${(statSync(db).size / 2 ** 30).toFixed(1)} GiB file` : '';
   figures.scale_load_rows_per_s = (SCALE.large - SCALE.small) / loadSeconds;
   log(
-    `  loaded to ${count(SCALE.large)} through ties import: ${fmt(figures.scale_load_rows_per_s)} rows/s${size} (${fmt((performance.now() - t1) / 1000)} s with writing the CSV)`,
+    `  loaded to ${count(SCALE.large)} through ties import: ${fmt(figures.scale_load_rows_per_s)} rows/s${size} (${fmt((performance.now() - t1) / 1000)} s with writing the CSV; load average ${loadAvgBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)})`,
   );
 
   // Both servers run at once and are loaded in alternating runs, so both see the same machine.
@@ -497,17 +499,26 @@ async function scale(): Promise<void> {
   ];
   const path = '/api/v1.1/relations/attach';
   const run = (s: (typeof sizes)[number], seconds: number) =>
-    load({
-      url: s.server.url,
-      path,
-      connections: CONNECTIONS,
-      body: s.body,
-      token: BENCH_ADMIN_TOKEN,
-      seconds,
-    });
+    measured(s.server, () =>
+      load({
+        url: s.server.url,
+        path,
+        connections: CONNECTIONS,
+        body: s.body,
+        token: BENCH_ADMIN_TOKEN,
+        seconds,
+      }),
+    );
   for (const s of sizes) await run(s, SIZES.warmup);
+  // CPU per call depends less on the machine's other load than the rate does (the machine is shared).
+  const cpu = sizes.map(() => ({ ms: 0, calls: 0 }));
   for (let round = 0; round < SCALE.runs; round++) {
-    for (const s of round % 2 ? [...sizes].reverse() : sizes) s.rates.push((await run(s, SCALE.seconds)).rps);
+    for (const i of round % 2 ? [1, 0] : [0, 1]) {
+      const r = await run(sizes[i]!, SCALE.seconds);
+      sizes[i]!.rates.push(r.rps);
+      cpu[i]!.ms += r.cpuMs;
+      cpu[i]!.calls += r.requests;
+    }
   }
   for (const s of sizes) await stop(s.server);
   const small = median(sizes[0]!.rates);
@@ -515,9 +526,14 @@ async function scale(): Promise<void> {
   figures.attach_10k_rps = small;
   figures.attach_10m_rps = large;
   figures.attach_10m_vs_10k = large / small;
-  log(`  attach with ${count(SCALE.small)} stored: ${fmt(small)} req/s (median of ${SCALE.runs})`);
+  figures.attach_10k_cpu_us = (cpu[0]!.ms * 1000) / cpu[0]!.calls;
+  figures.attach_10m_cpu_us = (cpu[1]!.ms * 1000) / cpu[1]!.calls;
+  figures.attach_10m_vs_10k_cpu = figures.attach_10k_cpu_us / figures.attach_10m_cpu_us;
   log(
-    `  attach with ${count(SCALE.large)} stored: ${fmt(large)} req/s (median of ${SCALE.runs}, runs alternating); ratio ${fmt(large / small)}`,
+    `  attach with ${count(SCALE.small)} stored: ${fmt(small)} req/s (median of ${SCALE.runs}), server CPU ${fmt(figures.attach_10k_cpu_us)} µs/call`,
+  );
+  log(
+    `  attach with ${count(SCALE.large)} stored: ${fmt(large)} req/s (median of ${SCALE.runs}, runs alternating); ratio ${fmt(large / small)}; server CPU ${fmt(figures.attach_10m_cpu_us)} µs/call (10k ÷ large ${fmt(figures.attach_10m_vs_10k_cpu)}), load average ${loadavg()[0]!.toFixed(1)}`,
   );
 }
 

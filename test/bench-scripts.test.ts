@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function script(name: 'run' | 'soak' | 'citus-compare', args: readonly string[]) {
+function script(name: 'run' | 'soak' | 'citus-compare' | 'lean-bulk', args: readonly string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -39,6 +39,7 @@ test('a wrong option or value exits 2 naming it, without a stack trace', () => {
     ['run', ['--sqlite-writer', 'threads'], /--sqlite-writer: expected one of inline, worker, got "threads"/],
     ['soak', ['--minutes=-3'], /--minutes: expected a positive number, got "-3"/],
     ['soak', ['--connections', '2.5'], /--connections: expected an integer, got "2.5"/],
+    ['lean-bulk', ['--rows', '2.5'], /--rows: expected an integer, got "2.5"/],
   ] as const) {
     const result = script(name, args);
     assert.equal(result.code, 2, `${name} ${args.join(' ')}: ${result.stderr}`);
