@@ -1,7 +1,6 @@
 // Composes a running server: config → store → core → app → listen.
 import type { FastifyInstance } from 'fastify';
-import type { Config, StoreConfig } from './config.js';
-import type { Store } from './core/store.js';
+import type { Config } from './config.js';
 import { createTies, type Ties } from './core/ties.js';
 import { loadDemo, rotateDemoToken } from './demo.js';
 import { buildApp } from './http/app.js';
@@ -9,7 +8,7 @@ import { enableGracefulClose } from './http/graceful-close.js';
 import { createLogger } from './http/logger.js';
 import { DEFAULT_BACKOFF } from './outbound/backoff.js';
 import { OutboundService } from './outbound/outbound-service.js';
-import { openStore, type StoreLogger } from './store/open-store.js';
+import { openConfiguredStore } from './store/configured-store.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -22,18 +21,6 @@ export interface RunningServer {
   readonly outbound: OutboundService;
   /** Stops accepting, finishes the calls in flight, flushes and closes the store. */
   close(): Promise<void>;
-}
-
-/** Opens the store the store settings name; every command that opens one comes through here. */
-export function openConfiguredStore(config: StoreConfig, logger?: StoreLogger): Promise<Store> {
-  return openStore(config.db, logger, {
-    sqliteWriter: config.sqliteWriter,
-    adoptForeign: config.adoptDb,
-    sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
-    pgPoolMax: config.pgPoolMax,
-    pgStatementTimeoutMs: config.pgStatementTimeoutMs,
-    changeFeed: config.feed === 'on',
-  });
 }
 
 /** After the drain, how long calls in flight may take before their connections are closed. */

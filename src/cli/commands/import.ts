@@ -12,7 +12,7 @@ import type { RelationType } from '../../core/model.js';
 import type { BatchItemParams } from '../../core/relation-service.js';
 import { createTies, type Ties } from '../../core/ties.js';
 import type { ValueEncoding } from '../../core/values.js';
-import { openConfiguredStore } from '../../server.js';
+import { openConfiguredStore } from '../../store/configured-store.js';
 import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
 import { CsvSyntaxError, csvRecords } from '../csv-reader.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';

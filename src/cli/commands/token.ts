@@ -1,7 +1,7 @@
 // `ties token create`: mints a token straight into the store, so a restart never locks anyone out.
 import { isTiesError } from '../../core/errors.js';
 import { createTies } from '../../core/ties.js';
-import { openConfiguredStore } from '../../server.js';
+import { openConfiguredStore } from '../../store/configured-store.js';
 import { parseStoreCommand, type StoreCommand, storeCommandHelp, usageError } from '../command-line.js';
 
 export const TOKEN_COMMAND: StoreCommand = {
