@@ -7,39 +7,14 @@ import { TiesError } from '../../core/errors.js';
 import type { PropertyDef, RelationType, Weights, WeightValue } from '../../core/model.js';
 import { isNumeric } from '../../core/property-types.js';
 import { KIND, RELATION_KEY, TOP_ROWS, TOTAL_KEY, type TopRowsThreshold } from './sqlite-layout.js';
+import { mergedTops, type PendingA, PendingAggregates } from './sqlite-pending-aggregates.js';
 import type { Statements, Stmt } from './sqlite-statements.js';
-
-/** A change to one count row (A's total or property, B's count), with an int sum when kept. */
-interface StatChange {
-  /** `<side><rel>\0<profile>\0<prop>`: sorted, A's rows come in key order, profile by profile. */
-  readonly key: string;
-  readonly type: RelationType;
-  readonly profileId: string;
-  readonly side: 'a' | 'b';
-  readonly prop: string;
-  count: number;
-  sum: bigint | null;
-}
-
-/** A top entry of A to insert (+1) or delete (−1); merged per entry, the changes add up. */
-interface TopChange {
-  /** `a<rel>\0<a>\0<prop>\0<value>\0<b>`: the same prefix as A's StatChange keys. */
-  readonly key: string;
-  readonly type: RelationType;
-  readonly a: string;
-  readonly prop: string;
-  readonly value: bigint | number;
-  readonly b: string;
-  change: number;
-}
 
 /** The aggregate changes of one running write; see AggregateLedger.beginWrite. */
 export interface WriteScope {
-  readonly stats: StatChange[];
-  readonly tops: TopChange[];
+  /** The write's own changes; unset for a direct write, whose changes go straight into the batch's. */
+  readonly pending: PendingAggregates | undefined;
   readonly outer: WriteScope | undefined;
-  /** The write is never undone alone (writeChecked): its changes go straight into the batch's. */
-  readonly direct: boolean;
 }
 
 /** Which sides of a relation a change counts for (a profile being deleted keeps none of its own). */
@@ -48,23 +23,6 @@ export interface Sides {
   readonly b: boolean;
 }
 const BOTH_SIDES: Sides = { a: true, b: true };
-
-/** Rel ids in keys sort as SQLite orders the integers; each is written once. */
-const relKeys = new Map<number, string>();
-function relKey(relId: number): string {
-  let key = relKeys.get(relId);
-  if (key === undefined) {
-    key = relId.toString(36).padStart(8, '0');
-    relKeys.set(relId, key);
-  }
-  return key;
-}
-/** The part of a key naming profile A of a type: equal for all of A's changes. */
-const groupOf = (key: string) => key.slice(0, key.indexOf('\0', 10));
-
-function byKey(x: { readonly key: string }, y: { readonly key: string }): number {
-  return x.key < y.key ? -1 : x.key > y.key ? 1 : 0;
-}
 
 /** A weight as stored, read without ever reaching Object.prototype (a property may be named toString). */
 function own(weights: Weights, name: string): WeightValue | undefined {
@@ -98,8 +56,7 @@ export class AggregateLedger {
    * batch rather than once per write. Nothing reads them in between: reads run between batches,
    * and the writes that read aggregates apply them first.
    */
-  private readonly pendingStats = new Map<string, StatChange>();
-  private readonly pendingTops = new Map<string, TopChange>();
+  private readonly pending = new PendingAggregates();
   /** The running write's own changes; unset outside a write. */
   private scope: WriteScope | undefined;
 
@@ -218,7 +175,7 @@ export class AggregateLedger {
    * (one that is never undone alone) merges its changes into the batch's at once: no lists to keep.
    */
   beginWrite(direct = false): WriteScope {
-    const scope: WriteScope = { stats: [], tops: [], outer: this.scope, direct };
+    const scope: WriteScope = { pending: direct ? undefined : new PendingAggregates(), outer: this.scope };
     this.scope = scope;
     return scope;
   }
@@ -229,118 +186,90 @@ export class AggregateLedger {
 
   /** Merges a successful write's changes into the batch's pending ones. */
   keep(scope: WriteScope): void {
-    for (const change of scope.stats) this.pendStat(change);
-    for (const change of scope.tops) this.pendTop(change);
-  }
-
-  private pendStat(change: StatChange): void {
-    const found = this.pendingStats.get(change.key);
-    if (!found) {
-      this.pendingStats.set(change.key, change);
-    } else {
-      found.count += change.count;
-      if (change.sum !== null) found.sum = (found.sum ?? 0n) + change.sum;
-    }
-  }
-
-  private pendTop(change: TopChange): void {
-    const found = this.pendingTops.get(change.key);
-    if (found) found.change += change.change;
-    else this.pendingTops.set(change.key, change);
+    scope.pending?.mergeInto(this.pending);
   }
 
   /** Applies a successful write's changes at once (a write outside a batch). */
   applyNow(scope: WriteScope): void {
-    this.apply([...scope.stats].sort(byKey), [...scope.tops].sort(byKey));
+    if (scope.pending) this.apply(scope.pending);
   }
 
   /** Applies the batch's pending changes, in key order. */
   applyPending(): void {
-    if (this.pendingStats.size === 0 && this.pendingTops.size === 0) return;
-    const stats = [...this.pendingStats.values()].sort(byKey);
-    const tops = [...this.pendingTops.values()].sort(byKey);
-    this.pendingStats.clear();
-    this.pendingTops.clear();
-    this.apply(stats, tops);
+    if (this.pending.empty) return;
+    this.apply(this.pending);
   }
 
   /** Forgets the pending changes of a batch that rolled back. */
   discardPending(): void {
-    this.pendingStats.clear();
-    this.pendingTops.clear();
+    this.pending.clear();
   }
 
-  /**
-   * Applies sorted changes: A by A (its property rows, its total, then its top entries, which
-   * depend on the total), then B's counts. Keys starting 'a' sort before those starting 'b'.
-   */
-  private apply(stats: readonly StatChange[], tops: readonly TopChange[]): void {
-    let i = 0;
-    let j = 0;
-    while (i < stats.length && stats[i]!.side === 'a') {
-      const group = groupOf(stats[i]!.key);
-      // Top changes of profiles whose total did not change in this batch (a strengthen).
-      while (j < tops.length && tops[j]!.key < group) j = this.applyGroup(tops, j, groupOf(tops[j]!.key));
-      let total: StatChange | undefined;
-      for (; i < stats.length && stats[i]!.side === 'a' && groupOf(stats[i]!.key) === group; i++) {
-        const c = stats[i]!;
-        if (c.prop === '') total = c;
-        else if (c.count !== 0 || (c.sum !== null && c.sum !== 0n)) {
-          const left = this.statAdd.get(c.type.relId, c.profileId, c.prop, c.count, c.sum)!;
-          if (left <= 0) this.statDrop.run(c.type.relId, c.profileId, c.prop);
-        }
-      }
-      j = this.applyGroup(tops, j, group, total);
-    }
-    while (j < tops.length) j = this.applyGroup(tops, j, groupOf(tops[j]!.key));
-    for (; i < stats.length; i++) {
-      const c = stats[i]!;
+  /** Where a change goes: the write's own changes, the batch's, or (outside a write) a set applied at once. */
+  private target(): PendingAggregates {
+    const scope = this.scope;
+    if (scope === undefined) return new PendingAggregates();
+    return scope.pending ?? this.pending;
+  }
+
+  /** Applies a change made outside any write at once; inside one it waits (see `pending`). */
+  private settle(target: PendingAggregates): void {
+    if (this.scope === undefined) this.apply(target);
+  }
+
+  /** Applies (and empties) a set of changes: A by A in key order, then B's counts. */
+  private apply(changes: PendingAggregates): void {
+    const as = changes.sortedAs();
+    const bs = changes.sortedBs();
+    changes.clear();
+    for (const p of as) this.applyA(p);
+    for (const c of bs) {
       if (c.count === 0) continue;
-      const left = this.countAddB.get(c.type.relId, c.profileId, c.count)!;
-      if (left <= 0) this.countDropB.run(c.type.relId, c.profileId);
+      const left = this.countAddB.get(c.type.relId, c.b, c.count)!;
+      if (left <= 0) this.countDropB.run(c.type.relId, c.b);
     }
   }
 
   /**
-   * Applies A's total change (if any), keeps or drops A's top rows as its new total asks, and
-   * applies A's top changes from `tops[j]` on when A keeps top rows; answers the index after them.
+   * A's property rows, then its total (if it changed), then its top rows as the new total asks:
+   * kept and changed, built from A's relations (which already hold this batch's changes), or dropped.
    */
-  private applyGroup(tops: readonly TopChange[], j: number, group: string, total?: StatChange): number {
-    let end = j;
-    while (end < tops.length && groupOf(tops[end]!.key) === group) end++;
-    // A's own tops are tops[j..end); with neither a total change nor those, nothing to do.
-    const first = total ?? (j < end ? tops[j] : undefined);
-    if (!first) return end;
-    const type = first.type;
-    const a = total ? total.profileId : tops[j]!.a;
+  private applyA(p: PendingA): void {
+    const { type, a } = p;
+    const relId = type.relId;
+    for (let i = 0; i < p.props.length; i++) {
+      const c = p.props[i];
+      if (c === undefined || (c.count === 0 && (c.sum === null || c.sum === 0n))) continue;
+      const prop = type.properties[i]!.name;
+      const left = this.statAdd.get(relId, a, prop, c.count, c.sum)!;
+      if (left <= 0) this.statDrop.run(relId, a, prop);
+    }
+    // With neither a total change nor top changes, nothing more to do.
+    if (!p.totalTouched && p.tops === undefined) return;
     const row =
-      total && total.count !== 0
-        ? this.totalAdd.get(type.relId, a, total.count)
-        : this.totalGet.get(type.relId, a);
+      p.totalTouched && p.total !== 0 ? this.totalAdd.get(relId, a, p.total) : this.totalGet.get(relId, a);
     if (!row || row.count <= 0) {
-      if (row) this.totalDrop.run(type.relId, a);
-      if (row?.tops) this.topsDeleteOfA.run(type.relId, a);
-      return end;
+      if (row) this.totalDrop.run(relId, a);
+      if (row?.tops) this.topsDeleteOfA.run(relId, a);
+      return;
     }
     if (row.tops && row.count <= this.threshold.until) {
-      this.topsDeleteOfA.run(type.relId, a);
-      this.setTops.run(0, type.relId, a);
+      this.topsDeleteOfA.run(relId, a);
+      this.setTops.run(0, relId, a);
     } else if (!row.tops && row.count > this.threshold.from) {
       // Built from A's relations as they now are, so this batch's top changes are already in.
-      this.setTops.run(1, type.relId, a);
+      this.setTops.run(1, relId, a);
       for (const property of type.properties) {
         if (!keepsTop(property)) continue;
         const path = `$.${property.name}`;
-        this.topsBuildOfA.run(property.name, path, type.relId, a, path);
+        this.topsBuildOfA.run(property.name, path, relId, a, path);
       }
-    } else if (row.tops) {
-      for (let k = j; k < end; k++) {
-        const c = tops[k]!;
-        if (c.change < 0) this.topDelete.run(type.relId, a, c.prop, c.value, c.b);
-        else if (c.change > 0) this.topInsert.run(type.relId, a, c.prop, c.value, c.b);
+    } else if (row.tops && p.tops) {
+      for (const c of mergedTops(p.tops)) {
+        if (c.change < 0) this.topDelete.run(relId, a, c.prop, c.value, c.b);
+        else if (c.change > 0) this.topInsert.run(relId, a, c.prop, c.value, c.b);
       }
     }
-    return end;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -358,89 +287,50 @@ export class AggregateLedger {
     after: Weights | null,
     sides: Sides = BOTH_SIDES,
   ): void {
+    const target = this.target();
     const total = (after ? 1 : 0) - (before ? 1 : 0);
     if (total !== 0) {
-      if (sides.a) this.bump(type, a, 'a', '', total, null);
-      if (sides.b) this.bump(type, b, 'b', '', total, null);
+      if (sides.a) target.addTotal(type, a, total);
+      if (sides.b) target.addB(type, b, total);
     }
-    if (!sides.a) return;
-    for (const property of type.properties) {
-      const old = before ? own(before, property.name) : undefined;
-      const now = after ? own(after, property.name) : undefined;
-      if (old === undefined && now === undefined) continue;
-      if (keepsTop(property) && old !== now) {
-        if (old !== undefined) this.topChange(type, a, property, old, b, -1);
-        if (now !== undefined) this.topChange(type, a, property, now, b, 1);
-      }
-      const count = (now !== undefined ? 1 : 0) - (old !== undefined ? 1 : 0);
-      if (!keepsSum(property)) {
-        if (count !== 0) this.bump(type, a, 'a', property.name, count, null);
-      } else if (property.type === 'int') {
-        const sum = BigInt((now as number | undefined) ?? 0) - BigInt((old as number | undefined) ?? 0);
-        if (count !== 0 || sum !== 0n) this.bump(type, a, 'a', property.name, count, sum);
-      } else if (old !== now) {
-        // Float: take the old value away and add the new one as two compensated steps, rather
-        // than adding a rounded difference; in this order a value replaced by a similar one never
-        // takes the sum past the double range on the way.
-        if (old !== undefined)
-          this.bumpFloat(type.relId, a, property.name, now === undefined ? -1 : 0, -(old as number));
-        if (now !== undefined)
-          this.bumpFloat(type.relId, a, property.name, old === undefined ? 1 : 0, now as number);
+    if (sides.a) {
+      const properties = type.properties;
+      for (let i = 0; i < properties.length; i++) {
+        const property = properties[i]!;
+        const old = before ? own(before, property.name) : undefined;
+        const now = after ? own(after, property.name) : undefined;
+        if (old === undefined && now === undefined) continue;
+        if (keepsTop(property) && old !== now) {
+          if (old !== undefined)
+            target.addTop(type, a, { prop: property.name, value: bindNumber(property, old), b, change: -1 });
+          if (now !== undefined)
+            target.addTop(type, a, { prop: property.name, value: bindNumber(property, now), b, change: 1 });
+        }
+        const count = (now !== undefined ? 1 : 0) - (old !== undefined ? 1 : 0);
+        if (!keepsSum(property)) {
+          if (count !== 0) target.addProp(type, a, i, count, null);
+        } else if (property.type === 'int') {
+          const sum = BigInt((now as number | undefined) ?? 0) - BigInt((old as number | undefined) ?? 0);
+          if (count !== 0 || sum !== 0n) target.addProp(type, a, i, count, sum);
+        } else if (old !== now) {
+          // Float: take the old value away and add the new one as two compensated steps, rather
+          // than adding a rounded difference; in this order a value replaced by a similar one never
+          // takes the sum past the double range on the way.
+          if (old !== undefined)
+            this.bumpFloat(type.relId, a, property.name, now === undefined ? -1 : 0, -(old as number));
+          if (now !== undefined)
+            this.bumpFloat(type.relId, a, property.name, old === undefined ? 1 : 0, now as number);
+        }
       }
     }
+    this.settle(target);
   }
 
   /** One fewer relation initiated by B (its A is being deleted, with all of A's own aggregates). */
   dropInitiated(type: RelationType, b: string): void {
-    this.bump(type, b, 'b', '', -1, null);
-  }
-
-  /** A top entry of one property of one relation appears (+1) or goes (−1); see pendingTops. */
-  private topChange(
-    type: RelationType,
-    a: string,
-    property: PropertyDef,
-    value: WeightValue,
-    b: string,
-    change: 1 | -1,
-  ): void {
-    const c: TopChange = {
-      key: `a${relKey(type.relId)}\0${a}\0${property.name}\0${String(value)}\0${b}`,
-      type,
-      a,
-      prop: property.name,
-      value: bindNumber(property, value),
-      b,
-      change,
-    };
-    const scope = this.scope;
-    if (!scope) this.apply([], [c]);
-    else if (scope.direct) this.pendTop(c);
-    else scope.tops.push(c);
-  }
-
-  /** Counts and int sums are exact, so they can wait for the end of the batch (see pendingStats). */
-  private bump(
-    type: RelationType,
-    profileId: string,
-    side: 'a' | 'b',
-    prop: string,
-    count: number,
-    sum: bigint | null,
-  ): void {
-    const change: StatChange = {
-      key: `${side}${relKey(type.relId)}\0${profileId}\0${prop}`,
-      type,
-      profileId,
-      side,
-      prop,
-      count,
-      sum,
-    };
-    const scope = this.scope;
-    if (!scope) this.apply([change], []);
-    else if (scope.direct) this.pendStat(change);
-    else scope.stats.push(change);
+    const target = this.target();
+    target.addB(type, b, -1);
+    this.settle(target);
   }
 
   /**

@@ -1,5 +1,5 @@
 // The SQLite engine applies the aggregate changes of a group-commit batch at its end, merged per row
-// (sqlite-aggregate-ledger.ts, pendingStats), and keeps a profile's top entries as rows only while
+// (sqlite-aggregate-ledger.ts, `pending`), and keeps a profile's top entries as rows only while
 // it has many relations: random writes queued in one turn — one batch — must leave every profile's
 // get_counter and total_count equal to a recomputation from its relations.
 import assert from 'node:assert/strict';
