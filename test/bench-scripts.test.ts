@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function script(name: 'run' | 'soak' | 'citus-compare' | 'lean-bulk', args: readonly string[]) {
+function script(
+  name: 'run' | 'soak' | 'citus-compare' | 'lean-bulk' | 'sorted-get',
+  args: readonly string[],
+) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -28,6 +31,15 @@ test('npm run soak -- --help lists every option', () => {
   assert.equal(help.code, 0, help.stderr);
   for (const option of ['--minutes', '--connections', '--db', '--warmup', '--source'])
     assert.ok(help.stdout.includes(option), option);
+});
+
+test('bench/sorted-get.ts --help lists every option', () => {
+  const help = script('sorted-get', ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const option of ['--db', '--size', '--runs']) assert.ok(help.stdout.includes(option), option);
+  const wrong = script('sorted-get', ['--size', 'lots']);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--size/);
 });
 
 test('a wrong option or value exits 2 naming it, without a stack trace', () => {

@@ -11,7 +11,7 @@ import {
   SUBSCRIPTION_STATUSES,
 } from '../core/model.js';
 import { MAX_TOP } from '../core/property-types.js';
-import { MAX_PAGE } from '../core/relation-service.js';
+import { MAX_OFFSET, MAX_PAGE } from '../core/relation-service.js';
 
 // The cast keeps the value types: `values.map` yields an array, not a tuple, whose Static is never
 // (the client and the services would see no valid matching, side, rights…). One literal of the
@@ -152,6 +152,29 @@ export const GetParams = Type.Object(
     side: Type.Optional(oneOf(['a', 'b'], '"b": list the relations the profile initiated (profile B)')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: 'Rows per page' })),
     from: Type.Optional(Type.String({ maxLength: 64, description: 'next_from of the previous page' })),
+    sort: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description:
+          'Ties: order rows by this property of the type (rows without it last), ties by the other profile id; page with offset',
+      }),
+    ),
+    order: Type.Optional(oneOf(['asc', 'desc'], 'Ties: direction of sort (default asc)')),
+    offset: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_OFFSET,
+        description: 'Ties: rows to skip (next_offset of the previous page)',
+      }),
+    ),
+    id_prefix: Type.Optional(
+      Type.String({
+        maxLength: 24,
+        description: "Ties: only rows whose other profile's id starts with these hexadecimal digits",
+      }),
+    ),
+    min: Type.Optional(Type.Number({ description: 'Ties: only rows whose sort property is at least this' })),
+    max: Type.Optional(Type.Number({ description: 'Ties: only rows whose sort property is at most this' })),
   },
   open,
 );
@@ -171,7 +194,13 @@ export const GetAnswer = Type.Object({
     }),
   ),
   total_count: Type.Integer(),
-  next_from: Type.Optional(Type.String({ description: 'Pass as from while rows remain' })),
+  filtered_count: Type.Optional(
+    Type.Integer({ description: 'Ties: relations passing id_prefix/min/max (given with one of them)' }),
+  ),
+  next_from: Type.Optional(Type.String({ description: 'Pass as from while rows remain (not with sort)' })),
+  next_offset: Type.Optional(
+    Type.Integer({ description: 'Ties: pass as offset while rows remain (given with sort or offset)' }),
+  ),
 });
 
 export const CounterParams = Type.Object(

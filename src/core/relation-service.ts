@@ -9,6 +9,7 @@ import type { Limits } from './limits.js';
 import { type Identification, queryResourceId, sideDefaults, toProfileQuery } from './matching.js';
 import type { RelationType } from './model.js';
 import { parseAttachWeights, parseEditWeights, parseStrengthenWeights } from './property-types.js';
+import { type ListOrderParams, parseListOrder } from './relation-order.js';
 import { relationRowsJson } from './relation-rows-json.js';
 import type {
   AttachInput,
@@ -57,7 +58,7 @@ export type BatchItemOutcome =
   | { readonly ok: true; readonly answer: RelationAnswer }
   | { readonly ok: false; readonly error: TiesError; readonly relId: number };
 
-export interface GetParams extends Identification {
+export interface GetParams extends Identification, ListOrderParams {
   readonly rel_id: number;
   readonly side?: 'a' | 'b' | undefined;
   readonly limit?: number | undefined;
@@ -81,6 +82,8 @@ export interface RelationServiceOptions {
 }
 
 export const MAX_PAGE = 10_000;
+/** Highest relations/get `offset` (an int4 on PostgreSQL; far beyond any profile's relations). */
+export const MAX_OFFSET = 2_000_000_000;
 
 export function matchFailureError(failure: MatchFailure | PairFailure): TiesError {
   switch (failure.kind) {
@@ -273,6 +276,7 @@ export class RelationService {
       throw badParameter('from', 'expected a profile id (24 hexadecimal characters) as given in next_from');
     }
     const type = await this.catalog.requireRelationType(p.rel_id);
+    const listing = parseListOrder(p, type);
     const profile = await this.topLevelQuery(p, type, side);
     const paged = p.limit !== undefined;
     const cap = this.options.maxGetRows;
@@ -283,6 +287,9 @@ export class RelationService {
       after: from,
       limit: p.limit ?? cap,
       refuseAbove: paged ? undefined : cap,
+      order: listing.order,
+      offset: listing.offset,
+      filter: listing.filter,
     });
     switch (outcome.kind) {
       case 'ok':
@@ -293,10 +300,14 @@ export class RelationService {
         throw matchFailureError(outcome);
     }
     const last = outcome.rows[outcome.rows.length - 1];
+    const more = outcome.more && last !== undefined;
     return {
       data: relationRowsJson(outcome.rows, type, side, outcome.profileId),
       total_count: outcome.total,
-      ...(outcome.more && last ? { next_from: last[0] } : {}),
+      // Ties extension: present only when a filter, sort or offset was asked for.
+      ...(outcome.matched !== undefined ? { filtered_count: outcome.matched } : {}),
+      ...(more && !listing.order ? { next_from: last[0] } : {}),
+      ...(more && listing.byOffset ? { next_offset: (listing.offset ?? 0) + outcome.rows.length } : {}),
     };
   }
 

@@ -225,6 +225,31 @@ export interface ListRelationsInput {
   readonly limit: number;
   /** When set and the profile has more relations than this, answer too_many instead of rows. */
   readonly refuseAbove?: number | undefined;
+  /** Order by a property instead of the other side's id (`after` is then not given). */
+  readonly order?: RelationOrder | undefined;
+  /** Rows to skip in the order before the page (offset paging: sorted pages have no keyset). */
+  readonly offset?: number | undefined;
+  /** Only rows passing it; the outcome then says how many do (`matched`). */
+  readonly filter?: RelationFilter | undefined;
+}
+/**
+ * relations/get's `sort`: rows by the property's value (rows without it last, whichever the
+ * direction), ties by the other side's id ascending, so that every page of an unchanged set of
+ * relations is the same.
+ */
+export interface RelationOrder {
+  readonly property: PropertyDef;
+  readonly descending: boolean;
+}
+/** relations/get's filters: the other side's id within [idLow, idHigh], the sort property within [min, max]. */
+export interface RelationFilter {
+  /** Lowest other id (24 lower-case hex digits), inclusive: an id prefix padded with 0. */
+  readonly idLow: string;
+  /** Highest other id, inclusive: the prefix padded with f. */
+  readonly idHigh: string;
+  /** Bounds on the order's (numeric) property, inclusive; a row without the property is left out. */
+  readonly min?: number | undefined;
+  readonly max?: number | undefined;
 }
 /**
  * One row of relations/get as the engine read it: the profile id on the other side (B for side
@@ -239,10 +264,12 @@ export type ListRelationsOutcome =
       readonly kind: 'ok';
       readonly profileId: string;
       readonly total: number;
-      /** Ordered by the other side's id; at most `limit` rows. */
+      /** Ordered by the other side's id (or by `order`); at most `limit` rows. */
       readonly rows: readonly RelationTuple[];
       /** Whether rows remain after the last one returned. */
       readonly more: boolean;
+      /** With a filter: how many relations pass it (all pages). */
+      readonly matched?: number;
     }
   | MatchFailure
   | { readonly kind: 'too_many'; readonly total: number };

@@ -24,6 +24,7 @@ import type {
 } from '../core/store.js';
 import { createTies, type Ties } from '../core/ties.js';
 import { changeFeedContract } from './change-feed-contract.case.js';
+import { relationOrderContract } from './relation-order-contract.case.js';
 
 export interface OpenedStore {
   readonly store: Store;
@@ -190,6 +191,7 @@ function saver(store: Store, database: Database) {
 
 export function storeContract(engineName: string, open: () => Promise<OpenedStore>): void {
   changeFeedContract(engineName, open);
+  relationOrderContract(engineName, open);
   /** Runs a test on a fresh store with the standard fixtures. */
   const withWorld = (fn: (w: World) => Promise<void>) => async () => {
     const opened = await open();

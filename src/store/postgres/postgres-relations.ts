@@ -188,18 +188,37 @@ export class PostgresRelations {
 
   async listRelations(input: ListRelationsInput): Promise<ListRelationsOutcome> {
     const limit = Math.max(0, input.limit);
-    const row = await this.db.one<MatchRow & { total: string | null; items: [string, Weights][] | null }>({
-      name: 'ties_list',
-      text: 'SELECT * FROM ties_list($1, $2, $3, $4, $5, $6)',
-      values: [
-        input.type.relId,
-        input.side,
-        JSON.stringify(input.profile),
-        input.after ?? '',
-        limit,
-        input.refuseAbove ?? null,
-      ],
-    });
+    const values = [
+      input.type.relId,
+      input.side,
+      JSON.stringify(input.profile),
+      input.after ?? '',
+      limit,
+      input.refuseAbove ?? null,
+    ];
+    const ordered = input.order !== undefined || input.offset !== undefined || input.filter !== undefined;
+    const row = await this.db.one<
+      MatchRow & { total: string | null; items: [string, Weights][] | null; matched?: string | null }
+    >(
+      ordered
+        ? {
+            name: 'ties_list_ordered',
+            text: 'SELECT * FROM ties_list_ordered($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)',
+            values: [
+              ...values,
+              input.order?.property.name ?? null,
+              input.order?.property.type ?? null,
+              input.order?.descending ?? false,
+              input.offset ?? 0,
+              input.filter?.idLow ?? '',
+              input.filter?.idHigh ?? 'ffffffffffffffffffffffff',
+              input.filter?.min ?? null,
+              input.filter?.max ?? null,
+              input.filter !== undefined,
+            ],
+          }
+        : { name: 'ties_list', text: 'SELECT * FROM ties_list($1, $2, $3, $4, $5, $6)', values },
+    );
     if (row.status === 'no_type') throw noType(input.type.relId);
     const found = resolveOne(row.ids ?? [], 'profile');
     if (found.kind !== 'ok') return found;
@@ -211,7 +230,10 @@ export class PostgresRelations {
     const rows: RelationTuple[] = items
       .slice(0, limit)
       .map(([other, weights]) => [other, JSON.stringify(weights)]);
-    return { kind: 'ok', profileId: id, total, rows, more: items.length > limit };
+    const more = items.length > limit;
+    if (input.filter)
+      return { kind: 'ok', profileId: id, total, rows, more, matched: Number(row.matched ?? 0) };
+    return { kind: 'ok', profileId: id, total, rows, more };
   }
 
   async counter(input: CounterInput): Promise<CounterOutcome> {

@@ -1,6 +1,6 @@
 // Relations on SQLite: attach, strengthen, edit and detach (each moving the relation's share of the
-// aggregates through the ledger), the rows of relations/get, get_counter, and the removal of every
-// relation of a profile or a type.
+// aggregates through the ledger), the rows of relations/get (sorted or filtered ones in
+// sqlite-relation-order.ts), get_counter, and the removal of every relation of a profile or a type.
 import { resolveOne } from '../../core/matching.js';
 import type { RelationType, Weights, WeightValue } from '../../core/model.js';
 import { isNumeric } from '../../core/property-types.js';
@@ -25,6 +25,7 @@ import type { SqliteChangeLog } from './sqlite-change-log.js';
 import { CounterReader } from './sqlite-counters.js';
 import { KIND, RELATION_KEY } from './sqlite-layout.js';
 import type { ProfileFinder } from './sqlite-matching.js';
+import { SqliteRelationOrder } from './sqlite-relation-order.js';
 import { type Change, propertyOf, RelationUpdaters, setChange } from './sqlite-relation-updaters.js';
 import type { Statements, Stmt } from './sqlite-statements.js';
 import type { SqliteTransactions } from './sqlite-transactions.js';
@@ -59,6 +60,7 @@ const ID_HEX = 24;
 export class SqliteRelations {
   readonly updaters: RelationUpdaters;
   private readonly counters: CounterReader;
+  private readonly ordered: SqliteRelationOrder;
   private readonly relGet: Stmt<string>;
   private readonly relInsert: Stmt;
   private readonly byBInsert: Stmt;
@@ -90,6 +92,7 @@ export class SqliteRelations {
     const s = statements;
     this.updaters = new RelationUpdaters(s.db);
     this.counters = new CounterReader(s);
+    this.ordered = new SqliteRelationOrder(s);
     const relation = `rel_id = ? AND a = unhex(?) AND ${RELATION_KEY} AND b = unhex(?)`;
     this.relGet = s.hot<string>('relGet', `SELECT weights FROM relations_a WHERE ${relation}`).pluck();
     this.relInsert = s.cold(
@@ -379,6 +382,9 @@ export class SqliteRelations {
       const total = this.counters.total(type.relId, id, input.side);
       if (input.refuseAbove !== undefined && total > input.refuseAbove) return { kind: 'too_many', total };
       const limit = Math.max(0, input.limit);
+      if (input.order || input.offset !== undefined || input.filter) {
+        return { kind: 'ok', profileId: id, total, ...this.ordered.list(type.relId, id, input, limit) };
+      }
       const list = input.side === 'a' ? this.listByA : this.listByB;
       // One row past the page says whether more follow.
       const texts = list.all(type.relId, id, input.after ?? '', limit + 1);

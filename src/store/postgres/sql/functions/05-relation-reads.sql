@@ -1,4 +1,4 @@
--- Relation reads: relations/get and get_counter.
+-- Relation reads: relations/get (sorted, filtered or offset: ties_list_ordered) and get_counter.
 
 CREATE FUNCTION ties_list(p_rel integer, p_side text, p_q jsonb, p_after text, p_limit integer,
   p_refuse bigint, OUT status text, OUT ids text[], OUT total bigint, OUT items jsonb)
@@ -35,6 +35,76 @@ BEGIN
       JOIN relations r ON r.a = x.a AND r.rel_id = p_rel AND r.b = ids[1];
   END IF;
   items := coalesce(items, '[]');
+  status := 'ok';
+END
+$f$;
+
+-- relations/get with sort, offset or filters (Ties extension, issue #17). The sort value is the
+-- property read from the weights, typed by p_kind as SQLite compares it (numbers as float8, which
+-- holds every int Ties accepts exactly; strings byte-wise, COLLATE "C"); rows without it sort last
+-- in both directions, ties by the other id. One pass over the profile's relations: PostgreSQL keeps
+-- the first offset + limit rows (top-N heapsort). matched counts the filtered rows when p_count.
+-- Side b reads B's list of As first as a materialized CTE: on Citus an intermediate result
+-- joined with relations on the As' shards, as ties_list does.
+CREATE FUNCTION ties_list_ordered(p_rel integer, p_side text, p_q jsonb, p_after text, p_limit integer,
+  p_refuse bigint, p_prop text, p_kind text, p_desc boolean, p_offset integer, p_low text, p_high text,
+  p_min float8, p_max float8, p_count boolean,
+  OUT status text, OUT ids text[], OUT total bigint, OUT items jsonb, OUT matched bigint)
+LANGUAGE plpgsql STABLE AS $f$
+DECLARE
+  t relation_types;
+  v text;
+  src text;
+  cond text := '';
+  ord text;
+BEGIN
+  SELECT * INTO t FROM relation_types WHERE rel_id = p_rel;
+  IF NOT FOUND THEN
+    status := 'no_type';
+    RETURN;
+  END IF;
+  ids := ties_find(CASE p_side WHEN 'a' THEN t.db_a ELSE t.db_b END, p_q);
+  IF cardinality(ids) <> 1 THEN
+    status := 'match';
+    RETURN;
+  END IF;
+  SELECT sum(count) INTO total FROM relation_stats
+   WHERE profile_id = ids[1] AND rel_id = p_rel AND side = p_side AND prop = '';
+  total := coalesce(total, 0);
+  IF p_refuse IS NOT NULL AND total > p_refuse THEN
+    status := 'too_many';
+    RETURN;
+  END IF;
+  v := CASE
+    WHEN p_prop IS NULL THEN 'NULL::float8'
+    WHEN p_kind IN ('int', 'float') THEN format('(r.weights->>%L)::float8', p_prop)
+    WHEN p_kind = 'bool' THEN format('(r.weights->>%L)::boolean', p_prop)
+    ELSE format('(r.weights->>%L) COLLATE "C"', p_prop)
+  END;
+  IF p_side = 'a' THEN
+    src := 'SELECT r.b AS other, r.weights, ' || v || ' AS v FROM relations r
+      WHERE r.a = $1 AND r.rel_id = $2 AND r.b > $3 AND r.b >= $4 AND r.b <= $5';
+  ELSE
+    src := 'WITH x AS MATERIALIZED (SELECT k.a FROM relations_by_b k
+        WHERE k.b = $1 AND k.rel_id = $2 AND k.a > $3 AND k.a >= $4 AND k.a <= $5)
+      SELECT r.a AS other, r.weights, ' || v || ' AS v FROM x
+      JOIN relations r ON r.a = x.a AND r.rel_id = $2 AND r.b = $1';
+  END IF;
+  -- Bounds are given only with a numeric sort (core checks), so v is a float8 here.
+  IF p_min IS NOT NULL THEN cond := cond || ' AND s.v >= $6'; END IF;
+  IF p_max IS NOT NULL THEN cond := cond || ' AND s.v <= $7'; END IF;
+  ord := CASE
+    WHEN p_prop IS NULL THEN 's.other'
+    ELSE 's.v IS NULL, s.v ' || CASE WHEN p_desc THEN 'DESC' ELSE 'ASC' END || ', s.other'
+  END;
+  EXECUTE format('SELECT jsonb_agg(jsonb_build_array(s.other, s.weights) ORDER BY %s) FROM (
+      SELECT s.* FROM (%s) s WHERE true %s ORDER BY %s LIMIT $8 OFFSET $9) s', ord, src, cond, ord)
+    INTO items USING ids[1], p_rel, p_after, p_low, p_high, p_min, p_max, p_limit + 1, p_offset;
+  items := coalesce(items, '[]');
+  IF p_count THEN
+    EXECUTE format('SELECT count(*) FROM (%s) s WHERE true %s', src, cond)
+      INTO matched USING ids[1], p_rel, p_after, p_low, p_high, p_min, p_max;
+  END IF;
   status := 'ok';
 END
 $f$;
