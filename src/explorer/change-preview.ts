@@ -8,6 +8,29 @@ export type Operation = 'attach' | 'strengthen' | 'edit' | 'detach';
 
 export type Props = Readonly<Record<string, PropValue>>;
 
+/** The four writes, as the change form offers them. */
+export const OPERATIONS: readonly { op: Operation; label: string; hint: string; done: string }[] = [
+  {
+    op: 'attach',
+    label: 'Attach',
+    hint: 'create it with these values; refused if it exists',
+    done: 'Attached',
+  },
+  {
+    op: 'strengthen',
+    label: 'Strengthen',
+    hint: 'add to numbers (negative subtracts), set true/false and text; creates it if missing',
+    done: 'Strengthened',
+  },
+  {
+    op: 'edit',
+    label: 'Edit',
+    hint: 'overwrite the values given, keep the rest; "remove" deletes one',
+    done: 'Edited',
+  },
+  { op: 'detach', label: 'Detach', hint: 'remove the relation', done: 'Detached' },
+];
+
 export interface PreviewLine {
   readonly prop: string;
   readonly current: string;

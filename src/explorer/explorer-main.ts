@@ -2,7 +2,8 @@
 // the graph and the counter) and wires them to sign-in, the relation-type choice, the profile search
 // and the views. What each part does lives in its own module.
 import { byId } from './dom-helpers.js';
-import { callApi, dbName, state } from './explorer-state.js';
+import { callApi, dbName, selectedType, state } from './explorer-state.js';
+import { Inspector } from './inspector.js';
 import { Labels } from './labels.js';
 import { initLiveUpdates } from './live-updates.js';
 import { initProfileSearch } from './profile-search.js';
@@ -19,7 +20,8 @@ const labelOf = (id: string) => labels.of(id);
 const table = new RelationsTable(byId('table-root'), {
   api: callApi,
   labelOf,
-  onOpen: (p) => void selection.open(p),
+  // The clicked name is redrawn away: the keyboard continues at the inspector, which shows it.
+  onOpen: (p) => void selection.open(p).then(() => inspector.focus()),
   onChange: (row) => form.editRow(row),
   onRows: (profiles) => labels.request(profiles),
   dbName,
@@ -30,10 +32,22 @@ const form: RelationForm = new RelationForm(byId<HTMLFormElement>('change-form')
   dbName,
   labelOf,
   onDone: (change) => selection.afterChange(change.profileA, change.profileB),
-  currentOf: (a, b) => table.currentOf(a, b),
+  currentOf: (a, b) => table.currentOf(a, b) ?? selection.valuesOf(a, b),
 });
 
-const selection: Selection = new Selection({ table, form, labels });
+const inspector: Inspector = new Inspector(byId('inspector'), {
+  api: callApi,
+  labelOf,
+  dbName,
+  type: selectedType,
+  focalId: () => state.focal?.id,
+  canWrite: () => state.rights.write,
+  onOpen: (p) => void selection.open(p).then(() => inspector.focus()),
+  onChange: (r) => form.editRelation(r.a.id, r.b.id, r.props),
+  onDetach: (r) => form.detachRelation(r.a.id, r.b.id),
+});
+
+const selection: Selection = new Selection({ table, form, labels, inspector });
 const types = new TypePicker(selection, form, table);
 initProfileSearch(selection, labels);
 const showView = initViews(selection);
@@ -45,6 +59,7 @@ initSignIn({
     byId('change-form').hidden = !state.rights.write;
     byId('change-readonly').hidden = state.rights.write;
     table.canChange = state.rights.write;
+    inspector.render();
   },
   onSignedIn(token) {
     types.populate();

@@ -3,7 +3,7 @@
 // Nothing is sent on the first submit: the form shows "current → new" for every value and sends
 // only when that is confirmed; a detach can be undone for a few seconds.
 import type { PropValue, RelationRow, RelationType, TiesClient } from './api.js';
-import { type Operation, type Props, previewElement, previewLines } from './change-preview.js';
+import { OPERATIONS, type Operation, type Props, previewElement, previewLines } from './change-preview.js';
 import { clear, h, say } from './dom-helpers.js';
 import { clearErrors, showError } from './form-errors.js';
 import { type Identification, type MatchingFields, matchingFields } from './matching-fields.js';
@@ -12,28 +12,6 @@ export type { Operation } from './change-preview.js';
 
 /** How long a detach can be undone (the Undo button then goes). */
 export const UNDO_MS = 8000;
-
-const OPERATIONS: readonly { op: Operation; label: string; hint: string; done: string }[] = [
-  {
-    op: 'attach',
-    label: 'Attach',
-    hint: 'create it with these values; refused if it exists',
-    done: 'Attached',
-  },
-  {
-    op: 'strengthen',
-    label: 'Strengthen',
-    hint: 'add to numbers (negative subtracts), set true/false and text; creates it if missing',
-    done: 'Strengthened',
-  },
-  {
-    op: 'edit',
-    label: 'Edit',
-    hint: 'overwrite the values given, keep the rest; "remove" deletes one',
-    done: 'Edited',
-  },
-  { op: 'detach', label: 'Detach', hint: 'remove the relation', done: 'Detached' },
-];
 
 export interface ChangeDone {
   readonly op: Operation;
@@ -226,14 +204,33 @@ export class RelationForm {
 
   /** Prepares an edit of an existing relation and moves the keyboard to its first value. */
   editRow(row: RelationRow): void {
+    this.editRelation(
+      row.profile_id_a,
+      row.profile_id_b,
+      Object.fromEntries(Object.entries(row.props).map(([k, v]) => [k, v.value])),
+    );
+  }
+
+  editRelation(profileA: string, profileB: string, values: Props): void {
     this.setOperation('edit');
     this.fill({
-      a: { matching: 'profile_id', profile_id: row.profile_id_a },
-      b: { matching: 'profile_id', profile_id: row.profile_id_b },
-      weights: Object.fromEntries(Object.entries(row.props).map(([k, v]) => [k, v.value])),
+      a: { matching: 'profile_id', profile_id: profileA },
+      b: { matching: 'profile_id', profile_id: profileB },
+      weights: values,
     });
     this.form.scrollIntoView({ block: 'start' });
     (this.weights.querySelector<HTMLElement>('[data-param]') ?? this.submit).focus();
+  }
+
+  /** Prepares a detach of this relation and shows its confirmation (the keyboard at Confirm). */
+  detachRelation(profileA: string, profileB: string): void {
+    this.setOperation('detach');
+    this.fill({
+      a: { matching: 'profile_id', profile_id: profileA },
+      b: { matching: 'profile_id', profile_id: profileB },
+    });
+    this.form.scrollIntoView({ block: 'start' });
+    this.preview();
   }
 
   private lastOp: Operation | undefined;

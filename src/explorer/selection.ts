@@ -2,10 +2,13 @@
 // directions) in the graph, lists them in the table, charts its counter and fills the change form;
 // clearing it empties every panel; a change or newly arrived names redraw what they touch.
 import { errorText, type ProfileRef, type RelationType } from './api.js';
+import type { Props } from './change-preview.js';
 import { renderCounter } from './counter-chart.js';
 import { byId, clear, h, say } from './dom-helpers.js';
 import { callApi, dbName, selectedType, state } from './explorer-state.js';
+import { attachGraphKeys } from './graph-keys.js';
 import { GraphView } from './graph-view.js';
+import type { InspectedRelation, Inspector } from './inspector.js';
 import type { Labels } from './labels.js';
 import { loadsInFlight, tracked } from './progress.js';
 import type { RelationForm } from './relation-form.js';
@@ -30,6 +33,13 @@ export interface SelectionPanels {
   readonly table: RelationsTable;
   readonly form: RelationForm;
   readonly labels: Labels;
+  readonly inspector: Inspector;
+}
+
+/** The relation an edge draws: from B (its source) to A (its target). */
+export function relationOfEdge(edge: cytoscape.EdgeSingular): InspectedRelation {
+  const ref = (n: cytoscape.NodeSingular) => ({ id: n.id(), db: n.data('db') as number });
+  return { a: ref(edge.target()), b: ref(edge.source()), props: edge.data('props') ?? {} };
 }
 
 export class Selection {
@@ -44,6 +54,28 @@ export class Selection {
     if (this.graph) return this.graph;
     const graph = new GraphView(byId('graph'), { onSelect: (p) => void this.open(p) });
     this.graph = graph;
+    // The inspected element stands out (added to the graph's own styles).
+    graph.cy
+      .style()
+      .selector('.inspected')
+      .style({ 'overlay-color': '#facc15', 'overlay-opacity': 0.35, 'overlay-padding': 6 })
+      .update();
+    graph.cy.on('tap', 'edge', (event) => this.inspectEdge(event.target as cytoscape.EdgeSingular));
+    const inspector = this.panels.inspector;
+    attachGraphKeys(byId('graph'), graph, {
+      onEdge: (edge, position) => {
+        this.inspectEdge(edge);
+        inspector.announce(`Relation ${position}.`);
+      },
+      onHome: () => {
+        if (state.focal) this.inspectProfile(state.focal);
+      },
+      onEnter: () => inspector.focus(),
+      currentEdgeId: () => {
+        const shown = inspector.inspected;
+        return shown?.kind === 'relation' ? edgeId(shown.relation) : undefined;
+      },
+    });
     const labels = this.panels.labels;
     window.tiesExplorer = {
       graph,
@@ -72,6 +104,30 @@ export class Selection {
     byId('counter-title').textContent = 'Aggregates';
     this.panels.table.clear(selectedType());
     this.panels.form.reset();
+    this.panels.inspector.clear();
+  }
+
+  /** Shows a relation of the graph in the inspector and marks it. */
+  inspectEdge(edge: cytoscape.EdgeSingular): void {
+    this.mark(edge);
+    this.panels.inspector.showRelation(relationOfEdge(edge));
+  }
+
+  /** Shows a profile in the inspector and marks its node. */
+  inspectProfile(profile: ProfileRef): Promise<void> {
+    this.mark(this.graph?.cy.getElementById(profile.id));
+    return this.panels.inspector.showProfile(profile);
+  }
+
+  /** The values of a relation the graph draws (for "current → new" beyond the table's page). */
+  valuesOf(profileA: string, profileB: string): Props | undefined {
+    const edge = this.graph?.cy.getElementById(`${profileB}->${profileA}`);
+    return edge?.nonempty() ? (edge.data('props') as Props) : undefined;
+  }
+
+  private mark(element: cytoscape.CollectionReturnValue | cytoscape.EdgeSingular | undefined): void {
+    this.graph?.cy.elements('.inspected').removeClass('inspected');
+    element?.addClass('inspected');
   }
 
   /** Selects a profile: draws its relations (both directions), lists them and charts its counter. */
@@ -90,6 +146,7 @@ export class Selection {
     for (const id of ids) this.graph?.setLabel(id, labelOf(id));
     this.panels.table.render();
     const type = selectedType();
+    this.panels.inspector.render();
     const { focal, lastCounter } = state;
     if (focal) byId('table-title').textContent = `Relations of ${labelOf(focal.id)}`;
     if (type && focal && lastCounter && lastCounter.data.profile_id === focal.id) {
@@ -122,6 +179,7 @@ export class Selection {
         : { b: { matching: 'profile_id', profile_id: profile.id } },
     );
     labels.request([profile]);
+    await this.inspectProfile(profile);
   }
 
   /** Loads a profile's relations into the graph: as A when it is in db_a, as B when in db_b. */
@@ -190,6 +248,15 @@ export class Selection {
     }
   }
 
+  /** After a change: the inspected relation shows its new values, or says it is gone. */
+  private reinspect(g: GraphView): void {
+    const shown = this.panels.inspector.inspected;
+    if (shown?.kind !== 'relation') return;
+    const edge = g.cy.getElementById(edgeId(shown.relation));
+    if (edge.nonempty()) this.inspectEdge(edge);
+    else this.panels.inspector.gone('The relation shown is gone (detached).');
+  }
+
   private async redrawAfterChange(profileA: string, profileB: string): Promise<void> {
     const type = selectedType();
     const g = this.graph;
@@ -214,9 +281,12 @@ export class Selection {
     if (shown) g.setFocal(shown.id);
     g.updateWidths();
     g.layout();
+    this.reinspect(g);
     await this.panels.table.refresh();
     // Read again: the selection may have moved while the table reloaded.
     const after = focal();
     if (after) await this.loadCounter(type, after);
   }
 }
+
+const edgeId = (r: InspectedRelation) => `${r.b.id}->${r.a.id}`;
