@@ -72,12 +72,21 @@ export class Inspector {
     say(this.status, text);
   }
 
-  /** Shows a profile's fields, loaded with profiles/get. */
-  async showProfile(profile: ProfileRef): Promise<void> {
+  /**
+   * Shows a profile's fields, loaded with profiles/get unless the caller has them already (the
+   * search's own answer: no second request for the same profile).
+   */
+  async showProfile(profile: ProfileRef, known?: Profile): Promise<void> {
     const same = this.current?.kind === 'profile' && this.current.profile.id === profile.id;
     this.current = { kind: 'profile', profile };
     if (!same) this.profileAnswer = undefined;
     this.profileError = undefined;
+    if (known?.id === profile.id) {
+      this.profileAnswer = known;
+      say(this.status, '');
+      this.render();
+      return;
+    }
     this.render();
     say(this.status, 'Loading the profile…');
     try {

@@ -28,7 +28,7 @@ export function initProfileSearch(selection: Selection, labels: Labels): void {
       try {
         const found = await callApi().profiles.get({ db_id: db, ...ident });
         labels.set(found.data.id, profileLabel(found.data));
-        await selection.open({ id: found.data.id, db }, true);
+        await selection.open({ id: found.data.id, db }, true, found.data);
         return;
       } catch (err) {
         // A profile of the other database is looked for there before giving up; a 404 is only

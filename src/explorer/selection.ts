@@ -1,7 +1,7 @@
 // The one selection and the panels it drives: opening a profile draws its relations (both
 // directions) in the graph, lists them in the table, charts its counter and fills the change form;
 // clearing it empties every panel; a change or newly arrived names redraw what they touch.
-import { errorText, type ProfileRef, type RelationType } from './api.js';
+import { errorText, type Profile, type ProfileRef, type RelationType } from './api.js';
 import type { Props } from './change-preview.js';
 import { renderCounter } from './counter-chart.js';
 import { byId, clear, h, say } from './dom-helpers.js';
@@ -114,9 +114,9 @@ export class Selection {
   }
 
   /** Shows a profile in the inspector and marks its node. */
-  inspectProfile(profile: ProfileRef): Promise<void> {
+  inspectProfile(profile: ProfileRef, data?: Profile): Promise<void> {
     this.mark(this.graph?.cy.getElementById(profile.id));
-    return this.panels.inspector.showProfile(profile);
+    return this.panels.inspector.showProfile(profile, data);
   }
 
   /** The values of a relation the graph draws (for "current → new" beyond the table's page). */
@@ -130,9 +130,12 @@ export class Selection {
     element?.addClass('inspected');
   }
 
-  /** Selects a profile: draws its relations (both directions), lists them and charts its counter. */
-  open(profile: ProfileRef, fresh = false): Promise<void> {
-    return tracked(() => this.draw(profile, fresh));
+  /**
+   * Selects a profile: draws its relations (both directions), lists them, charts its counter and
+   * inspects it (`data`: its profiles/get answer when the caller has it).
+   */
+  open(profile: ProfileRef, fresh = false, data?: Profile): Promise<void> {
+    return tracked(() => this.draw(profile, fresh, data));
   }
 
   /** After a change: reload the relations of the two profiles where the graph shows them. */
@@ -155,7 +158,7 @@ export class Selection {
     }
   }
 
-  private async draw(profile: ProfileRef, fresh: boolean): Promise<void> {
+  private async draw(profile: ProfileRef, fresh: boolean, data?: Profile): Promise<void> {
     const type = selectedType();
     if (!type) return;
     const { table, form, labels } = this.panels;
@@ -179,7 +182,7 @@ export class Selection {
         : { b: { matching: 'profile_id', profile_id: profile.id } },
     );
     labels.request([profile]);
-    await this.inspectProfile(profile);
+    await this.inspectProfile(profile, data);
   }
 
   /** Loads a profile's relations into the graph: as A when it is in db_a, as B when in db_b. */
