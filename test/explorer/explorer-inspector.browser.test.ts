@@ -72,11 +72,18 @@ if (missing && BROWSER_REQUIRED) {
 
     /**
      * Clicks the middle of the relation B → A where Cytoscape drew it, and waits for the inspector
-     * to show it. Tried again if the graph was still settling (a scrollbar appearing refits it, and
-     * moves the edge, between the measurement and the click on a loaded machine).
+     * to show it. Tried again if the graph was still settling (a scrollbar appearing refits it, or
+     * a live refresh redraws it, between the measurement and the click on a loaded machine).
      */
     async function clickEdge(b: string, a: string, title: string): Promise<void> {
       for (let attempt = 1; ; attempt++) {
+        // The page's own write comes back on the live change stream and redraws the pair a moment
+        // later: the edge may be away for that moment.
+        await untilInPage(
+          page,
+          (w, id) => w.tiesExplorer!.graph!.cy.getElementById(id).nonempty(),
+          `${b}->${a}`,
+        );
         await inPage(page, (w) => w.document.getElementById('graph')!.scrollIntoView({ block: 'center' }));
         const point = await inPage(
           page,
