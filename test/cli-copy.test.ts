@@ -50,6 +50,16 @@ async function answers(db: string): Promise<unknown[]> {
   }
 }
 
+/** Runs `fn` with a Ties (the change feed on) on the store at `db`, closed afterwards. */
+async function withStore<T>(db: string, fn: (ties: ReturnType<typeof createTies>) => Promise<T>): Promise<T> {
+  const ties = createTies({ store: await openStore(db, silent, { onMigrationProgress: () => undefined }) });
+  try {
+    return await fn(ties);
+  } finally {
+    await ties.close();
+  }
+}
+
 /** The catalogue as the transfer port reads it, token hashes included. */
 async function catalogueOf(db: string) {
   const reader = await openTransferSource(db);
@@ -140,6 +150,133 @@ describe('ties copy', () => {
     const next = original.lastRelId + 1;
     assert.equal(await nextRelId(pg), next);
     assert.equal(await nextRelId(back), next);
+  });
+
+  test('carries the change feed SQLite → PostgreSQL → SQLite: the log with its seqs and pruned_through, webhooks, cursors', {
+    skip: !PG_URL && PG_SKIPPED,
+  }, async () => {
+    const fed = file('feed.db');
+    copyFileSync(source, fed);
+    const now = Date.now();
+    const built = await withTies(fed, async (ties) => {
+      const add = async () => (await ties.profiles.add({ db_id: 1, data: {} }, 'typed')).profile_id;
+      const [a, b, c] = [await add(), await add(), await add()];
+      const pair = (x: string) => ({ rel_id: 1, profile_a: { profile_id: a }, profile_b: { profile_id: x } });
+      const ctx = { encoding: 'typed' as const };
+      await ties.relations.attach({ ...pair(b), weights: { hits: 1, score: 0.5 } }, ctx);
+      await ties.relations.strengthen({ ...pair(b), weights: { hits: 2 } }, ctx);
+      await ties.relations.detach(pair(b));
+      // The oldest two are pruned: a cursor at 1 has expired, on the copies too.
+      assert.equal(await ties.store.pruneChanges({ olderThan: null, keepLast: 1, maxRows: 2 }), 2);
+      const hook = (await ties.webhooks.create({ url: 'http://127.0.0.1:9/hook', rel_id: 1 })).data;
+      const gone = (await ties.webhooks.create({ url: 'http://127.0.0.1:9/gone' })).data;
+      await ties.webhooks.delete({ id: gone.id });
+      await ties.relations.attach({ ...pair(c), weights: { hits: 5 } }, ctx);
+      // A webhook that failed once, and a publisher cursor that delivered the last event, each with a lease.
+      const lease = { owner: 'source-server', leaseMs: 30_000, nowMs: now };
+      const events = (await ties.store.readChanges(0, 100, {})).events;
+      const last = events.at(-1)!.seq;
+      assert.ok(await ties.store.claimFeedCursor({ ...lease, name: `webhook:${hook.id}`, create: false }));
+      await ties.store.updateFeedCursor({
+        ...lease,
+        name: `webhook:${hook.id}`,
+        failure: { error: 'HTTP 500', nextAttemptAt: new Date(now + 1000).toISOString() },
+      });
+      assert.ok(await ties.store.claimFeedCursor({ ...lease, name: 'amqp:ties', create: true }));
+      await ties.store.updateFeedCursor({
+        ...lease,
+        name: 'amqp:ties',
+        advance: { position: last, lastSeq: last, at: new Date(now).toISOString() },
+      });
+      return { events, hook, gone, last };
+    });
+
+    /** What a store's feed holds, as the store answers it. */
+    const feedOf = (db: string) =>
+      withStore(db, async (ties) => {
+        const page = await ties.store.readChanges(0, 100, {});
+        const listed = await ties.store.listWebhooks();
+        return {
+          events: page.events,
+          prunedThrough: page.prunedThrough,
+          head: listed.head,
+          webhooks: listed.webhooks.map((w) => ({
+            webhook: w.webhook,
+            cursor: { ...w.cursor, leaseOwner: null, leaseUntil: null },
+          })),
+        };
+      });
+    const original = await feedOf(fed);
+    assert.equal(original.events.length, 2);
+    assert.equal(original.prunedThrough, 2);
+    assert.equal(original.webhooks.length, 1);
+
+    // Interrupted inside the log (one row per chunk: stopped right after its first event), then resumed.
+    const resumedTo = file('feed-resumed.db');
+    const reader = await openTransferSource(fed);
+    const writer = await openTransferTarget(resumedTo);
+    try {
+      const c = await reader.counts();
+      const before = c.profiles + Object.values(c.relations).reduce((x, y) => x + y, 0);
+      await assert.rejects(
+        copyStore(reader, writer, { chunk: 1, resume: false, overwrite: false, stopAfterChunks: before + 1 }),
+        CopyStopped,
+      );
+      assert.equal(await writer.lastChangeSeq(), built.events[0]!.seq, 'stopped inside the log');
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+    const resumed = await runTies(['copy', '--from', fed, '--to', resumedTo, '--resume']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /Verified/);
+
+    const pg = pgStore();
+    const there = await runTies(['copy', '--from', fed, '--to', pg]);
+    assert.equal(there.code, 0, there.stderr);
+    assert.match(there.stdout, /2 change-log events, 1 webhooks, 2 feed cursors/);
+    const back = file('feed-back.db');
+    const again = await runTies(['copy', '--from', pg, '--to', back]);
+    assert.equal(again.code, 0, again.stderr);
+
+    for (const copy of [pg, back, resumedTo]) {
+      assert.deepEqual(await feedOf(copy), original, copy);
+      await withStore(copy, async (ties) => {
+        // Leases are not carried: the copy's servers take the cursors at once.
+        const cursor = await ties.store.claimFeedCursor({
+          name: 'amqp:ties',
+          owner: 'copy-server',
+          leaseMs: 30_000,
+          nowMs: now,
+          create: false,
+        });
+        assert.equal(cursor?.position, built.last, 'the publisher resumes where it stopped');
+        // An expired cursor is still refused; a follower's cursor reads the same events.
+        await assert.rejects(ties.feed.read(1, 10), /pruned/);
+        assert.deepEqual(
+          (await ties.feed.read(built.events[0]!.seq, 10)).events.map((e) => e.seq),
+          [built.last],
+        );
+        // New seqs and webhook ids go past the source's (a deleted webhook's id included).
+        const add = async () => (await ties.profiles.add({ db_id: 1, data: {} }, 'typed')).profile_id;
+        await ties.relations.attach(
+          {
+            rel_id: 1,
+            profile_a: { profile_id: await add() },
+            profile_b: { profile_id: await add() },
+            weights: {},
+          },
+          { encoding: 'typed' },
+        );
+        const fresh = (await ties.store.readChanges(built.last, 10, {})).events;
+        assert.deepEqual(
+          fresh.map((e) => e.seq),
+          [built.last + 1],
+        );
+        const hook = (await ties.webhooks.create({ url: 'http://127.0.0.1:9/new' })).data;
+        assert.equal(hook.id, built.gone.id + 1);
+      });
+    }
   });
 
   const targets: [string, () => string][] = [['a SQLite file', () => file('resumed.db')]];

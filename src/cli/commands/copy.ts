@@ -10,7 +10,8 @@ import { progressBar } from '../progress-bar.js';
 
 export const COPY_USAGE = `Usage: ties copy --from PATH|URL --to PATH|URL [--resume | --overwrite] [--chunk 10000]
   Copies a whole store — databases, resources, relation types, tokens (they keep working),
-  profiles with their subscriptions, relations with their properties — between SQLite files and
+  profiles with their subscriptions, relations with their properties, the change feed's log (with
+  its seqs), webhooks and publisher cursors (with their positions) — between SQLite files and
   PostgreSQL (postgres://…, ?schema=NAME), in either direction. The source is read as one
   consistent snapshot, so a server may keep running on it; the target's schema is created. Rows go
   in chunks, one transaction each (COPY on PostgreSQL), with a progress bar; aggregates are rebuilt
@@ -111,6 +112,7 @@ export async function copyCommand(argv: readonly string[]): Promise<number> {
                 .join(', ')})`
             : ''
         }\n` +
+        `  ${n(c.changes)} change-log events, ${n(c.webhooks)} webhooks, ${n(c.feedCursors)} feed cursors\n` +
         (summary.problems.length === 0
           ? `Verified: every count equal, ${n(summary.aggregateRows)} aggregate rows rebuilt on the target and equal to the source's.\n`
           : `VERIFICATION FAILED:\n${summary.problems.map((p) => `  ${p}`).join('\n')}\n` +

@@ -2,6 +2,7 @@
 // a repeatable-read transaction (one snapshot for a whole copy's source), writes each chunk with
 // COPY in one transaction, and rebuilds aggregates with the schema's own ties_rebuild.
 import type pg from 'pg';
+import type { ChangeEvent } from '../../core/change-feed.js';
 import { matchKeyPairs, profileMatchKeys } from '../../core/fields.js';
 import type { Database, RelationType } from '../../core/model.js';
 import type { StoredSubscription } from '../../core/store.js';
@@ -9,12 +10,15 @@ import { catalogMappers } from '../catalog-rows.js';
 import type {
   AggregateRecord,
   CatalogueRows,
+  FeedRows,
   ProfileRecord,
   RelationKey,
   RelationRecord,
   StoreCounts,
   TransferWriter,
 } from '../transfer/transfer-port.js';
+import { CopyIn, line } from './postgres-copy-in.js';
+import * as feed from './postgres-feed-transfer.js';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
 
 const map = catalogMappers<unknown>((value) => value);
@@ -25,61 +29,6 @@ export function safeUrl(url: string): string {
   if (u.password) u.password = '***';
   return u.toString();
 }
-
-/** One field of COPY's text format. */
-function field(value: string | number | null): string {
-  if (value === null) return '\\N';
-  const text = String(value);
-  return /[\\\n\r\t]/.test(text)
-    ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')
-    : text;
-}
-/**
- * `COPY … FROM STDIN` through pg's extension point for custom queries (a "submittable", as the
- * cursor and stream packages use): pg hands the connection over on CopyInResponse, the text goes
- * as CopyData messages, and the query ends at ReadyForQuery (or at the first error).
- */
-class CopyIn implements pg.Submittable {
-  callback: ((err: Error | null) => void) | undefined;
-  private done = false;
-  readonly finished: Promise<void>;
-  private settle!: (err: Error | null) => void;
-
-  constructor(
-    readonly text: string,
-    private readonly chunks: readonly string[],
-  ) {
-    this.finished = new Promise((resolve, reject) => {
-      this.settle = (err) => (err ? reject(err) : resolve());
-    });
-  }
-  private end(err: Error | null): void {
-    if (this.done) return;
-    this.done = true;
-    this.callback?.(err);
-    this.settle(err);
-  }
-  submit(connection: pg.Connection): void {
-    connection.query(this.text);
-  }
-  handleCopyInResponse(connection: pg.Connection & CopyConnection): void {
-    for (const chunk of this.chunks) connection.sendCopyFromChunk(Buffer.from(chunk));
-    connection.endCopyFrom();
-  }
-  handleCommandComplete(): void {}
-  handleReadyForQuery(): void {
-    this.end(null);
-  }
-  handleError(err: Error): void {
-    this.end(err);
-  }
-}
-interface CopyConnection {
-  sendCopyFromChunk(chunk: Buffer): void;
-  endCopyFrom(): void;
-}
-
-const line = (values: readonly (string | number | null)[]) => `${values.map(field).join('\t')}\n`;
 
 /**
  * Opens a PostgreSQL store for a copy (migrating its schema when needed). `snapshot`: every read
@@ -105,7 +54,7 @@ export async function openPostgresTransfer(
   }
 }
 
-class PostgresTransfer implements TransferWriter {
+class PostgresTransfer implements TransferWriter, feed.PgTransferSql {
   readonly engine = 'postgres' as const;
   private cursors = 0;
 
@@ -116,16 +65,16 @@ class PostgresTransfer implements TransferWriter {
     private readonly snapshot: boolean,
   ) {}
 
-  private async rows<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  async rows<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
     return (await this.client.query<R>(text, values)).rows;
   }
-  private async value(text: string, values: unknown[] = []): Promise<number> {
+  async value(text: string, values: unknown[] = []): Promise<number> {
     const [row] = await this.rows<{ v: string | number | null }>(text, values);
     return Number(row?.v ?? 0);
   }
 
   /** Streams a query's rows in chunks through a cursor, inside the snapshot or a transaction of its own. */
-  private async *cursor<R extends pg.QueryResultRow>(
+  async *cursor<R extends pg.QueryResultRow>(
     text: string,
     values: unknown[],
     chunk: number,
@@ -183,6 +132,7 @@ class PostgresTransfer implements TransferWriter {
       profiles: await count('profiles'),
       subscriptions: await count('subscriptions'),
       relations,
+      ...(await feed.feedCounts(this)),
     };
   }
 
@@ -254,6 +204,14 @@ class PostgresTransfer implements TransferWriter {
     }
   }
 
+  feed(): Promise<FeedRows> {
+    return feed.readFeed(this);
+  }
+
+  changes(after: number, chunk: number): AsyncIterable<ChangeEvent[]> {
+    return feed.readChanges(this, after, chunk);
+  }
+
   async close(): Promise<void> {
     try {
       if (this.snapshot) await this.client.query('COMMIT');
@@ -266,7 +224,7 @@ class PostgresTransfer implements TransferWriter {
   // -------------------------------------------------------------------------------------------
   // Writing
 
-  private async transaction(work: () => Promise<void>): Promise<void> {
+  async transaction(work: () => Promise<void>): Promise<void> {
     await this.client.query('BEGIN');
     try {
       await work();
@@ -275,6 +233,10 @@ class PostgresTransfer implements TransferWriter {
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
+  }
+
+  copyRows(table: string, columns: string, rows: readonly (string | number | null)[][]): Promise<void> {
+    return this.copy(table, columns, rows.map(line));
   }
 
   private async copy(table: string, columns: string, lines: readonly string[]): Promise<void> {
@@ -298,6 +260,7 @@ class PostgresTransfer implements TransferWriter {
         `TRUNCATE databases, resources, relation_types, tokens, profiles, subscriptions, match_keys,
                   relations, relations_by_b, relation_stats, relation_tops RESTART IDENTITY`,
       );
+      await feed.clearFeed(this);
       await this.client.query('SELECT ties_catalog_changed()');
     });
   }
@@ -410,6 +373,18 @@ class PostgresTransfer implements TransferWriter {
       [relId],
     );
     return row ? { a: row.a, b: row.b } : null;
+  }
+
+  writeChanges(rows: readonly ChangeEvent[]): Promise<void> {
+    return feed.writeChanges(this, rows);
+  }
+
+  lastChangeSeq(): Promise<number> {
+    return feed.lastChangeSeq(this);
+  }
+
+  writeFeed(rows: FeedRows): Promise<void> {
+    return feed.writeFeed(this, rows);
   }
 
   async rebuildAggregates(type: RelationType): Promise<void> {

@@ -4,6 +4,7 @@
 // own rebuild. Ids are 12-byte blobs in the relation tables (sqlite-layout.ts).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ChangeEvent } from '../../core/change-feed.js';
 import { matchKeyPairs, profileMatchKeys } from '../../core/fields.js';
 import type { Channel, Database, PropertyDef, RelationType, SubscriptionStatus } from '../../core/model.js';
 import type { StoredSubscription } from '../../core/store.js';
@@ -11,6 +12,7 @@ import { catalogMappers } from '../catalog-rows.js';
 import type {
   AggregateRecord,
   CatalogueRows,
+  FeedRows,
   ProfileRecord,
   RelationKey,
   RelationRecord,
@@ -19,6 +21,7 @@ import type {
 } from '../transfer/transfer-port.js';
 import { AggregateLedger, keepsSum } from './sqlite-aggregate-ledger.js';
 import { openConnection } from './sqlite-connection.js';
+import * as feed from './sqlite-feed-transfer.js';
 import { KIND, TOP_ROWS } from './sqlite-layout.js';
 import { type Db, Statements } from './sqlite-statements.js';
 
@@ -107,6 +110,7 @@ class SqliteTransfer implements TransferWriter {
       profiles: this.value('SELECT count(*) FROM profiles'),
       subscriptions: this.value('SELECT count(*) FROM subscriptions'),
       relations,
+      ...feed.feedCounts(this.db),
     };
   }
 
@@ -204,6 +208,14 @@ class SqliteTransfer implements TransferWriter {
     }
   }
 
+  async feed(): Promise<FeedRows> {
+    return feed.readFeed(this.db);
+  }
+
+  async *changes(after: number, chunk: number): AsyncIterable<ChangeEvent[]> {
+    yield* feed.readChanges(this.db, after, chunk);
+  }
+
   async close(): Promise<void> {
     if (!this.db.open) return;
     if (this.db.inTransaction) this.db.exec('COMMIT');
@@ -235,6 +247,7 @@ class SqliteTransfer implements TransferWriter {
         ])
           this.db.exec(`DELETE FROM ${table}`);
         this.db.exec(`DELETE FROM sqlite_sequence WHERE name IN ('relation_types', 'tokens')`);
+        feed.clearFeed(this.db);
       })
       .immediate();
   }
@@ -330,6 +343,18 @@ class SqliteTransfer implements TransferWriter {
       )
       .get(relId);
     return row ? { a: row.a.toString('hex'), b: row.b.toString('hex') } : null;
+  }
+
+  async writeChanges(rows: readonly ChangeEvent[]): Promise<void> {
+    feed.writeChanges(this.db, rows);
+  }
+
+  async lastChangeSeq(): Promise<number> {
+    return feed.lastChangeSeq(this.db);
+  }
+
+  async writeFeed(rows: FeedRows): Promise<void> {
+    feed.writeFeed(this.db, rows);
   }
 
   async rebuildAggregates(type: RelationType): Promise<void> {

@@ -1,12 +1,14 @@
 // A whole store copied through the transfer port: the catalogue with its ids and token hashes,
-// profiles in id order, each relation type's relations in (A, B) order, in chunks that each commit
-// on the target; then every type's aggregates rebuilt by the target engine and checked against
-// the source's, and the row counts compared. Engine-neutral: it sees no table.
+// profiles in id order, each relation type's relations in (A, B) order, the change log in seq
+// order, in chunks that each commit on the target; then the feed's webhooks and cursors; then every
+// type's aggregates rebuilt by the target engine and checked against the source's, and the row
+// counts compared. Engine-neutral: it sees no table.
 import { isDeepStrictEqual } from 'node:util';
 import type { Database, RelationType } from '../../core/model.js';
 import type {
   AggregateRecord,
   CatalogueRows,
+  FeedRows,
   StoreCounts,
   TransferReader,
   TransferWriter,
@@ -113,6 +115,9 @@ function compareCounts(source: StoreCounts, target: StoreCounts): string[] {
     'tokens',
     'profiles',
     'subscriptions',
+    'changes',
+    'webhooks',
+    'feedCursors',
   ] as const) {
     if (source[key] !== target[key])
       problems.push(`${key}: ${source[key]} in the source, ${target[key]} in the copy`);
@@ -126,6 +131,26 @@ function compareCounts(source: StoreCounts, target: StoreCounts): string[] {
   return problems;
 }
 
+/** The feed as a copy must hold it: the same webhooks and cursors (leases aside) and log bounds. */
+function compareFeed(source: FeedRows, target: FeedRows): string[] {
+  const problems: string[] = [];
+  const positions = (rows: FeedRows) =>
+    rows.cursors.map(({ leaseOwner: _o, leaseUntil: _u, ...rest }) => rest);
+  if (!isDeepStrictEqual(target.webhooks, source.webhooks))
+    problems.push('webhooks: the copy differs from the source');
+  if (!isDeepStrictEqual(positions(target), positions(source)))
+    problems.push('feed cursors: the copy differs from the source');
+  if (target.prunedThrough !== source.prunedThrough)
+    problems.push(
+      `change log: pruned through ${source.prunedThrough} in the source, ${target.prunedThrough} in the copy`,
+    );
+  if (target.lastSeq < source.lastSeq)
+    problems.push(
+      `change log: next seq after ${source.lastSeq} in the source, after ${target.lastSeq} in the copy`,
+    );
+  return problems;
+}
+
 export async function copyStore(
   source: TransferReader,
   target: TransferWriter,
@@ -134,7 +159,7 @@ export async function copyStore(
   const phase = options.onPhase ?? (() => undefined);
   const catalogue = await source.catalogue();
   const counts = await source.counts();
-  const total = counts.profiles + Object.values(counts.relations).reduce((s, n) => s + n, 0);
+  const total = counts.profiles + Object.values(counts.relations).reduce((s, n) => s + n, 0) + counts.changes;
 
   let resuming = false;
   if (!(await target.isEmpty())) {
@@ -179,7 +204,7 @@ export async function copyStore(
   // Profiles, then each type's relations: what the target holds already is skipped by key.
   if (resuming) {
     const held = await target.counts();
-    skipped = held.profiles + Object.values(held.relations).reduce((s, n) => s + n, 0);
+    skipped = held.profiles + Object.values(held.relations).reduce((s, n) => s + n, 0) + held.changes;
     done = skipped;
     phase(`resuming: the target holds ${skipped.toLocaleString('en-US')} profiles and relations already`);
   }
@@ -199,9 +224,23 @@ export async function copyStore(
     }
   }
 
+  // The change log with its seqs, then the webhooks and cursors that point into it: positions,
+  // cursors and a follower's `after` mean the same on the copy.
+  phase(`change log: ${counts.changes.toLocaleString('en-US')} events`);
+  for await (const rows of source.changes(resuming ? await target.lastChangeSeq() : 0, options.chunk)) {
+    await target.writeChanges(rows);
+    wrote(rows.length);
+  }
+  const feed = await source.feed();
+  phase(`feed: ${feed.webhooks.length} webhooks, ${feed.cursors.length} cursors`);
+  await target.writeFeed(feed);
+
   phase('aggregates: rebuilding on the target, then checking them against the source');
   let aggregateRows = 0;
-  const problems = compareCounts(counts, await target.counts());
+  const problems = [
+    ...compareCounts(counts, await target.counts()),
+    ...compareFeed(feed, await target.feed()),
+  ];
   for (const type of catalogue.relationTypes) {
     await target.rebuildAggregates(type);
     const compared = await compareAggregates(source, target, type, options.chunk);

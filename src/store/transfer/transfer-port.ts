@@ -3,7 +3,9 @@
 // `ties export`. Each engine implements it next to its own tables (sqlite-transfer.ts,
 // postgres-transfer.ts), so the commands never see a table layout: when a layout changes, only
 // its engine's transfer file follows.
+import type { ChangeEvent } from '../../core/change-feed.js';
 import type { Database, FieldValue, RelationType, Resource, TokenRecord, Weights } from '../../core/model.js';
+import type { FeedCursor, Webhook } from '../../core/outbound-store.js';
 import type { StoredSubscription } from '../../core/store.js';
 
 /** Everything small: copied first, in one go, with the ids it has. */
@@ -53,6 +55,23 @@ export interface AggregateRecord {
   readonly sum: number | null;
 }
 
+/**
+ * The change feed's configuration and positions (issue #16): webhooks with their ids and secrets,
+ * every cursor (webhooks' and the AMQP publisher's) with its delivery state, and where the log
+ * stands. Seqs are copied as they are, so positions, cursors and a follower's `after` stay valid.
+ */
+export interface FeedRows {
+  readonly webhooks: readonly Webhook[];
+  /** Leases are not carried: they belong to the source's servers. */
+  readonly cursors: readonly FeedCursor[];
+  /** The highest webhook id ever handed out: the copy never hands it out again. */
+  readonly lastWebhookId: number;
+  /** The highest seq ever handed out (pruned or rolled back included): the copy's next seq is above it. */
+  readonly lastSeq: number;
+  /** Events up to this seq were pruned: a cursor below it has expired on the copy too. */
+  readonly prunedThrough: number;
+}
+
 /** Keyset positions: rows strictly after these are read. Ids compare as byte strings. */
 export interface RelationKey {
   readonly a: string;
@@ -68,6 +87,10 @@ export interface StoreCounts {
   readonly subscriptions: number;
   /** Relations per relation type id. */
   readonly relations: Readonly<Record<number, number>>;
+  /** Events in the change log, webhooks, feed cursors. */
+  readonly changes: number;
+  readonly webhooks: number;
+  readonly feedCursors: number;
 }
 
 /**
@@ -87,6 +110,10 @@ export interface TransferReader {
   relations(relId: number, after: RelationKey | null, chunk: number): AsyncIterable<RelationRecord[]>;
   /** A type's aggregate rows, by side, then profile id, then property. */
   aggregates(type: RelationType, chunk: number): AsyncIterable<AggregateRecord[]>;
+  /** Webhooks, cursors and the log's bounds. */
+  feed(): Promise<FeedRows>;
+  /** The change log's events after `after`, by seq. */
+  changes(after: number, chunk: number): AsyncIterable<ChangeEvent[]>;
   close(): Promise<void>;
 }
 
@@ -107,6 +134,15 @@ export interface TransferWriter extends TransferReader {
   lastRelation(relId: number): Promise<RelationKey | null>;
   /** Recomputes a type's aggregates from its relations, by the engine's own rebuild. */
   rebuildAggregates(type: RelationType): Promise<void>;
+  /** Events with their seqs, in seq order. */
+  writeChanges(rows: readonly ChangeEvent[]): Promise<void>;
+  /** The last event written (0: none), to resume after. */
+  lastChangeSeq(): Promise<number>;
+  /**
+   * Replaces the webhooks and cursors with these (leases cleared), moves the webhook id and seq
+   * sequences past the source's, and takes its pruned_through. Idempotent (a resumed copy runs it again).
+   */
+  writeFeed(rows: FeedRows): Promise<void>;
 }
 
 /** Byte order of two ids or keys, the order both engines list them in. */
