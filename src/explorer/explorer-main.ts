@@ -51,7 +51,7 @@ const selection: Selection = new Selection({ table, form, labels, inspector });
 const types = new TypePicker(selection, form, table);
 initProfileSearch(selection, labels);
 const showView = initViews(selection);
-const live = initLiveUpdates(selection);
+const live = initLiveUpdates(selection, table);
 
 initSignIn({
   /** Shows only what the token may do: no change form or Change… buttons without the write right. */

@@ -2,13 +2,17 @@
 // head: only changes made once the page signed in) and refreshes the open profile's graph, table and
 // counter when another client attaches, detaches, strengthens or edits a relation the page shows.
 // Changes arriving together are refreshed once (debounced); a change of another relation type, or
-// between profiles the page does not show, refreshes nothing. A small indicator says whether the
+// between profiles the page does not show, refreshes nothing; nor does one the page shows already
+// when its refresh is due (the page's own write, which the change form has refreshed), so the
+// graph is not redrawn under the user's pointer a moment after they changed something. A small indicator says whether the
 // page is live, reconnecting (EventSource resumes by itself from the last event id, so nothing is
 // missed), lost (the server refused the stream; retried, and the views read afresh once back), or
 // off (the server's change feed is switched off, TIES_FEED=off).
 import { TiesApiError } from './api.js';
 import { byId } from './dom-helpers.js';
 import { callApi, selectedType, state } from './explorer-state.js';
+import { loadsInFlight } from './progress.js';
+import type { RelationsTable } from './relations-table.js';
 import type { Selection } from './selection.js';
 
 /** The fields of a stream event the page reads (the event is relations/changes' own). */
@@ -18,6 +22,8 @@ export interface LiveChange {
   readonly rel_id: number;
   readonly profile_a: string;
   readonly profile_b: string;
+  /** The relation's values after the change; null when it no longer exists. */
+  readonly after: Readonly<Record<string, unknown>> | null;
 }
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'lost' | 'off';
@@ -27,9 +33,21 @@ interface Pair {
   readonly b: string;
 }
 
+/** A pair and the last change seen of it. */
+interface PendingPair extends Pair {
+  readonly after: LiveChange['after'];
+}
+
 export interface LiveHooks {
   /** Whether the change touches what the page shows now. */
   isShown(change: LiveChange): boolean;
+  /**
+   * Whether the page shows this pair as it is after the change already (the page's own write,
+   * refreshed by the form): then nothing is read again.
+   */
+  showsAlready(pair: PendingPair): boolean;
+  /** Loads in flight: the check above waits for them. */
+  busy(): boolean;
   /** Reads the views of these pairs again; 'all' after changes may have been missed. */
   refresh(pairs: readonly Pair[] | 'all'): Promise<void>;
   /** The stream was refused: whether because the feed is off (else it is retried). */
@@ -70,6 +88,8 @@ declare global {
       readonly relevant: number;
       /** Refreshes made because of them (changes arriving together share one). */
       readonly refreshes: number;
+      /** Changes the page showed already when their refresh was due (its own writes). */
+      readonly skipped: number;
     };
   }
 }
@@ -79,7 +99,7 @@ export class LiveUpdates {
   private token: string | undefined;
   /** The last event seen: a stream we open again continues after it. */
   private lastSeq: number | undefined;
-  private readonly pending = new Map<string, Pair>();
+  private readonly pending = new Map<string, PendingPair>();
   private missed = false;
   private debounce: ReturnType<typeof setTimeout> | undefined;
   private retry: ReturnType<typeof setTimeout> | undefined;
@@ -88,6 +108,7 @@ export class LiveUpdates {
   private received = 0;
   private relevant = 0;
   private refreshes = 0;
+  private skipped = 0;
 
   constructor(
     private readonly indicator: HTMLElement,
@@ -106,6 +127,9 @@ export class LiveUpdates {
       },
       get refreshes() {
         return self.refreshes;
+      },
+      get skipped() {
+        return self.skipped;
       },
     };
   }
@@ -180,7 +204,11 @@ export class LiveUpdates {
     this.lastSeq = change.seq;
     if (!this.hooks.isShown(change)) return;
     this.relevant++;
-    this.pending.set(`${change.profile_a} ${change.profile_b}`, { a: change.profile_a, b: change.profile_b });
+    this.pending.set(`${change.profile_a} ${change.profile_b}`, {
+      a: change.profile_a,
+      b: change.profile_b,
+      after: change.after,
+    });
     this.schedule();
   }
 
@@ -196,8 +224,17 @@ export class LiveUpdates {
       this.schedule();
       return;
     }
-    const pairs = [...this.pending.values()];
+    // A load in flight (the form refreshing after the page's own write) may show the change: look after it.
+    if (this.hooks.busy()) {
+      this.schedule();
+      return;
+    }
     const all = this.missed;
+    const pairs: Pair[] = [];
+    for (const pair of this.pending.values()) {
+      if (!all && this.hooks.showsAlready(pair)) this.skipped++;
+      else pairs.push(pair);
+    }
     this.pending.clear();
     this.missed = false;
     if (!all && pairs.length === 0) return;
@@ -220,12 +257,25 @@ export class LiveUpdates {
   }
 }
 
-/** The Explorer's live updates, wired to its one selection. */
-export function initLiveUpdates(selection: Selection): LiveUpdates {
+/** Two relations' values are the same (keys in any order). */
+function sameValues(x: Readonly<Record<string, unknown>>, y: Readonly<Record<string, unknown>>): boolean {
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => Object.is(x[k], y[k]));
+}
+
+/** The Explorer's live updates, wired to its one selection and the table it reads. */
+export function initLiveUpdates(selection: Selection, table: RelationsTable): LiveUpdates {
   // The focal profile and those expanded in the graph are the ones whose relations the page shows
   // (a neighbour drawn but not expanded shows only its relation to the profile that drew it).
   const shows = (id: string): boolean => state.focal?.id === id || (selection.graph?.isExpanded(id) ?? false);
   return new LiveUpdates(byId('live-status'), {
+    showsAlready({ a, b, after }) {
+      const row = table.currentOf(a, b);
+      const edge = selection.graph?.cy.getElementById(`${b}->${a}`).nonempty() ?? false;
+      if (after === null) return row === undefined && !edge;
+      return edge && row !== undefined && sameValues(row, after);
+    },
+    busy: () => loadsInFlight() > 0,
     isShown: (change) =>
       state.focal !== undefined &&
       change.rel_id === selectedType()?.rel_id &&

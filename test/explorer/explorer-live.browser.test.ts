@@ -29,6 +29,7 @@ type LiveWindow = PageWindow & {
     readonly received: number;
     readonly relevant: number;
     readonly refreshes: number;
+    readonly skipped: number;
   };
 };
 
@@ -159,6 +160,24 @@ if (missing && BROWSER_REQUIRED) {
       assert.equal(await inGraph(newcomer), false);
       assert.equal(await page.locator('#relations-table tbody tr[data-profile]').count(), rowsBefore);
       assert.deepEqual(pageErrors, []);
+    });
+
+    test("the page's own write comes back on the stream and is not read again: the form refreshed it", async () => {
+      const OLGA = '669e6968ebf4ac52b623a997';
+      const before = await live();
+      await page.click(`#relations-table tr[data-profile="${OLGA}"] button.small-button`);
+      await page.check('#op-strengthen');
+      await page.fill('#change-w-donate', '1');
+      await page.press('#change-w-donate', 'Enter');
+      await page.waitForSelector('#change-preview');
+      await page.click('#change-submit');
+      await untilInPage(page, (w) => w.document.getElementById('change-status')?.dataset.kind === 'ok');
+      await untilInPage(page, (w: LiveWindow, n) => (w.tiesLive?.skipped ?? 0) > n, before.skipped);
+      await settled(page);
+      const after = await live();
+      assert.equal(after.received, before.received + 1);
+      assert.equal(after.refreshes, before.refreshes, 'no second refresh of what the form refreshed');
+      assert.equal(await cell(OLGA, 'donate'), '121');
     });
 
     test('signing out closes the stream and hides the indicator', async () => {
