@@ -1,6 +1,8 @@
 // The relation graph (Cytoscape.js, loaded from Ties itself as window.cytoscape): profiles as nodes,
 // relations as arrows from initiator B to recipient A, coloured by direction relative to the
-// selected profile, and as wide as a chosen numeric property.
+// selected profile, and as wide as a chosen numeric property. The first profile's neighbourhood is
+// laid out in rings; after that a node never moves: neighbours loaded later (an expanded node,
+// "show more") are placed in rings around the profile they belong to, outside what is there.
 import type { ProfileRef, PropValue, RelationRow } from './api.js';
 
 /** Node colours by database, in order of appearance; readable on white and distinct in greyscale. */
@@ -12,6 +14,40 @@ const MIN_WIDTH = 1.5;
 const MAX_WIDTH = 10;
 /** A few profiles would otherwise be fitted to giant circles. */
 const MAX_FIT_ZOOM = 1.25;
+/** Distance between neighbouring nodes on a ring, and between rings (model units). */
+const NODE_SPACING = 44;
+const RING_GAP = 56;
+
+type Point = { x: number; y: number };
+
+/**
+ * `count` points on arcs around `center` from `radius` outwards, each arc as full as the spacing
+ * allows: whole rings (`spread` π), or arcs of ±`spread` around the direction `towards`.
+ */
+export function arcPositions(
+  center: Point,
+  count: number,
+  radius: number,
+  towards = 0,
+  spread = Math.PI,
+): Point[] {
+  const out: Point[] = [];
+  let r = radius;
+  while (out.length < count) {
+    const whole = spread >= Math.PI;
+    const capacity = Math.max(whole ? 6 : 3, Math.floor((2 * spread * r) / NODE_SPACING));
+    const n = Math.min(capacity, count - out.length);
+    // Whole rings start a little further round each time, so that rings do not line up into spokes.
+    const start = whole ? (r / RING_GAP) * 0.37 : towards - (spread * (n - 1)) / Math.max(capacity - 1, 1);
+    const step = whole ? (2 * Math.PI) / n : (2 * spread) / Math.max(capacity - 1, 1);
+    for (let i = 0; i < n; i++) {
+      const angle = start + step * i;
+      out.push({ x: center.x + r * Math.cos(angle), y: center.y + r * Math.sin(angle) });
+    }
+    r += RING_GAP;
+  }
+  return out;
+}
 
 export interface GraphOptions {
   /** A node was clicked (or tapped): select it and load its relations. */
@@ -23,6 +59,8 @@ export class GraphView {
   private focalId: string | undefined;
   private widthProperty: string | undefined;
   private readonly dbColours = new Map<number, string>();
+  /** Nodes not placed yet, with the profile they were loaded for (placed around it). */
+  private readonly unplaced = new Map<string, string | undefined>();
 
   constructor(container: HTMLElement, options: GraphOptions) {
     this.cy = cytoscape({
@@ -39,6 +77,11 @@ export class GraphView {
             'background-color': 'data(colour)',
             color: '#111827',
             'font-size': 11,
+            // Long names are cut with an ellipsis, and a label too small to read at the current
+            // zoom is hidden rather than drawn as a smudge (zoom in to read it; the table names all).
+            'text-wrap': 'ellipsis',
+            'text-max-width': '120px',
+            'min-zoomed-font-size': 7,
             'text-valign': 'bottom',
             'text-margin-y': 4,
             'text-background-color': '#ffffff',
@@ -103,6 +146,12 @@ export class GraphView {
   reset(): void {
     this.cy.elements().remove();
     this.focalId = undefined;
+    this.unplaced.clear();
+  }
+
+  /** The numeric property edges are as wide as (and the strongest neighbours are chosen by). */
+  get rankProperty(): string | undefined {
+    return this.widthProperty;
   }
 
   /** The colour of a database's nodes (also used by the legend). */
@@ -115,12 +164,14 @@ export class GraphView {
     return colour;
   }
 
-  addProfile(profile: ProfileRef, label: string): void {
+  /** Adds a profile unless it is drawn; a new one is placed around `near` at the next layout(). */
+  addProfile(profile: ProfileRef, label: string, near?: string): void {
     if (this.cy.getElementById(profile.id).nonempty()) return;
     this.cy.add({
       group: 'nodes',
       data: { id: profile.id, db: profile.db, label, colour: this.colourOf(profile.db), expanded: false },
     });
+    this.unplaced.set(profile.id, near);
   }
 
   isExpanded(id: string): boolean {
@@ -142,7 +193,7 @@ export class GraphView {
         side === 'a'
           ? { id: row.profile_id_b, db: row.db_b ?? profile.db }
           : { id: row.profile_id_a, db: row.db_a ?? profile.db };
-      this.addProfile(neighbour, labelOf(neighbour.id));
+      this.addProfile(neighbour, labelOf(neighbour.id), profile.id);
       const id = `${row.profile_id_b}->${row.profile_id_a}`;
       const props = Object.fromEntries(Object.entries(row.props).map(([k, v]) => [k, v.value]));
       const existing = this.cy.getElementById(id);
@@ -211,8 +262,68 @@ export class GraphView {
     });
   }
 
-  /** Rings around the selected profile: its neighbours first, theirs further out. */
+  /**
+   * Places the nodes added since the last call. The first neighbourhood drawn is laid out in rings
+   * around the selected profile; later nodes go in rings around the profile they were loaded for,
+   * outside its neighbours already drawn, and no node already placed moves (a user who expands a
+   * profile keeps the picture they were reading). Then fits the graph to view.
+   */
   layout(): void {
+    const placed = this.cy.nodes().filter((n) => !this.unplaced.has(n.id()));
+    if (placed.empty()) this.layoutAll();
+    else {
+      const byAnchor = new Map<string | undefined, string[]>();
+      for (const [id, anchor] of this.unplaced) {
+        const known = anchor !== undefined && !this.unplaced.has(anchor) ? anchor : this.focalId;
+        byAnchor.set(known, [...(byAnchor.get(known) ?? []), id]);
+      }
+      for (const [anchor, ids] of byAnchor) this.placeAround(anchor, ids, placed);
+    }
+    this.unplaced.clear();
+    this.fit();
+  }
+
+  /**
+   * Places `ids` around `anchor`. A profile in the middle of its drawn neighbours (the selected
+   * hub after "show more") gets rings outside them; one at the edge of the drawing (a neighbour
+   * being expanded) gets arcs facing away from what it is attached to, so that its new neighbours
+   * fan out into free space instead of landing on the rings around the hub.
+   */
+  private placeAround(anchor: string | undefined, ids: readonly string[], placed: cytoscape.NodeCollection) {
+    const anchorNode = anchor === undefined ? undefined : this.cy.getElementById(anchor);
+    const box = placed.boundingBox();
+    const center =
+      anchorNode?.nonempty() && !this.unplaced.has(anchorNode.id())
+        ? anchorNode.position()
+        : { x: box.x1 + box.w / 2, y: box.y1 + box.h / 2 };
+    const around: Point[] = [];
+    anchorNode?.neighborhood('node').forEach((n) => {
+      if (!this.unplaced.has(n.id())) around.push(n.position());
+    });
+    const dist = (p: Point) => Math.hypot(p.x - center.x, p.y - center.y);
+    let points: Point[];
+    if (around.length === 0) points = arcPositions(center, ids.length, RING_GAP * 1.6);
+    else {
+      const mean = {
+        x: around.reduce((t, p) => t + p.x, 0) / around.length,
+        y: around.reduce((t, p) => t + p.y, 0) / around.length,
+      };
+      const meanDist = around.reduce((t, p) => t + dist(p), 0) / around.length;
+      if (dist(mean) < meanDist / 2) {
+        const outside = Math.max(...around.map(dist)) + RING_GAP;
+        points = arcPositions(center, ids.length, outside);
+      } else {
+        const away = Math.atan2(center.y - mean.y, center.x - mean.x);
+        points = arcPositions(center, ids.length, RING_GAP * 1.6, away, Math.PI / 3);
+      }
+    }
+    ids.forEach((id, i) => {
+      this.cy.getElementById(id).position(points[i]!);
+    });
+  }
+
+  /** Rings around the selected profile: its neighbours first, theirs further out. */
+  private layoutAll(): void {
     const depth = new Map<string, number>();
     if (this.focalId && this.cy.getElementById(this.focalId).nonempty()) {
       depth.set(this.focalId, 0);
@@ -240,7 +351,6 @@ export class GraphView {
         animate: false,
       } as cytoscape.ConcentricLayoutOptions)
       .run();
-    this.fit();
   }
 
   /** Shows every profile, without blowing a few of them up to giant circles. */
@@ -251,6 +361,15 @@ export class GraphView {
       this.cy.zoom(MAX_FIT_ZOOM);
       this.cy.center();
     }
+  }
+
+  /** For tests and the curious: where each profile is drawn (model coordinates). */
+  positions(): Record<string, { x: number; y: number }> {
+    const out: Record<string, { x: number; y: number }> = {};
+    this.cy.nodes().forEach((n) => {
+      out[n.id()] = { ...n.position() };
+    });
+    return out;
   }
 
   /** For tests and the curious: how many profiles and relations are drawn. */

@@ -7,15 +7,13 @@ import { renderCounter } from './counter-chart.js';
 import { byId, clear, h, say } from './dom-helpers.js';
 import { callApi, dbName, selectedType, state } from './explorer-state.js';
 import { attachGraphKeys } from './graph-keys.js';
+import { GraphNeighbours } from './graph-neighbours.js';
 import { GraphView } from './graph-view.js';
 import type { InspectedRelation, Inspector } from './inspector.js';
 import type { Labels } from './labels.js';
 import { loadsInFlight, tracked } from './progress.js';
 import type { RelationForm } from './relation-form.js';
 import type { RelationsTable } from './relations-table.js';
-
-/** Relations drawn per direction and profile; the table pages through all of them. */
-const GRAPH_LIMIT = 200;
 
 declare global {
   interface Window {
@@ -47,8 +45,23 @@ export class Selection {
   graph: GraphView | undefined;
   private readonly graphStatus = byId('graph-status');
   private readonly counterRoot = byId('counter');
+  /** Which relations the graph draws: the strongest N, and "Show more". */
+  private readonly neighbours: GraphNeighbours;
 
-  constructor(private readonly panels: SelectionPanels) {}
+  constructor(private readonly panels: SelectionPanels) {
+    this.neighbours = new GraphNeighbours(() => this.ensureGraph(), panels.labels, this.graphStatus);
+    this.graphStatus.after(this.neighbours.moreButton);
+    this.neighbours.moreButton.addEventListener('click', () => void tracked(() => this.showMore()));
+  }
+
+  /** The next strongest relations of the selected profile, placed around it; nothing else moves. */
+  private async showMore(): Promise<void> {
+    const g = this.ensureGraph();
+    await this.neighbours.more().catch((err) => say(this.graphStatus, errorText(err), 'error'));
+    if (state.focal) g.setFocal(state.focal.id);
+    g.updateWidths();
+    g.layout();
+  }
 
   ensureGraph(): GraphView {
     if (this.graph) return this.graph;
@@ -96,6 +109,7 @@ export class Selection {
   clear(): void {
     state.focal = undefined;
     this.graph?.reset();
+    this.neighbours.reset();
     state.lastCounter = undefined;
     clear(this.counterRoot);
     this.counterRoot.append(h('p', { class: 'muted' }, 'Find a profile to see its aggregates.'));
@@ -163,7 +177,10 @@ export class Selection {
     if (!type) return;
     const { table, form, labels } = this.panels;
     const g = this.ensureGraph();
-    if (fresh) g.reset();
+    if (fresh) {
+      g.reset();
+      this.neighbours.reset();
+    }
     g.addProfile(profile, labels.of(profile.id));
     state.focal = profile;
     try {
@@ -186,41 +203,8 @@ export class Selection {
   }
 
   /** Loads a profile's relations into the graph: as A when it is in db_a, as B when in db_b. */
-  private async expand(type: RelationType, profile: ProfileRef): Promise<void> {
-    const g = this.ensureGraph();
-    const labels = this.panels.labels;
-    const labelOf = (id: string) => labels.of(id);
-    const sides = (['a', 'b'] as const).filter((s) => profile.db === (s === 'a' ? type.db_a : type.db_b));
-    const answers = await Promise.all(
-      sides.map((side) =>
-        callApi().relations.get({
-          rel_id: type.rel_id,
-          profile_id: profile.id,
-          limit: GRAPH_LIMIT,
-          ...(side === 'b' ? { side } : {}),
-        }),
-      ),
-    );
-    const parts: string[] = [];
-    const seen: ProfileRef[] = [];
-    answers.forEach((answer, i) => {
-      const side = sides[i]!;
-      g.addRelations(profile, side, answer.data, labelOf);
-      for (const r of answer.data)
-        seen.push(
-          side === 'a'
-            ? { id: r.profile_id_b, db: r.db_b ?? type.db_b }
-            : { id: r.profile_id_a, db: r.db_a ?? type.db_a },
-        );
-      const shown =
-        answer.data.length < answer.total_count
-          ? `${answer.data.length} of ${answer.total_count}`
-          : String(answer.total_count);
-      parts.push(`${shown} ${side === 'a' ? 'incoming' : 'outgoing'}`);
-    });
-    g.markExpanded(profile.id);
-    labels.request(seen);
-    say(this.graphStatus, `${labelOf(profile.id)}: ${parts.join(', ')}. Click a profile to expand it.`);
+  private expand(type: RelationType, profile: ProfileRef): Promise<void> {
+    return this.neighbours.expand(type, profile);
   }
 
   private async loadCounter(type: RelationType, profile: ProfileRef): Promise<void> {

@@ -18,9 +18,11 @@ export class TypePicker {
     private readonly table: RelationsTable,
   ) {
     this.select.addEventListener('change', () => this.onTypeChange());
-    this.widthSelect.addEventListener('change', () =>
-      selection.graph?.setWidthProperty(this.widthSelect.value || undefined),
-    );
+    this.widthSelect.addEventListener('change', () => {
+      selection.graph?.setWidthProperty(this.widthSelect.value || undefined);
+      // The graph draws the strongest neighbours by this property: draw them again.
+      if (state.focal) void selection.open(state.focal, true);
+    });
   }
 
   /** Lists the session's relation types and selects the first. */

@@ -9,6 +9,7 @@ import {
   BROWSER_REQUIRED,
   type Browser,
   chromiumMissing,
+  clickNode,
   type DemoServer,
   ensureExplorerBuilt,
   inPage,
@@ -33,8 +34,15 @@ async function call(server: DemoServer, name: string, params: object): Promise<R
   return body;
 }
 
-/** The hub (an author) and HUB_SIZE readers donating to it, through the batch calls. */
-async function seedHub(server: DemoServer): Promise<void> {
+/** Other authors the hub's strongest reader also donates to (what expanding it adds to the graph). */
+const OTHER_AUTHORS = 5;
+
+/**
+ * The hub (an author) and HUB_SIZE readers donating to it, through the batch calls; the strongest
+ * reader (the first by donate desc, ties by id) also donates to OTHER_AUTHORS other authors.
+ * Answers that reader's id.
+ */
+async function seedHub(server: DemoServer): Promise<string> {
   const types = (await call(server, 'relations/types/get', { rel_id: DONATES })).data;
   const hub = (
     await call(server, 'profiles/add', {
@@ -57,7 +65,33 @@ async function seedHub(server: DemoServer): Promise<void> {
       });
     }
   }
+  const strongest = await call(server, 'relations/get', {
+    rel_id: DONATES,
+    profile_id: hub,
+    sort: 'donate',
+    order: 'desc',
+    limit: 1,
+  });
+  const strong = strongest.data[0].profile_id_b as string;
+  for (let k = 0; k < OTHER_AUTHORS; k++) {
+    const author = (
+      await call(server, 'profiles/add', { db_id: types.db_a, data: { _fname: `Author ${k}` } })
+    ).profile_id as string;
+    await call(server, 'relations/attach', {
+      rel_id: DONATES,
+      profile_a: { profile_id: author },
+      profile_b: { profile_id: strong },
+      weights: { donate: k + 1 },
+    });
+  }
+  return strong;
 }
+
+/** Where each profile is drawn. */
+const positions = (page: Page) =>
+  inPage(page, (w) =>
+    Object.fromEntries(w.tiesExplorer!.graph!.cy.nodes().map((n) => [n.id(), { ...n.position() }] as const)),
+  );
 
 if (missing && BROWSER_REQUIRED) {
   test('the Explorer hub test needs Chromium (TIES_TEST_BROWSER_REQUIRED=1)', () => assert.fail(missing));
@@ -68,12 +102,13 @@ if (missing && BROWSER_REQUIRED) {
     let server: DemoServer;
     let browser: Browser;
     let page: Page;
+    let strongReader: string;
     const calls: string[] = [];
 
     before(async () => {
       ensureExplorerBuilt();
       [server, browser] = await Promise.all([startDemoServer(), launchBrowser()]);
-      await seedHub(server);
+      strongReader = await seedHub(server);
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
       page.setDefaultTimeout(30_000);
       page.on('request', (r) => {
@@ -125,6 +160,77 @@ if (missing && BROWSER_REQUIRED) {
         labels.filter((l) => /^Reader \d+$/.test(l)).length >= labels.length - 1,
         'the graph is named',
       );
+    });
+
+    test('the graph draws the strongest 40 by donate, says "40 of 100000" and shows 40 more in place', async () => {
+      // After the first test: the hub is open, ranked by the type's first numeric property
+      // (user_like, which no reader gave: id order). Choosing donate draws its strongest instead.
+      await page.selectOption('#width-property', 'donate');
+      await untilInPage(page, (w) =>
+        /strongest by donate/.test(w.document.getElementById('graph-status')!.textContent!),
+      );
+      await settled(page);
+      assert.match(
+        (await page.textContent('#graph-status'))!,
+        /40 of 100000 incoming \(strongest by donate\)/,
+      );
+      const hubId = await inPage(page, (w) => w.tiesExplorer!.focal!.id);
+      const donations = () =>
+        inPage(
+          page,
+          (w, hub) =>
+            w
+              .tiesExplorer!.graph!.cy.edges(`[target = "${hub}"]`)
+              .map((e) => (e.data('props') as Record<string, number>).donate!),
+          hubId,
+        );
+      // donate is i % 997: the strongest are the ~100 readers donating 996.
+      assert.deepEqual(await donations(), Array(40).fill(996));
+      assert.equal(await page.textContent('#graph-more'), 'Show 40 more');
+
+      const before = await positions(page);
+      await page.click('#graph-more');
+      await untilInPage(page, (w) =>
+        /80 of 100000 incoming/.test(w.document.getElementById('graph-status')!.textContent!),
+      );
+      await settled(page);
+      const after = await positions(page);
+      assert.equal(Object.keys(after).length, 81);
+      for (const [id, p] of Object.entries(before)) assert.deepEqual(after[id], p, `${id} kept its place`);
+      const more = await donations();
+      assert.equal(more.length, 80);
+      assert.ok(
+        more.every((d, i) => i === 0 || d <= more[i - 1]! || d === 996),
+        'still the strongest first',
+      );
+      assert.ok(more.filter((d) => d === 996).length === 80, 'the next 40 of the ~100 donating 996');
+    });
+
+    test('expanding a profile keeps every node where it was and places its neighbours around it', async () => {
+      await untilInPage(
+        page,
+        (w, id) => w.tiesExplorer!.graph!.cy.getElementById(id).nonempty(),
+        strongReader,
+      );
+      const hubId = await inPage(page, (w) => w.tiesExplorer!.focal!.id);
+      const before = await positions(page);
+      await clickNode(page, strongReader);
+      await untilInPage(page, (w) =>
+        /6 outgoing/.test(w.document.getElementById('graph-status')!.textContent!),
+      );
+      const after = await positions(page);
+      for (const [id, p] of Object.entries(before)) assert.deepEqual(after[id], p, `${id} kept its place`);
+      const added = Object.keys(after).filter((id) => !(id in before));
+      assert.equal(added.length, OTHER_AUTHORS);
+      // Around the expanded profile, on the side away from the hub it hangs off.
+      const [hub, reader] = [after[hubId]!, after[strongReader]!];
+      const distance = (p: { x: number; y: number }, q: { x: number; y: number }) =>
+        Math.hypot(p.x - q.x, p.y - q.y);
+      for (const id of added) {
+        const p = after[id]!;
+        assert.ok(distance(p, reader) < 300, `${id} is placed near the profile it belongs to`);
+        assert.ok(distance(p, hub) > distance(reader, hub), `${id} fans out away from the hub`);
+      }
     });
   });
 }
