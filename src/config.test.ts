@@ -56,6 +56,32 @@ test('a wrong value names the flag or the variable it came from', () => {
   assert.throws(() => loadConfig({}, ['--admin-token', 'x'.repeat(20)]), /Unknown option '--admin-token'/);
 });
 
+test('the outbound lease and retry waits are settings with bounds', () => {
+  const config = loadConfig({ TIES_OUTBOUND_LEASE_MS: '60000', TIES_OUTBOUND_RETRY_BASE_MS: '250' }, [
+    '--outbound-retry-max-ms',
+    '5000',
+  ]);
+  assert.deepEqual(
+    [config.outboundLeaseMs, config.outboundRetryBaseMs, config.outboundRetryMaxMs],
+    [60_000, 250, 5_000],
+  );
+  assert.deepEqual(
+    [DEFAULT_CONFIG.outboundLeaseMs, DEFAULT_CONFIG.outboundRetryBaseMs, DEFAULT_CONFIG.outboundRetryMaxMs],
+    [30_000, 1_000, 300_000],
+  );
+  // A lease shorter than a delivery's timeout (10 s) plus a renewal (5 s) could let two servers send at once.
+  assert.throws(
+    () => loadConfig({ TIES_OUTBOUND_LEASE_MS: '10000' }, []),
+    /TIES_OUTBOUND_LEASE_MS: expected 15000 to 3600000, got 10000/,
+  );
+  assert.throws(
+    () => loadConfig({}, ['--outbound-retry-base-ms', '5']),
+    /--outbound-retry-base-ms: expected 10 to 3600000, got 5/,
+  );
+  // A ceiling below the base caps the first wait too (a store set up with only the ceiling keeps working).
+  assert.equal(loadConfig({ TIES_OUTBOUND_RETRY_MAX_MS: '400' }, []).outboundRetryMaxMs, 400);
+});
+
 test('commands that open the store read only the store settings', () => {
   const store = readSettings(STORE_KEYS, { TIES_DB: '/tmp/x.db', TIES_PORT: 'not read' }, {});
   assert.equal(store.db, '/tmp/x.db');

@@ -356,6 +356,26 @@ export const SETTINGS = {
     meaning: 'The durable topic exchange events are published to; routing key rel.<rel_id>.<call>',
     scope: 'server',
   }),
+  outboundLeaseMs: setting({
+    env: 'TIES_OUTBOUND_LEASE_MS',
+    flag: 'outbound-lease-ms',
+    placeholder: 'MS',
+    default: 30_000,
+    parse: intIn(15_000, 3_600_000),
+    meaning:
+      'How long a server holds a webhook or the publisher once it stops renewing (renewed every 5 s of work; a delivery times out after 10 s, hence at least 15 s): another server takes over this long after a crash',
+    scope: 'server',
+  }),
+  outboundRetryBaseMs: setting({
+    env: 'TIES_OUTBOUND_RETRY_BASE_MS',
+    flag: 'outbound-retry-base-ms',
+    placeholder: 'MS',
+    default: 1_000,
+    parse: intIn(10, 3_600_000),
+    meaning:
+      'Longest first wait after a failed delivery to a webhook receiver or RabbitMQ; each further failure doubles it, up to TIES_OUTBOUND_RETRY_MAX_MS (which also caps this one; full jitter)',
+    scope: 'server',
+  }),
   outboundRetryMaxMs: setting({
     env: 'TIES_OUTBOUND_RETRY_MAX_MS',
     flag: 'outbound-retry-max-ms',

@@ -6,7 +6,6 @@ import { loadDemo, rotateDemoToken } from './demo.js';
 import { buildApp } from './http/app.js';
 import { enableGracefulClose } from './http/graceful-close.js';
 import { createLogger } from './http/logger.js';
-import { DEFAULT_BACKOFF } from './outbound/backoff.js';
 import { OutboundService } from './outbound/outbound-service.js';
 import { openConfiguredStore } from './store/configured-store.js';
 
@@ -54,7 +53,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const outbound = new OutboundService({
     ties,
     logger: logger.child({ component: 'outbound' }),
-    backoff: { ...DEFAULT_BACKOFF, capMs: config.outboundRetryMaxMs },
+    backoff: { baseMs: config.outboundRetryBaseMs, capMs: config.outboundRetryMaxMs },
+    leaseMs: config.outboundLeaseMs,
     publishUrl: config.publishUrl,
     publishExchange: config.publishExchange,
   });

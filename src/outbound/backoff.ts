@@ -3,14 +3,13 @@
 // [0, min(cap, base · 2^(n−1))], so many senders retrying one receiver spread out instead of
 // arriving together.
 
+/** The settings TIES_OUTBOUND_RETRY_BASE_MS and TIES_OUTBOUND_RETRY_MAX_MS (src/config.ts). */
 export interface BackoffPolicy {
   /** The first retry waits up to this long (ms). */
   readonly baseMs: number;
   /** No retry waits longer than this (ms). */
   readonly capMs: number;
 }
-
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 300_000 };
 
 /** The delay before retry number `attempt` (1 for the first retry). */
 export function backoffDelay(
