@@ -1,6 +1,7 @@
 // The Explorer's entry point: makes the panels (names, table, change form, the selection that drives
 // the graph and the counter) and wires them to sign-in, the relation-type choice, the profile search
 // and the views. What each part does lives in its own module.
+import { DeepLink } from './deep-link.js';
 import { byId } from './dom-helpers.js';
 import { callApi, dbName, selectedType, state } from './explorer-state.js';
 import { Inspector } from './inspector.js';
@@ -52,6 +53,8 @@ const types = new TypePicker(selection, form, table);
 initProfileSearch(selection, labels);
 const showView = initViews(selection);
 const live = initLiveUpdates(selection, table);
+const link = new DeepLink(selection, types);
+selection.onChange = () => link.changed();
 
 initSignIn({
   /** Shows only what the token may do: no change form or Change… buttons without the write right. */
@@ -62,8 +65,10 @@ initSignIn({
     inspector.render();
   },
   onSignedIn(token) {
-    types.populate();
-    showView('relations');
+    void link.follow(() => {
+      types.populate();
+      showView('relations');
+    });
     live.start(token);
   },
   onSignedOut() {

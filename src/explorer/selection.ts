@@ -48,6 +48,9 @@ export class Selection {
   /** Which relations the graph draws: the strongest N, and "Show more". */
   private readonly neighbours: GraphNeighbours;
 
+  /** Called when the selected profile changes or goes (the deep link follows it). */
+  onChange: () => void = () => {};
+
   constructor(private readonly panels: SelectionPanels) {
     this.neighbours = new GraphNeighbours(() => this.ensureGraph(), panels.labels, this.graphStatus);
     this.graphStatus.after(this.neighbours.moreButton);
@@ -119,6 +122,7 @@ export class Selection {
     this.panels.table.clear(selectedType());
     this.panels.form.reset();
     this.panels.inspector.clear();
+    this.onChange();
   }
 
   /** Shows a relation of the graph in the inspector and marks it. */
@@ -183,6 +187,7 @@ export class Selection {
     }
     g.addProfile(profile, labels.of(profile.id));
     state.focal = profile;
+    this.onChange();
     try {
       if (!g.isExpanded(profile.id)) await this.expand(type, profile);
     } catch (err) {

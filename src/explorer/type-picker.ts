@@ -43,6 +43,12 @@ export class TypePicker {
     this.onTypeChange();
   }
 
+  /** Selects a type as if chosen in the list (a deep link). */
+  choose(relId: number): void {
+    this.select.value = String(relId);
+    this.onTypeChange();
+  }
+
   private onTypeChange(): void {
     const type = selectedType();
     this.selection.clear();
