@@ -1,9 +1,19 @@
 // Browser end-to-end support: Debian's Chromium driven by playwright-core (never a downloaded
 // browser), a Ties server with the demo workspace on a free port, and a fresh Explorer build.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type cytoscape from 'cytoscape';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createTies } from '../../src/core/ties.js';
@@ -96,19 +106,48 @@ function newest(dir: string): number {
 /** What the Explorer's bundle is built from: its own sources, and the client and call table it bundles. */
 const EXPLORER_SOURCES = ['src/explorer', 'src/client', 'src/api'];
 
-/** Builds dist/explorer when it is missing or older than its sources (tests run without a build). */
-export function ensureExplorerBuilt(): void {
-  let built = 0;
+/** When dist/explorer was built, or 0 when it is missing. */
+function builtAt(): number {
   try {
-    built = Math.min(
+    return Math.min(
       ...['index.html', 'explorer-main.js'].map((f) => statSync(join(EXPLORER_DIR, f)).mtimeMs),
     );
   } catch {
-    built = 0;
+    return 0;
   }
-  if (built >= Math.max(...EXPLORER_SOURCES.map(newest))) return;
-  const result = spawnSync(process.execPath, ['scripts/build-explorer.mjs'], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`explorer build failed:\n${result.stdout}${result.stderr}`);
+}
+
+/**
+ * Builds dist/explorer when it is missing or older than its sources (tests run without a build).
+ * Test files run in parallel processes: one builds while the others wait on a lock file and then
+ * find the build fresh — two builds at once would delete each other's files under a served page.
+ */
+export function ensureExplorerBuilt(): void {
+  const fresh = () => builtAt() >= Math.max(...EXPLORER_SOURCES.map(newest));
+  if (fresh()) return;
+  mkdirSync(dirname(EXPLORER_DIR), { recursive: true });
+  const lock = `${EXPLORER_DIR}.build-lock`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch {
+      // A lock left by a killed process is taken over after a minute.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true });
+      } catch {}
+      if (Date.now() > deadline) throw new Error(`explorer build: ${lock} is still held`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    if (fresh()) return;
+    const result = spawnSync(process.execPath, ['scripts/build-explorer.mjs'], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`explorer build failed:\n${result.stdout}${result.stderr}`);
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 // --- code that runs in the page ------------------------------------------------------------------
