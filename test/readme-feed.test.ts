@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import { type RunningServer, startServer } from '../src/server.js';
+import { ADMIN, caller } from './outbound/support.js';
 
-const ADMIN = 'readme-feed-admin-token-0123456789';
 const readme = readFileSync('README.md', 'utf8');
 const section = readme.slice(
   readme.indexOf('## Following changes'),
@@ -26,18 +26,8 @@ const curls = blocks('bash')
 let server: RunningServer;
 let host: string;
 let changes = 0;
+let call: ReturnType<typeof caller>;
 const dir = mkdtempSync(join(tmpdir(), 'ties-readme-feed-'));
-
-async function call(name: string, params: Record<string, unknown>): Promise<Record<string, any>> {
-  const res = await fetch(`${server.url}/api/v1.1/${name}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
-    body: JSON.stringify(params),
-  });
-  const body = (await res.json()) as Record<string, any>;
-  assert.equal(body.error, 0, JSON.stringify(body));
-  return body;
-}
 
 /** One more relation of type 1 (the type the README's examples filter on). */
 async function change(): Promise<void> {
@@ -77,6 +67,7 @@ before(async () => {
     loadConfig({ TIES_ADMIN_TOKEN: ADMIN, TIES_DB: ':memory:', TIES_LOG_LEVEL: 'silent' }, ['--port', '0']),
   );
   host = new URL(server.url).host;
+  call = caller(server.url);
   await call('databases/create', { name: 'people' });
   await call('relations/types/create', {
     name: 'donates',

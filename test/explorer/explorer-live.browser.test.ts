@@ -11,11 +11,14 @@ import {
   type Browser,
   chromiumMissing,
   type DemoServer,
+  demoCall,
   ensureExplorerBuilt,
   inPage,
   launchBrowser,
+  openByEmail,
   type PageWindow,
   settled,
+  signIn,
   startDemoServer,
   untilInPage,
 } from '../support/browser.js';
@@ -32,17 +35,6 @@ type LiveWindow = PageWindow & {
     readonly skipped: number;
   };
 };
-
-async function api(server: DemoServer, call: string, params: object): Promise<Record<string, any>> {
-  const response = await fetch(`${server.url}api/v1.1/${call}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
-    body: JSON.stringify(params),
-  });
-  const body = (await response.json()) as Record<string, any>;
-  assert.equal(body.error, 0, JSON.stringify(body));
-  return body;
-}
 
 if (missing && BROWSER_REQUIRED) {
   test('the Explorer live tests need Chromium (TIES_TEST_BROWSER_REQUIRED=1)', () => assert.fail(missing));
@@ -75,24 +67,15 @@ if (missing && BROWSER_REQUIRED) {
       inPage(page, (w, nodeId) => w.tiesExplorer?.graph?.cy.getElementById(nodeId).nonempty() ?? false, id);
 
     test('another client attaches, strengthens and detaches: the open table and graph follow without a reload', async () => {
-      await page.goto(server.url);
-      await untilInPage(page, (w) => w.document.body.dataset.ready === 'true');
-      await page.fill('#token', server.token);
-      await page.press('#token', 'Enter');
-      await untilInPage(page, (w) => w.document.body.dataset.signedIn === 'true');
-      await page.selectOption('#find-type', '3');
-      await page.selectOption('#find-matching', 'email');
-      await page.fill('#find-email', 'anna@example.com');
-      await page.press('#find-email', 'Enter');
-      await untilInPage(page, (w) => (w.tiesExplorer?.graph?.cy.nodes().length ?? 0) > 0);
-      await settled(page);
+      await signIn(page, server);
+      await openByEmail(page, 3, 'anna@example.com');
       await untilInPage(page, (w: LiveWindow) => w.tiesLive?.state === 'live');
       assert.match((await page.textContent('#live-status'))!, /Live/);
       assert.equal(await page.getAttribute('#live-status', 'role'), 'status');
       assert.equal(await row(DEMO_AUTHOR_ID).count(), 0);
       const rowsBefore = await page.locator('#relations-table tbody tr[data-profile]').count();
 
-      const types = (await api(server, 'relations/types/list', {})).data as {
+      const types = (await demoCall(server, 'relations/types/list', {})).data as {
         rel_id: number;
         db_a: number;
         db_b: number;
@@ -100,7 +83,7 @@ if (missing && BROWSER_REQUIRED) {
       const donates = types.find((t) => t.rel_id === 3)!;
       const other = types.find((t) => t.rel_id !== 3)!;
       const reader = async (db: number) =>
-        (await api(server, 'profiles/add', { db_id: db, data: {} })).profile_id as string;
+        (await demoCall(server, 'profiles/add', { db_id: db, data: {} })).profile_id as string;
       const [x, y, newcomer] = [
         await reader(other.db_a),
         await reader(other.db_b),
@@ -108,7 +91,7 @@ if (missing && BROWSER_REQUIRED) {
       ];
 
       // A change of another type between profiles the page does not show: received, not refreshed.
-      await api(server, 'relations/attach', {
+      await demoCall(server, 'relations/attach', {
         rel_id: other.rel_id,
         profile_a: { profile_id: x },
         profile_b: { profile_id: y },
@@ -127,7 +110,7 @@ if (missing && BROWSER_REQUIRED) {
         profile_a: { profile_id: DEMO_AUTHOR_ID },
         profile_b: { profile_id: newcomer },
       };
-      await api(server, 'relations/attach', { ...pair, weights: { donate: 7 } });
+      await demoCall(server, 'relations/attach', { ...pair, weights: { donate: 7 } });
       await row(newcomer).waitFor();
       await settled(page);
       assert.equal(await cell(newcomer, 'donate'), '7');
@@ -137,7 +120,7 @@ if (missing && BROWSER_REQUIRED) {
       assert.deepEqual({ received: after.received, relevant: after.relevant }, { received: 2, relevant: 1 });
 
       // Strengthened elsewhere: the cell follows.
-      await api(server, 'relations/strengthen', { ...pair, weights: { donate: 5 } });
+      await demoCall(server, 'relations/strengthen', { ...pair, weights: { donate: 5 } });
       await untilInPage(
         page,
         (w, id) =>
@@ -150,7 +133,7 @@ if (missing && BROWSER_REQUIRED) {
       );
 
       // Detached elsewhere: the row and the node go.
-      await api(server, 'relations/detach', pair);
+      await demoCall(server, 'relations/detach', pair);
       await untilInPage(
         page,
         (w, id) => [...w.document.querySelectorAll(`#relations-table tr[data-profile="${id}"]`)].length === 0,

@@ -4,8 +4,11 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { caller, startTies, storeLocations, until } from './support.js';
 
-const location = storeLocations()[0]!;
-after(() => location.remove());
+const locations = storeLocations();
+const location = locations[0]!;
+after(async () => {
+  for (const l of locations) await l.remove();
+});
 
 test('the lease a server takes on a webhook lasts TIES_OUTBOUND_LEASE_MS', async () => {
   const server = await startTies(location.db, { ...location.config, outboundLeaseMs: 600_000 });

@@ -242,3 +242,40 @@ export async function clickNode(page: Page, id: string): Promise<void> {
   await untilInPage(page, (w, nodeId) => w.tiesExplorer?.focal?.id === nodeId, id);
   await settled(page);
 }
+
+// --- steps many Explorer tests share --------------------------------------------------------------
+
+/** Opens the page and signs in with the token (the demo's by default). */
+export async function signIn(page: Page, server: DemoServer, token = server.token): Promise<void> {
+  await page.goto(server.url);
+  await untilInPage(page, (w) => w.document.body.dataset.ready === 'true');
+  await page.fill('#token', token);
+  await page.press('#token', 'Enter');
+  await untilInPage(page, (w) => w.document.body.dataset.signedIn === 'true');
+}
+
+/** Chooses the relation type, finds a profile by email and waits for its views to settle. */
+export async function openByEmail(page: Page, relId: number, email: string): Promise<void> {
+  await page.selectOption('#find-type', String(relId));
+  await page.selectOption('#find-matching', 'email');
+  await page.fill('#find-email', email);
+  await page.press('#find-email', 'Enter');
+  await untilInPage(page, (w) => (w.tiesExplorer?.graph?.cy.nodes().length ?? 0) > 0);
+  await settled(page);
+}
+
+/** A call to the demo server with its token, as another client makes it; fails unless it succeeds. */
+export async function demoCall(
+  server: DemoServer,
+  call: string,
+  params: object,
+): Promise<Record<string, any>> {
+  const response = await fetch(`${server.url}api/v1.1/${call}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
+    body: JSON.stringify(params),
+  });
+  const body = (await response.json()) as Record<string, any>;
+  if (body.error !== 0) throw new Error(`${call}: ${JSON.stringify(body)}`);
+  return body;
+}
