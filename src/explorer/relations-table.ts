@@ -1,7 +1,18 @@
-// The paged table of a profile's relations — the same rows as the graph, page by page with
-// limit / from / next_from, in either direction; the keyboard's way to open a neighbour.
-import type { GetAnswer, ProfileRef, PropValue, RelationRow, RelationType, TiesClient } from './api.js';
+// The paged table of a profile's relations — the same rows as the graph, in either direction; the
+// keyboard's way to open a neighbour. On a hub of 100,000 it is how a user reads everything: sorted
+// by any property (a header button, aria-sort), filtered (profile id prefix, a range of the sorted
+// number), paged by offset with a jump to any page (relations/get sort/order/offset/id_prefix/min/max).
+import type {
+  GetAnswer,
+  ProfileRef,
+  Property,
+  PropValue,
+  RelationRow,
+  RelationType,
+  TiesClient,
+} from './api.js';
 import { clear, formatValue, h, say, shortId } from './dom-helpers.js';
+import { FilterControls, PagerControls, type TableFilter } from './table-controls.js';
 
 export type Direction = 'incoming' | 'outgoing';
 
@@ -20,13 +31,21 @@ export interface TableOptions {
 
 const PAGE_SIZES = [5, 10, 25, 100] as const;
 
+/** The table's order: by a property, or (undefined) by the other profile's id. */
+interface SortOrder {
+  readonly property: string;
+  readonly descending: boolean;
+}
+
 export class RelationsTable {
   private type: RelationType | undefined;
   private profile: ProfileRef | undefined;
   private direction: Direction = 'incoming';
   private pageSize = 10;
-  /** `from` of each page shown so far (undefined for the first): Previous pops it. */
-  private froms: (string | undefined)[] = [undefined];
+  /** The page shown, from 0 (offset = page × pageSize). */
+  private page = 0;
+  private sort: SortOrder | undefined;
+  private filter: TableFilter = {};
   private answer: GetAnswer | undefined;
   /** Whether rows offer "Change…" (the token has the write right). */
   canChange = true;
@@ -35,9 +54,12 @@ export class RelationsTable {
   private readonly directionInputs: Record<Direction, HTMLInputElement>;
   private readonly sizeSelect: HTMLSelectElement;
   private readonly table = h('table', { class: 'relations', id: 'relations-table' });
-  private readonly status = h('p', { class: 'status', role: 'status', id: 'table-status' });
-  private readonly prev = h('button', { type: 'button', id: 'page-prev' }, '← Previous');
-  private readonly next = h('button', { type: 'button', id: 'page-next' }, 'Next page →');
+  private readonly pager = new PagerControls((page) => this.goTo(page));
+  private readonly status = this.pager.status;
+  private readonly filterControls = new FilterControls((filter) => {
+    this.filter = filter;
+    this.goTo(0);
+  });
 
   constructor(
     root: HTMLElement,
@@ -60,17 +82,7 @@ export class RelationsTable {
     );
     this.sizeSelect.addEventListener('change', () => {
       this.pageSize = Number(this.sizeSelect.value);
-      this.froms = [undefined];
-      void this.load();
-    });
-    this.prev.addEventListener('click', () => {
-      this.froms.pop();
-      void this.load();
-    });
-    this.next.addEventListener('click', () => {
-      if (!this.answer?.next_from) return;
-      this.froms.push(this.answer.next_from);
-      void this.load();
+      this.goTo(0);
     });
     root.append(
       h(
@@ -91,8 +103,9 @@ export class RelationsTable {
           this.sizeSelect,
         ),
       ),
+      this.filterControls.root,
       h('div', { class: 'table-scroll' }, this.table),
-      h('div', { class: 'pager' }, this.prev, this.status, this.next),
+      this.pager.root,
     );
     this.render();
   }
@@ -115,7 +128,8 @@ export class RelationsTable {
       : !canIn
         ? `Incoming does not apply: recipients (A) are in ${dbName(type.db_a)}, this profile is in ${dbName(profile.db)}.`
         : '';
-    this.froms = [undefined];
+    this.page = 0;
+    this.resetOrder();
     return this.load();
   }
 
@@ -124,7 +138,8 @@ export class RelationsTable {
     this.type = type;
     this.profile = undefined;
     this.answer = undefined;
-    this.froms = [undefined];
+    this.page = 0;
+    this.resetOrder();
     this.directionNote.textContent = '';
     say(this.status, '');
     this.render();
@@ -143,22 +158,62 @@ export class RelationsTable {
 
   private setDirection(direction: Direction): void {
     this.direction = direction;
-    this.froms = [undefined];
+    this.goTo(0);
+  }
+
+  /** A new profile or type: id order, no filter (what applied to the last one may not exist here). */
+  private resetOrder(): void {
+    this.sort = undefined;
+    this.filter = {};
+    this.filterControls.reset();
+    this.filterControls.setRangeProperty(undefined);
+  }
+
+  private goTo(page: number): void {
+    this.page = Math.max(0, page);
     void this.load();
   }
 
+  /**
+   * A header's button: the first click on a number sorts it strongest first (a string or bool A to Z),
+   * the next click reverses; the profile column goes back to id order.
+   */
+  private sortBy(property: Property | undefined): void {
+    if (!property) this.sort = undefined;
+    else if (this.sort?.property === property.name)
+      this.sort = { property: property.name, descending: !this.sort.descending };
+    else
+      this.sort = {
+        property: property.name,
+        descending: property.type === 'int' || property.type === 'float',
+      };
+    // A range belongs to the property it was typed for.
+    const sorted = this.type?.properties.find((p) => p.name === this.sort?.property);
+    this.filterControls.setRangeProperty(sorted);
+    if (this.filter.min !== undefined || this.filter.max !== undefined) {
+      this.filter = this.filter.idPrefix ? { idPrefix: this.filter.idPrefix } : {};
+    }
+    this.goTo(0);
+  }
+
   private async load(): Promise<void> {
-    const { type, profile } = this;
+    const { type, profile, sort, filter } = this;
     if (!type || !profile) return;
-    const from = this.froms.at(-1);
     say(this.status, 'Loading…');
     try {
       this.answer = await this.options.api().relations.get({
         rel_id: type.rel_id,
         profile_id: profile.id,
         limit: this.pageSize,
-        ...(from === undefined ? {} : { from }),
-        ...(this.direction === 'outgoing' ? { side: 'b' } : {}),
+        // Always given, so that the answer pages by offset (next_offset) in id order too.
+        offset: this.page * this.pageSize,
+        ...(sort
+          ? { sort: sort.property, order: sort.descending ? ('desc' as const) : ('asc' as const) }
+          : {}),
+        ...(filter.idPrefix ? { id_prefix: filter.idPrefix } : {}),
+        ...(filter.min !== undefined ? { min: filter.min } : {}),
+        ...(filter.max !== undefined ? { max: filter.max } : {}),
+        ...(this.direction === 'outgoing' ? { side: 'b' as const } : {}),
       });
     } catch (err) {
       this.answer = undefined;
@@ -195,10 +250,8 @@ export class RelationsTable {
         h(
           'tr',
           {},
-          h('th', { scope: 'col' }, other),
-          ...props.map((p) =>
-            h('th', { scope: 'col', class: p.type === 'string' || p.type === 'bool' ? '' : 'num' }, p.name),
-          ),
+          this.header(other, undefined, ''),
+          ...props.map((p) => this.header(p.name, p, p.type === 'string' || p.type === 'bool' ? '' : 'num')),
           h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
         ),
       ),
@@ -260,17 +313,37 @@ export class RelationsTable {
       );
     }
     this.table.append(body);
-    const page = this.froms.length - 1;
-    const first = page * this.pageSize + 1;
-    if (this.answer) {
-      say(
-        this.status,
-        rows.length
-          ? `Rows ${first}–${first + rows.length - 1} of ${this.answer.total_count}`
-          : `0 of ${this.answer.total_count}`,
-      );
-    }
-    this.prev.disabled = page === 0;
-    this.next.disabled = !this.answer?.next_from;
+    const answer = this.answer;
+    if (answer) {
+      const first = this.page * this.pageSize + 1;
+      const filtered = answer.filtered_count !== undefined;
+      const count = answer.filtered_count ?? answer.total_count;
+      const of = filtered ? `${count} matching (${answer.total_count} in all)` : String(count);
+      say(this.status, rows.length ? `Rows ${first}–${first + rows.length - 1} of ${of}` : `0 of ${of}`);
+      this.pager.set(this.page, Math.ceil(count / this.pageSize), answer.next_offset !== undefined);
+    } else this.pager.set(0, 1, false);
+  }
+
+  /** A column header whose button sorts by it; aria-sort says the order shown. */
+  private header(text: string, property: Property | undefined, cls: string): HTMLTableCellElement {
+    const sorted = property ? this.sort?.property === property.name : this.sort === undefined;
+    const descending = sorted && this.sort?.descending === true;
+    const th = h('th', { scope: 'col', class: cls });
+    if (sorted) th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
+    const arrow = sorted ? (descending ? ' ▼' : ' ▲') : '';
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        class: 'sort-button',
+        'data-sort': property?.name ?? '',
+        title: property ? `Sort by ${property.name}` : 'Sort by profile id',
+        onclick: () => this.sortBy(property),
+      },
+      text,
+      h('span', { 'aria-hidden': 'true' }, arrow),
+    );
+    th.append(button);
+    return th;
   }
 }

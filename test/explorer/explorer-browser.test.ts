@@ -213,7 +213,7 @@ if (missing && BROWSER_REQUIRED) {
       assert.equal(await page.locator('#relations-table tbody tr').count(), 2);
     });
 
-    test('the table pages with limit, from and next_from', async () => {
+    test('the table pages with limit and offset, in profile id order', async () => {
       // Two more donors to Anna, through the API: six relations, two pages of five.
       for (const email of ['vera@example.com', 'yuri@example.com']) {
         const call = async (name: string, params: object) => {

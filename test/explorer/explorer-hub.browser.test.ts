@@ -232,5 +232,91 @@ if (missing && BROWSER_REQUIRED) {
         assert.ok(distance(p, hub) > distance(reader, hub), `${id} fans out away from the hub`);
       }
     });
+
+    test('the table sorts by a header (aria-sort), jumps to any page, filters a range and finds a profile', async () => {
+      await page.fill('#find-email', 'hub@example.com');
+      await page.press('#find-email', 'Enter');
+      await untilInPage(page, (w) => /^Hub: /.test(w.document.getElementById('graph-status')!.textContent!));
+      await settled(page);
+      const status = (text: string | RegExp) =>
+        untilInPage(
+          page,
+          (w, t) => {
+            const s = w.document.getElementById('table-status')!.textContent!;
+            return t.startsWith('/') ? new RegExp(t.slice(1, -1)).test(s) : s === t;
+          },
+          text instanceof RegExp ? String(text) : text,
+        );
+      const donations = () =>
+        page
+          .locator('#relations-table tbody td[data-prop="donate"]')
+          .evaluateAll((cells) => cells.map((c) => Number(c.textContent)));
+      const ariaSort = (prop: string) =>
+        page.locator(`#relations-table th:has(button[data-sort="${prop}"])`).getAttribute('aria-sort');
+      await status('Rows 1–10 of 100000');
+      assert.equal(await ariaSort(''), 'ascending', 'by profile id at first');
+
+      await page.click('#relations-table button[data-sort="donate"]');
+      await untilInPage(page, (w) =>
+        /Rows 1–10/.test(w.document.getElementById('table-status')!.textContent!),
+      );
+      await settled(page);
+      assert.equal(await ariaSort('donate'), 'descending');
+      assert.equal(await ariaSort(''), null);
+      assert.deepEqual(await donations(), Array(10).fill(996));
+
+      await page.click('#relations-table button[data-sort="donate"]');
+      await settled(page);
+      assert.equal(await ariaSort('donate'), 'ascending');
+      assert.deepEqual(await donations(), Array(10).fill(0));
+
+      // Straight to the last page, and to any page by number.
+      await page.click('#page-last');
+      await status('Rows 99991–100000 of 100000');
+      assert.deepEqual(await donations(), Array(10).fill(996));
+      assert.equal(await page.isDisabled('#page-next'), true);
+      await page.fill('#page-number', '5001');
+      await page.press('#page-number', 'Enter');
+      await status('Rows 50001–50010 of 100000');
+      const middle = await donations();
+      assert.ok(
+        middle.every((d, i) => i === 0 || d >= middle[i - 1]!),
+        'ascending across the page',
+      );
+      await page.click('#page-first');
+      await status('Rows 1–10 of 100000');
+
+      // A range of the sorted property: only those rows, counted over all pages.
+      const inRange = Array.from({ length: HUB_SIZE }, (_, i) => i % 997).filter(
+        (d) => d >= 990 && d <= 992,
+      ).length;
+      await page.fill('#table-min', '990');
+      await page.fill('#table-max', '992');
+      await page.click('#table-filter-apply');
+      await status(`Rows 1–10 of ${inRange} matching (100000 in all)`);
+      assert.ok(
+        (await donations()).every((d) => d === 990),
+        'ascending from 990',
+      );
+      await page.click('#page-last');
+      await status(new RegExp(`^Rows \\d+–${inRange} of ${inRange} matching`));
+      assert.ok((await donations()).every((d) => d === 992));
+
+      // Find one profile among 100,000 by its id.
+      await page.click('#table-filter-clear');
+      await status('Rows 1–10 of 100000');
+      await page.fill('#table-id-prefix', strongReader.toUpperCase());
+      await page.press('#table-id-prefix', 'Enter');
+      await status('Rows 1–1 of 1 matching (100000 in all)');
+      assert.deepEqual(
+        await page
+          .locator('#relations-table tbody tr')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-profile'))),
+        [strongReader],
+      );
+      await page.fill('#table-id-prefix', 'xyz');
+      await page.press('#table-id-prefix', 'Enter');
+      assert.match((await page.textContent('#table-filter-error'))!, /hexadecimal/);
+    });
   });
 }
