@@ -157,6 +157,11 @@ export class CatalogService {
     return db;
   }
 
+  /** Whether resource `id` exists (batch calls check each resource once, naming the side per item). */
+  async hasResource(id: number): Promise<boolean> {
+    return Boolean(await this.store.getResource(id));
+  }
+
   async requireResource(id: number, param: string): Promise<Resource> {
     const resource = await this.store.getResource(id);
     if (!resource) throw new TiesError('RESOURCE_NOT_FOUND', { param, id });

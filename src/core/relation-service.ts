@@ -1,6 +1,8 @@
 // The six relation calls of the Altcraft API (SPEC §5): attach, detach, strengthen, edit, get,
 // get_counter. Validates, builds the lookups, lets the store do the one transaction, and turns
 // the store's outcome into the call's answer or a catalogue error.
+
+import { resolveBatchTargets } from './batch-targets.js';
 import type { CatalogService, Clock } from './catalog-service.js';
 import type { ChangeCall } from './change-feed.js';
 import { badParameter, TiesError } from './errors.js';
@@ -211,17 +213,24 @@ export class RelationService {
   async attachBatch(p: BatchParams, ctx: CallContext): Promise<BatchItemOutcome[]> {
     const attachMany = this.store.attachMany?.bind(this.store);
     if (!attachMany) return this.batch(p, (item) => this.attach(item, ctx));
-    // Set-based: every item validated as attach would, the valid ones stored in one call.
-    const prepared = await Promise.all(
-      p.items.map(async (item) => {
-        const params = batchItemParams(p, item);
+    // Set-based: every item validated as attach would, the valid ones stored in one call. The
+    // catalogue is read once per distinct type and resource, the clock once for the whole batch.
+    const params = p.items.map((item) => batchItemParams(p, item));
+    const targets = await resolveBatchTargets(this.catalog, params);
+    const now = this.clock.now().toISOString();
+    const { limits } = this.options;
+    const prepared = params.map(
+      (itemParams, i): { params: WeightedRelationParams; input?: AttachInput; error?: TiesError } => {
+        const target = targets[i]!;
+        if (target.error) return { params: itemParams, error: target.error };
         try {
-          return { params, input: await this.attachInput(params, ctx) };
+          const weights = parseAttachWeights(itemParams.weights, target.type, ctx.encoding, limits);
+          return { params: itemParams, input: { type: target.type, a: target.a, b: target.b, now, weights } };
         } catch (err) {
-          if (err instanceof TiesError) return { params, error: err };
+          if (err instanceof TiesError) return { params: itemParams, error: err };
           throw err;
         }
-      }),
+      },
     );
     const inputs = prepared.flatMap((x) => (x.input ? [x.input] : []));
     const outcomes = inputs.length > 0 ? await attachMany(inputs) : [];
