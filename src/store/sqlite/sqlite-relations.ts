@@ -1,6 +1,7 @@
 // Relations on SQLite: attach, strengthen, edit and detach (each moving the relation's share of the
 // aggregates through the ledger), the rows of relations/get (sorted or filtered ones in
 // sqlite-relation-order.ts), get_counter, and the removal of every relation of a profile or a type.
+import type { ChangeCall } from '../../core/change-feed.js';
 import { resolveOne } from '../../core/matching.js';
 import type { RelationType, Weights, WeightValue } from '../../core/model.js';
 import { isNumeric } from '../../core/property-types.js';
@@ -61,6 +62,9 @@ export class SqliteRelations {
   readonly updaters: RelationUpdaters;
   private readonly counters: CounterReader;
   private readonly ordered: SqliteRelationOrder;
+  /** The last attach time seen and its milliseconds (a batch's items share one). */
+  private parsedNow = '';
+  private parsedNowMs = 0;
   private readonly relGet: Stmt<string>;
   private readonly relInsert: Stmt;
   private readonly byBInsert: Stmt;
@@ -149,7 +153,7 @@ export class SqliteRelations {
   // Writes
 
   attach(input: AttachInput): AttachOutcome {
-    return this.attachTyped(this.catalog.typeOf(input.type), input);
+    return this.attachTyped(this.catalog.typeOf(input.type), input, input.call ?? 'relations/attach');
   }
 
   /**
@@ -159,27 +163,36 @@ export class SqliteRelations {
   attachMany(inputs: readonly AttachInput[]): AttachManyItem[] {
     const items = new Array<AttachManyItem>(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
-      const given = inputs[i]!;
-      const input = given.call ? given : { ...given, call: 'relations/attach_batch' as const };
+      const input = inputs[i]!;
       const type = this.catalog.types.get(input.type.relId);
       items[i] = type
-        ? this.attachTyped(type, input)
+        ? this.attachTyped(type, input, input.call ?? 'relations/attach_batch')
         : { kind: 'error', code: 'RELATION_TYPE_NOT_FOUND', details: { rel_id: input.type.relId } };
     }
     return items;
   }
 
-  private attachTyped(type: RelationType, input: AttachInput): AttachOutcome {
+  private attachTyped(type: RelationType, input: AttachInput, call: ChangeCall): AttachOutcome {
     // A float sum is checked as it is applied (an infinite sum refuses the call after the insert),
     // so such a type needs the savepoint; every other attach checks all before it changes a row.
-    if (hasFloatSum(type)) return this.tx.write(() => this.attachIn(type, input, noop));
-    return this.tx.writeChecked((changing) => this.attachIn(type, input, changing));
+    if (hasFloatSum(type)) return this.tx.write(() => this.attachIn(type, input, call, noop));
+    return this.tx.writeChecked((changing) => this.attachIn(type, input, call, changing));
   }
 
-  private attachIn(type: RelationType, input: AttachInput, changing: () => void): AttachOutcome {
+  private attachIn(
+    type: RelationType,
+    input: AttachInput,
+    call: ChangeCall,
+    changing: () => void,
+  ): AttachOutcome {
     const pair = this.finder.pair(type, input.a, input.b);
     if (pair.kind !== 'ok') return pair;
-    const nowMs = Date.parse(input.now);
+    // A batch's items share one time: parsed once, not per item.
+    if (input.now !== this.parsedNow) {
+      this.parsedNow = input.now;
+      this.parsedNowMs = Date.parse(input.now);
+    }
+    const nowMs = this.parsedNowMs;
     const weights = JSON.stringify(input.weights);
     // The insert is the duplicate test: nothing changed when it inserts nothing.
     if (this.relInsert.run(type.relId, pair.a, pair.b, weights, nowMs, nowMs).changes === 0) {
@@ -188,7 +201,7 @@ export class SqliteRelations {
     changing();
     this.byBInsert.run(type.relId, pair.b, pair.a);
     this.ledger.applyStats(type, pair.a, pair.b, null, input.weights);
-    this.log.append(input.call ?? 'relations/attach', type, pair.a, pair.b, null, weights, input.now);
+    this.log.append(call, type, pair.a, pair.b, null, weights, input.now);
     return pair;
   }
 
