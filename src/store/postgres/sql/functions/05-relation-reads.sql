@@ -52,27 +52,15 @@ CREATE FUNCTION ties_list_ordered(p_rel integer, p_side text, p_q jsonb, p_after
   OUT status text, OUT ids text[], OUT total bigint, OUT items jsonb, OUT matched bigint)
 LANGUAGE plpgsql STABLE AS $f$
 DECLARE
-  t relation_types;
   v text;
   src text;
   cond text := '';
   ord text;
 BEGIN
-  SELECT * INTO t FROM relation_types WHERE rel_id = p_rel;
-  IF NOT FOUND THEN
-    status := 'no_type';
-    RETURN;
-  END IF;
-  ids := ties_find(CASE p_side WHEN 'a' THEN t.db_a ELSE t.db_b END, p_q);
-  IF cardinality(ids) <> 1 THEN
-    status := 'match';
-    RETURN;
-  END IF;
-  SELECT sum(count) INTO total FROM relation_stats
-   WHERE profile_id = ids[1] AND rel_id = p_rel AND side = p_side AND prop = '';
-  total := coalesce(total, 0);
-  IF p_refuse IS NOT NULL AND total > p_refuse THEN
-    status := 'too_many';
+  -- The type, the profile and its total as ties_list finds them (one row read for its page).
+  SELECT l.status, l.ids, l.total INTO status, ids, total
+    FROM ties_list(p_rel, p_side, p_q, '', 0, p_refuse) l;
+  IF status <> 'ok' THEN
     RETURN;
   END IF;
   v := CASE
