@@ -8,9 +8,10 @@ function table(
   head: readonly string[],
   rows: readonly (readonly (Node | string)[])[],
 ): HTMLElement {
+  // Focusable and named, as the relations table: a narrow screen scrolls it sideways.
   return h(
     'div',
-    { class: 'table-scroll' },
+    { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': `${caption}, scrolls sideways` },
     h(
       'table',
       { class: 'admin' },
@@ -45,7 +46,7 @@ export async function renderAdmin(root: HTMLElement, api: TiesClient): Promise<v
 
   clear(root);
   root.append(
-    h('h3', {}, 'Databases'),
+    h('h2', {}, 'Databases'),
     table(
       'Databases and their fields',
       ['Id', 'Name', 'Description', 'Custom fields', 'Standard fields'],
@@ -67,7 +68,7 @@ export async function renderAdmin(root: HTMLElement, api: TiesClient): Promise<v
         ];
       }),
     ),
-    h('h3', {}, 'Relation types'),
+    h('h2', {}, 'Relation types'),
     table(
       'Relation types: B (initiator) → A (recipient)',
       ['rel_id', 'Name', 'A (recipient)', 'B (initiator)', 'Properties'],
@@ -85,13 +86,13 @@ export async function renderAdmin(root: HTMLElement, api: TiesClient): Promise<v
           : '—',
       ]),
     ),
-    h('h3', {}, 'Resources'),
+    h('h2', {}, 'Resources'),
     table(
       'Resources',
       ['Id', 'Name', 'Channels', 'Databases'],
       resources.data.map((r) => [String(r.id), r.name, chips(r.channels), r.dbs_ids.map(nameOf).join(', ')]),
     ),
-    h('h3', {}, 'Tokens'),
+    h('h2', {}, 'Tokens'),
     tokens instanceof TiesApiError
       ? h('p', { class: 'muted' }, `Tokens are listed for admin tokens only (${tokens.errorText}).`)
       : tokens instanceof Error

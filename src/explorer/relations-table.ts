@@ -104,7 +104,19 @@ export class RelationsTable {
         ),
       ),
       this.filterControls.root,
-      h('div', { class: 'table-scroll' }, this.table),
+      // Focusable and named: on a phone the table scrolls sideways to its Change… column, and a
+      // keyboard scrolls a region only once it has focus.
+      h('p', { class: 'scroll-cue', 'aria-hidden': 'true' }, 'Scroll the table sideways for every column →'),
+      h(
+        'div',
+        {
+          class: 'table-scroll',
+          tabindex: 0,
+          role: 'region',
+          'aria-label': 'Relations table, scrolls sideways',
+        },
+        this.table,
+      ),
       this.pager.root,
     );
     this.render();
