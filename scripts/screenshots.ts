@@ -75,6 +75,8 @@ async function main(): Promise<void> {
     // Ivan's first donation to Anna, so that Anna has four donors and Ivan a second relation.
     await submitChange(page, 'strengthen', 'ivan@example.com', '25', () => shot('preview', '.change-panel'));
     await page.selectOption('#width-property', 'donate');
+    // The graph draws the strongest by the chosen property again.
+    await settled(page);
     await inPage(page, (w) => w.scrollTo(0, 0));
     await shot('graph');
     await shot('table', '.table-panel');
