@@ -149,6 +149,46 @@ for (const engine of testEngines()) {
           );
         });
 
+        test('catalogue errors, looked up once per batch, are each item the answer of a single attach', async () => {
+          const [a, a2] = [await addProfile(h, w.dbA), await addProfile(h, w.dbA)];
+          const [b, b2, other] = [
+            await addProfile(h, w.dbB),
+            await addProfile(h, w.dbB),
+            await addProfile(h, w.dbB),
+          ];
+          const noResource = 987_654;
+          const withItems = [
+            item(a, b, { count: 1 }),
+            { rel_id: 987_654, ...item(a, b2) }, // no such type
+            {
+              ...item(a, b2),
+              profile_b: { matching: 'email', email: 'x@example.com', resource_id: noResource },
+            },
+            {
+              ...item(a, b2),
+              profile_a: { matching: 'email', email: 'y@example.com', resource_id: noResource },
+            },
+            { ...item(a, b2), profile_a: {} }, // no identification
+            { rel_id: w.sameRel, ...item(b2, other, { n: 1 }) }, // a second type in the same batch
+            { rel_id: 987_654, ...item(a2, b) }, // the unknown type again
+            item(a2, b, { count: 2 }),
+          ];
+          const got = items(await ok(h, 'relations/attach_batch', { rel_id: w.relId, items: withItems }, o));
+          assert.deepEqual(
+            got.map((d) => d.error),
+            [0, 404, 404, 404, 400, 0, 404, 0],
+          );
+          assert.deepEqual([got[5].profile_a, got[5].profile_b, got[5].relation_id], [b2, other, w.sameRel]);
+          for (const i of [1, 2, 3, 4, 6]) {
+            const single = await h.call('relations/attach', { rel_id: w.relId, ...withItems[i] }, o);
+            assert.equal(got[i].error, Number(single.body.error), `item ${i}`);
+            assert.equal(got[i].error_text, single.body.error_text, `item ${i}`);
+          }
+          assert.match(got[2].error_text, /profile_b\.resource_id/);
+          assert.match(got[3].error_text, /profile_a\.resource_id/);
+          assert.equal((await counterOf(h, w.relId, a2)).total, 1);
+        });
+
         test('a malformed item refuses the whole batch, naming it, before anything is written', async () => {
           const a = await addProfile(h, w.dbA);
           const b = await addProfile(h, w.dbB);
