@@ -4,7 +4,7 @@
 // Chromium via playwright-core against a real Ties with the demo data.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { DEMO_AUTHOR_ID } from '../../src/demo.js';
 import {
   BROWSER_REQUIRED,
@@ -167,6 +167,34 @@ if (missing && BROWSER_REQUIRED) {
       await page.click('#signout');
       await untilInPage(page, (w) => w.document.body.dataset.signedIn === 'false');
       assert.equal(await page.isHidden('#live-status'), true);
+    });
+
+    test('the indicator says when the stream is cut (reconnecting, then live again) and when the feed is off', async () => {
+      const stream = '**/api/v1.1/relations/changes/stream**';
+      await page.route(stream, (route) => route.abort());
+      await signIn(page, server);
+      await untilInPage(page, (w: LiveWindow) => w.tiesLive?.state === 'reconnecting');
+      assert.match((await page.textContent('#live-status'))!, /reconnecting/);
+      await page.unroute(stream);
+      await untilInPage(page, (w: LiveWindow) => w.tiesLive?.state === 'live', null, { timeout: 30_000 });
+
+      // A server with TIES_FEED=off: the stream and relations/changes answer 409 FEED_DISABLED.
+      const off = (route: Route) =>
+        route.fulfill({
+          status: 409,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            error: 409,
+            error_text:
+              'relations/changes: the change feed is off on this server (TIES_FEED=off); turn it on to use the feed',
+          }),
+        });
+      await page.route('**/api/v1.1/relations/changes**', off);
+      await page.reload();
+      await untilInPage(page, (w: LiveWindow) => w.tiesLive?.state === 'off');
+      assert.match((await page.textContent('#live-status'))!, /TIES_FEED=off/);
+      await page.unroute('**/api/v1.1/relations/changes**');
+      assert.deepEqual(pageErrors, []);
     });
   });
 }
