@@ -211,6 +211,22 @@ else {
       ],
       ['relations/get', () => ties.relations.get({ rel_id: rel, profile_id: ids[0]! })],
       ['relations/get, side b', () => ties.relations.get({ rel_id: rel, profile_id: ids[0]!, side: 'b' })],
+      [
+        'relations/get, sorted and filtered',
+        () =>
+          ties.relations.get({
+            rel_id: rel,
+            profile_id: ids[0]!,
+            sort: 'hits',
+            order: 'desc',
+            min: 0,
+            limit: 2,
+          }),
+      ],
+      [
+        'relations/get, side b, sorted',
+        () => ties.relations.get({ rel_id: rel, profile_id: ids[0]!, side: 'b', sort: 'hits', offset: 1 }),
+      ],
       ['relations/get_counter', () => ties.relations.getCounter({ rel_id: rel, profile_id: ids[0]! })],
       ['relations/detach', () => ties.relations.detach(pair(0, 2))],
       ['profiles/delete', () => ties.profiles.delete({ db_id: db, profile_id: ids[0]! })],

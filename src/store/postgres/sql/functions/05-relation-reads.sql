@@ -24,6 +24,11 @@ BEGIN
     status := 'too_many';
     RETURN;
   END IF;
+  -- A negative limit: the profile and its total only (ties_list_ordered reads its own rows).
+  IF p_limit < 0 THEN
+    status := 'ok';
+    RETURN;
+  END IF;
   IF p_side = 'a' THEN
     SELECT jsonb_agg(jsonb_build_array(r.b, r.weights) ORDER BY r.b) INTO items FROM (
       SELECT b, weights FROM relations
@@ -57,9 +62,9 @@ DECLARE
   cond text := '';
   ord text;
 BEGIN
-  -- The type, the profile and its total as ties_list finds them (one row read for its page).
+  -- The type, the profile and its total as ties_list finds them (limit -1: no rows).
   SELECT l.status, l.ids, l.total INTO status, ids, total
-    FROM ties_list(p_rel, p_side, p_q, '', 0, p_refuse) l;
+    FROM ties_list(p_rel, p_side, p_q, '', -1, p_refuse) l;
   IF status <> 'ok' THEN
     RETURN;
   END IF;
