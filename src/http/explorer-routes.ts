@@ -25,18 +25,25 @@ const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-cache',
+  // The page may be sent compressed (below): caches must key it by the encoding asked for.
+  vary: 'accept-encoding',
 } as const;
 
 /**
- * Options of @fastify/static for files sent with `cacheControl` and nosniff. The plugin's own
- * cache-control is off: it is set after setHeaders and would overwrite ours.
+ * Options of @fastify/static for files sent with `cacheControl` and nosniff, compressed when the
+ * build made .br / .gz copies and the browser accepts them (`preCompressed`: no compression work
+ * per request, and only these static files — API answers are never compressed, as Altcraft
+ * clients expect them plain). The plugin's own cache-control is off: it is set after setHeaders
+ * and would overwrite ours; it sets no Vary, so ours says the answer depends on Accept-Encoding.
  */
 function assetHeaders(cacheControl: string) {
   return {
     cacheControl: false,
+    preCompressed: true,
     setHeaders: (res: { setHeader(name: string, value: string): unknown }) => {
       res.setHeader('x-content-type-options', 'nosniff');
       res.setHeader('cache-control', cacheControl);
+      res.setHeader('vary', 'accept-encoding');
     },
   } as const;
 }
@@ -59,7 +66,8 @@ export interface ExplorerOptions {
 export function explorerRoutes(app: FastifyInstance, options: ExplorerOptions = {}): void {
   const dir = options.dir ?? EXPLORER_DIR;
   const built = existsSync(join(dir, 'index.html'));
-  const vendor = cytoscapeDist();
+  // The build's copy of Cytoscape comes with compressed siblings; without a build, the package's own.
+  const vendor = existsSync(join(dir, 'vendor', CYTOSCAPE_FILE)) ? join(dir, 'vendor') : cytoscapeDist();
 
   app.register(async (scope) => {
     // A path the file server refuses (NUL, `..`, a malformed name) names no file: the app's 404

@@ -1,12 +1,15 @@
 // How Ties serves the Explorer, without a browser: the page at / with its security headers, its
-// assets, Cytoscape from node_modules (that one file only), and a clear answer when it is not built.
+// assets, Cytoscape from node_modules (that one file only), and a clear answer when it is not built;
+// the built assets compressed (precompressed .br / .gz) and the API never.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { explorerRoutes } from '../../src/http/explorer-routes.js';
+import { ensureExplorerBuilt } from '../support/browser.js';
 import { startHarness } from '../support/harness.js';
 
 let dir: string;
@@ -79,6 +82,60 @@ test('the Ties app serves the Explorer at / and keeps the API docs at /docs', as
     assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
     assert.equal((await h.app.inject({ method: 'GET', url: '/vendor/cytoscape.min.js' })).statusCode, 200);
     assert.equal((await h.app.inject({ method: 'GET', url: '/docs' })).statusCode, 200);
+  } finally {
+    await h.close();
+  }
+});
+
+test('the built assets go compressed (brotli, gzip) when asked for, with Vary; API answers never', async () => {
+  ensureExplorerBuilt();
+  const built = Fastify();
+  explorerRoutes(built);
+  try {
+    for (const url of [
+      '/vendor/cytoscape.min.js',
+      '/explorer/explorer-main.js',
+      '/explorer/explorer.css',
+      '/',
+    ]) {
+      const plain = await built.inject({ method: 'GET', url });
+      assert.equal(plain.statusCode, 200, url);
+      assert.equal(plain.headers['content-encoding'], undefined, `${url} without Accept-Encoding`);
+      assert.match(String(plain.headers.vary), /accept-encoding/i, `${url}: Vary`);
+      for (const [accept, encoding, decode] of [
+        ['br, gzip', 'br', brotliDecompressSync],
+        ['gzip', 'gzip', gunzipSync],
+      ] as const) {
+        const res = await built.inject({ method: 'GET', url, headers: { 'accept-encoding': accept } });
+        assert.equal(res.statusCode, 200, url);
+        assert.equal(res.headers['content-encoding'], encoding, `${url} with ${accept}`);
+        assert.match(String(res.headers.vary), /accept-encoding/i);
+        assert.equal(
+          res.headers['content-type'],
+          plain.headers['content-type'],
+          'the type of the file, not of .br',
+        );
+        assert.ok(
+          res.rawPayload.length < plain.rawPayload.length / 2,
+          `${url}: ${res.rawPayload.length} bytes`,
+        );
+        assert.deepEqual(decode(res.rawPayload), plain.rawPayload, `${url} decodes to the file`);
+      }
+    }
+  } finally {
+    await built.close();
+  }
+  // Altcraft clients read answers as sent: the API is never compressed, whatever they accept.
+  const h = await startHarness();
+  try {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1.1/relations/types/list',
+      headers: { 'accept-encoding': 'br, gzip', 'content-type': 'application/json' },
+      payload: '{}',
+    });
+    assert.equal(res.headers['content-encoding'], undefined);
+    assert.equal(typeof res.json().error, 'number');
   } finally {
     await h.close();
   }
