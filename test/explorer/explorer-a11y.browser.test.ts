@@ -5,24 +5,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { DEMO_AUTHOR_ID } from '../../src/demo.js';
-import {
-  BROWSER_REQUIRED,
-  type Browser,
-  chromiumMissing,
-  type DemoServer,
-  ensureExplorerBuilt,
-  inPage,
-  launchBrowser,
-  settled,
-  startDemoServer,
-  untilInPage,
-} from '../support/browser.js';
+import { inPage, settled, untilInPage } from '../support/browser.js';
+import { describeInBrowser } from '../support/explorer-suite.js';
 
 const OLGA = '669e6968ebf4ac52b623a997';
-const missing = chromiumMissing();
 /**
  * axe-core's browser build (a devDependency, so `npm ci` always has it). A checkout whose
  * node_modules predates it skips these tests with a reason, except in CI where they must run.
@@ -59,72 +48,51 @@ async function violations(page: Page): Promise<Violation[]> {
   )) as Violation[];
 }
 
-if (missing && BROWSER_REQUIRED) {
-  test('the Explorer accessibility tests need Chromium (TIES_TEST_BROWSER_REQUIRED=1)', () =>
-    assert.fail(missing));
-} else if (missing || axeMissing) {
-  const why = (missing ?? axeMissing)!;
-  test(`Explorer accessibility — skipped: ${why}`, { skip: why }, () => {});
-} else {
-  describe('Explorer: zero axe violations on every view, desktop and phone', { concurrency: 1 }, () => {
-    let server: DemoServer;
-    let browser: Browser;
-    let page: Page;
-    const pageErrors: string[] = [];
-
-    before(async () => {
-      ensureExplorerBuilt();
-      [server, browser] = await Promise.all([startDemoServer(), launchBrowser()]);
-      page = browser.context.pages()[0] ?? (await browser.context.newPage());
-      page.setDefaultTimeout(10_000);
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-    });
-    after(async () => {
-      await browser?.close();
-      await server?.close();
-    });
-
+describeInBrowser(
+  'Explorer: zero axe violations on every view, desktop and phone',
+  { name: 'Explorer accessibility', skip: axeMissing },
+  (ctx) => {
     for (const size of SIZES) {
       const at = `${size.width}×${size.height}`;
 
       test(`${at}: sign-in`, async () => {
-        await page.setViewportSize(size);
-        await inPage(page, (w) => w.sessionStorage.clear()).catch(() => undefined);
-        await page.goto(server.url);
-        await untilInPage(page, (w) => w.document.body.dataset.ready === 'true');
-        assert.deepEqual(await violations(page), []);
+        await ctx.page.setViewportSize(size);
+        await inPage(ctx.page, (w) => w.sessionStorage.clear()).catch(() => undefined);
+        await ctx.page.goto(ctx.server.url);
+        await untilInPage(ctx.page, (w) => w.document.body.dataset.ready === 'true');
+        assert.deepEqual(await violations(ctx.page), []);
       });
 
       test(`${at}: a profile open (graph, table, aggregates, change form, inspector)`, async () => {
-        await page.fill('#token', server.token);
-        await page.press('#token', 'Enter');
-        await untilInPage(page, (w) => w.document.body.dataset.signedIn === 'true');
-        await page.selectOption('#find-type', '3');
-        await page.selectOption('#find-matching', 'email');
-        await page.fill('#find-email', 'anna@example.com');
-        await page.press('#find-email', 'Enter');
-        await untilInPage(page, (w, id) => w.tiesExplorer?.focal?.id === id, DEMO_AUTHOR_ID);
-        await settled(page);
-        assert.deepEqual(await violations(page), []);
+        await ctx.page.fill('#token', ctx.server.token);
+        await ctx.page.press('#token', 'Enter');
+        await untilInPage(ctx.page, (w) => w.document.body.dataset.signedIn === 'true');
+        await ctx.page.selectOption('#find-type', '3');
+        await ctx.page.selectOption('#find-matching', 'email');
+        await ctx.page.fill('#find-email', 'anna@example.com');
+        await ctx.page.press('#find-email', 'Enter');
+        await untilInPage(ctx.page, (w, id) => w.tiesExplorer?.focal?.id === id, DEMO_AUTHOR_ID);
+        await settled(ctx.page);
+        assert.deepEqual(await violations(ctx.page), []);
       });
 
       test(`${at}: the inspector showing a relation, and the change form previewing a detach`, async () => {
-        await page.focus('#graph');
-        await page.keyboard.press('ArrowRight');
-        await untilInPage(page, (w) =>
+        await ctx.page.focus('#graph');
+        await ctx.page.keyboard.press('ArrowRight');
+        await untilInPage(ctx.page, (w) =>
           /^Relation /.test(w.document.getElementById('inspector-title')!.textContent!),
         );
-        await page.click('#inspector-detach');
-        await page.waitForSelector('#change-preview');
-        assert.deepEqual(await violations(page), []);
-        await page.click('#change-back');
+        await ctx.page.click('#inspector-detach');
+        await ctx.page.waitForSelector('#change-preview');
+        assert.deepEqual(await violations(ctx.page), []);
+        await ctx.page.click('#change-back');
       });
 
       test(`${at}: the table's Change… column can be reached, by keyboard too`, async () => {
-        const scroller = page.locator('#table-root .table-scroll');
+        const scroller = ctx.page.locator('#table-root .table-scroll');
         assert.equal(await scroller.getAttribute('tabindex'), '0', 'a scrollable region takes focus');
         assert.ok(await scroller.getAttribute('aria-label'), 'and says what it is');
-        const change = page.locator(`#relations-table tr[data-profile="${OLGA}"] button.small-button`);
+        const change = ctx.page.locator(`#relations-table tr[data-profile="${OLGA}"] button.small-button`);
         await change.scrollIntoViewIfNeeded();
         assert.equal(await change.isVisible(), true);
         const box = (await change.boundingBox())!;
@@ -135,23 +103,23 @@ if (missing && BROWSER_REQUIRED) {
       });
 
       test(`${at}: the admin view (headings in order)`, async () => {
-        await page.click('#views button[data-view="admin"]');
-        await page.waitForSelector('#admin h2');
-        await settled(page);
-        const levels = await inPage(page, (w) =>
+        await ctx.page.click('#views button[data-view="admin"]');
+        await ctx.page.waitForSelector('#admin h2');
+        await settled(ctx.page);
+        const levels = await inPage(ctx.page, (w) =>
           [
             ...w.document.querySelectorAll('#view-admin h1, #view-admin h2, #view-admin h3, #view-admin h4'),
           ].map((h) => Number(h.tagName.slice(1))),
         );
         for (let i = 1; i < levels.length; i++)
           assert.ok(levels[i]! <= levels[i - 1]! + 1, `heading levels skip: ${levels.join(' ')}`);
-        assert.deepEqual(await violations(page), []);
-        await page.click('#views button[data-view="relations"]');
+        assert.deepEqual(await violations(ctx.page), []);
+        await ctx.page.click('#views button[data-view="relations"]');
       });
     }
 
     test('no script failed', () => {
-      assert.deepEqual(pageErrors, []);
+      assert.deepEqual(ctx.pageErrors, []);
     });
-  });
-}
+  },
+);

@@ -3,25 +3,13 @@
 // one profiles/get each). Times are measured and printed for docs/benchmarks.md; the test asserts
 // content, not timings, which drift with the machine's load.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import {
-  BROWSER_REQUIRED,
-  type Browser,
-  chromiumMissing,
-  clickNode,
-  type DemoServer,
-  ensureExplorerBuilt,
-  inPage,
-  launchBrowser,
-  settled,
-  startDemoServer,
-  untilInPage,
-} from '../support/browser.js';
+import { clickNode, type DemoServer, inPage, settled, untilInPage } from '../support/browser.js';
+import { describeInBrowser } from '../support/explorer-suite.js';
 
 const HUB_SIZE = 100_000;
 const DONATES = 3;
-const missing = chromiumMissing();
 
 async function call(server: DemoServer, name: string, params: object): Promise<Record<string, any>> {
   const response = await fetch(`${server.url}api/v1.1/${name}`, {
@@ -93,67 +81,54 @@ const positions = (page: Page) =>
     Object.fromEntries(w.tiesExplorer!.graph!.cy.nodes().map((n) => [n.id(), { ...n.position() }] as const)),
   );
 
-if (missing && BROWSER_REQUIRED) {
-  test('the Explorer hub test needs Chromium (TIES_TEST_BROWSER_REQUIRED=1)', () => assert.fail(missing));
-} else if (missing) {
-  test(`Explorer hub — skipped: ${missing}`, { skip: missing }, () => {});
-} else {
-  describe('Explorer on a hub of 100,000 relations', { concurrency: 1 }, () => {
-    let server: DemoServer;
-    let browser: Browser;
-    let page: Page;
+describeInBrowser(
+  'Explorer on a hub of 100,000 relations',
+  { name: 'Explorer hub', timeout: 30_000 },
+  (ctx) => {
     let strongReader: string;
     const calls: string[] = [];
 
     before(async () => {
-      ensureExplorerBuilt();
-      [server, browser] = await Promise.all([startDemoServer(), launchBrowser()]);
-      strongReader = await seedHub(server);
-      page = browser.context.pages()[0] ?? (await browser.context.newPage());
-      page.setDefaultTimeout(30_000);
-      page.on('request', (r) => {
+      strongReader = await seedHub(ctx.server);
+      ctx.page.on('request', (r) => {
         const m = /api\/v1\.1\/(.+)$/.exec(r.url());
         if (m) calls.push(m[1]!);
       });
     });
-    after(async () => {
-      await browser?.close();
-      await server?.close();
-    });
 
     test('first view: "N of 100000", then names in a handful of batch requests', async () => {
-      await page.goto(server.url);
-      await untilInPage(page, (w) => w.document.body.dataset.ready === 'true');
-      await page.fill('#token', server.token);
-      await page.press('#token', 'Enter');
-      await page.waitForSelector(`#find-type option[value="${DONATES}"]`, { state: 'attached' });
-      await page.selectOption('#find-type', String(DONATES));
-      await page.selectOption('#find-matching', 'email');
-      await page.fill('#find-email', 'hub@example.com');
+      await ctx.page.goto(ctx.server.url);
+      await untilInPage(ctx.page, (w) => w.document.body.dataset.ready === 'true');
+      await ctx.page.fill('#token', ctx.server.token);
+      await ctx.page.press('#token', 'Enter');
+      await ctx.page.waitForSelector(`#find-type option[value="${DONATES}"]`, { state: 'attached' });
+      await ctx.page.selectOption('#find-type', String(DONATES));
+      await ctx.page.selectOption('#find-matching', 'email');
+      await ctx.page.fill('#find-email', 'hub@example.com');
       calls.length = 0;
       const started = Date.now();
-      await page.press('#find-email', 'Enter');
-      await page.waitForSelector('#relations-table tbody tr[data-profile]');
-      await untilInPage(page, (w) =>
+      await ctx.page.press('#find-email', 'Enter');
+      await ctx.page.waitForSelector('#relations-table tbody tr[data-profile]');
+      await untilInPage(ctx.page, (w) =>
         /of 100000/.test(w.document.getElementById('graph-status')!.textContent!),
       );
       const firstView = Date.now() - started;
-      await untilInPage(page, (w) =>
+      await untilInPage(ctx.page, (w) =>
         [...w.document.querySelectorAll('#relations-table tbody button.link')].every((b) =>
           /^Reader \d+$/.test(b.textContent!),
         ),
       );
       const names = Date.now() - started - firstView;
-      await settled(page);
+      await settled(ctx.page);
       // Measured, not asserted (load drifts): docs/benchmarks.md records them with the load.
       console.log(`# hub of ${HUB_SIZE}: first view ${firstView} ms, names ${names} ms after`);
 
-      assert.match((await page.textContent('#graph-status'))!, /\d+ of 100000 incoming/);
-      assert.match((await page.textContent('#table-status'))!, /of 100000/);
+      assert.match((await ctx.page.textContent('#graph-status'))!, /\d+ of 100000 incoming/);
+      assert.match((await ctx.page.textContent('#table-status'))!, /of 100000/);
       const batches = calls.filter((c) => c === 'profiles/get_batch').length;
       assert.ok(batches >= 1 && batches <= 4, `names in a handful of requests, not ${batches}`);
       assert.equal(calls.filter((c) => c === 'profiles/get').length, 1, 'only the search itself');
-      const labels = await inPage(page, (w) =>
+      const labels = await inPage(ctx.page, (w) =>
         w.tiesExplorer!.graph!.cy.nodes().map((n) => String(n.data('label'))),
       );
       assert.ok(
@@ -165,19 +140,19 @@ if (missing && BROWSER_REQUIRED) {
     test('the graph draws the strongest 40 by donate, says "40 of 100000" and shows 40 more in place', async () => {
       // After the first test: the hub is open, ranked by the type's first numeric property
       // (user_like, which no reader gave: id order). Choosing donate draws its strongest instead.
-      await page.selectOption('#width-property', 'donate');
-      await untilInPage(page, (w) =>
+      await ctx.page.selectOption('#width-property', 'donate');
+      await untilInPage(ctx.page, (w) =>
         /strongest by donate/.test(w.document.getElementById('graph-status')!.textContent!),
       );
-      await settled(page);
+      await settled(ctx.page);
       assert.match(
-        (await page.textContent('#graph-status'))!,
+        (await ctx.page.textContent('#graph-status'))!,
         /40 of 100000 incoming \(strongest by donate\)/,
       );
-      const hubId = await inPage(page, (w) => w.tiesExplorer!.focal!.id);
+      const hubId = await inPage(ctx.page, (w) => w.tiesExplorer!.focal!.id);
       const donations = () =>
         inPage(
-          page,
+          ctx.page,
           (w, hub) =>
             w
               .tiesExplorer!.graph!.cy.edges(`[target = "${hub}"]`)
@@ -186,15 +161,15 @@ if (missing && BROWSER_REQUIRED) {
         );
       // donate is i % 997: the strongest are the ~100 readers donating 996.
       assert.deepEqual(await donations(), Array(40).fill(996));
-      assert.equal(await page.textContent('#graph-more'), 'Show 40 more');
+      assert.equal(await ctx.page.textContent('#graph-more'), 'Show 40 more');
 
-      const before = await positions(page);
-      await page.click('#graph-more');
-      await untilInPage(page, (w) =>
+      const before = await positions(ctx.page);
+      await ctx.page.click('#graph-more');
+      await untilInPage(ctx.page, (w) =>
         /80 of 100000 incoming/.test(w.document.getElementById('graph-status')!.textContent!),
       );
-      await settled(page);
-      const after = await positions(page);
+      await settled(ctx.page);
+      const after = await positions(ctx.page);
       assert.equal(Object.keys(after).length, 81);
       for (const [id, p] of Object.entries(before)) assert.deepEqual(after[id], p, `${id} kept its place`);
       const more = await donations();
@@ -208,17 +183,17 @@ if (missing && BROWSER_REQUIRED) {
 
     test('expanding a profile keeps every node where it was and places its neighbours around it', async () => {
       await untilInPage(
-        page,
+        ctx.page,
         (w, id) => w.tiesExplorer!.graph!.cy.getElementById(id).nonempty(),
         strongReader,
       );
-      const hubId = await inPage(page, (w) => w.tiesExplorer!.focal!.id);
-      const before = await positions(page);
-      await clickNode(page, strongReader);
-      await untilInPage(page, (w) =>
+      const hubId = await inPage(ctx.page, (w) => w.tiesExplorer!.focal!.id);
+      const before = await positions(ctx.page);
+      await clickNode(ctx.page, strongReader);
+      await untilInPage(ctx.page, (w) =>
         /6 outgoing/.test(w.document.getElementById('graph-status')!.textContent!),
       );
-      const after = await positions(page);
+      const after = await positions(ctx.page);
       for (const [id, p] of Object.entries(before)) assert.deepEqual(after[id], p, `${id} kept its place`);
       const added = Object.keys(after).filter((id) => !(id in before));
       assert.equal(added.length, OTHER_AUTHORS);
@@ -234,13 +209,15 @@ if (missing && BROWSER_REQUIRED) {
     });
 
     test('the table sorts by a header (aria-sort), jumps to any page, filters a range and finds a profile', async () => {
-      await page.fill('#find-email', 'hub@example.com');
-      await page.press('#find-email', 'Enter');
-      await untilInPage(page, (w) => /^Hub: /.test(w.document.getElementById('graph-status')!.textContent!));
-      await settled(page);
+      await ctx.page.fill('#find-email', 'hub@example.com');
+      await ctx.page.press('#find-email', 'Enter');
+      await untilInPage(ctx.page, (w) =>
+        /^Hub: /.test(w.document.getElementById('graph-status')!.textContent!),
+      );
+      await settled(ctx.page);
       const status = (text: string | RegExp) =>
         untilInPage(
-          page,
+          ctx.page,
           (w, t) => {
             const s = w.document.getElementById('table-status')!.textContent!;
             return t.startsWith('/') ? new RegExp(t.slice(1, -1)).test(s) : s === t;
@@ -248,75 +225,75 @@ if (missing && BROWSER_REQUIRED) {
           text instanceof RegExp ? String(text) : text,
         );
       const donations = () =>
-        page
+        ctx.page
           .locator('#relations-table tbody td[data-prop="donate"]')
           .evaluateAll((cells) => cells.map((c) => Number(c.textContent)));
       const ariaSort = (prop: string) =>
-        page.locator(`#relations-table th:has(button[data-sort="${prop}"])`).getAttribute('aria-sort');
+        ctx.page.locator(`#relations-table th:has(button[data-sort="${prop}"])`).getAttribute('aria-sort');
       await status('Rows 1–10 of 100000');
       assert.equal(await ariaSort(''), 'ascending', 'by profile id at first');
 
-      await page.click('#relations-table button[data-sort="donate"]');
-      await untilInPage(page, (w) =>
+      await ctx.page.click('#relations-table button[data-sort="donate"]');
+      await untilInPage(ctx.page, (w) =>
         /Rows 1–10/.test(w.document.getElementById('table-status')!.textContent!),
       );
-      await settled(page);
+      await settled(ctx.page);
       assert.equal(await ariaSort('donate'), 'descending');
       assert.equal(await ariaSort(''), null);
       assert.deepEqual(await donations(), Array(10).fill(996));
 
-      await page.click('#relations-table button[data-sort="donate"]');
-      await settled(page);
+      await ctx.page.click('#relations-table button[data-sort="donate"]');
+      await settled(ctx.page);
       assert.equal(await ariaSort('donate'), 'ascending');
       assert.deepEqual(await donations(), Array(10).fill(0));
 
-      // Straight to the last page, and to any page by number.
-      await page.click('#page-last');
+      // Straight to the last ctx.page, and to any page by number.
+      await ctx.page.click('#page-last');
       await status('Rows 99991–100000 of 100000');
       assert.deepEqual(await donations(), Array(10).fill(996));
-      assert.equal(await page.isDisabled('#page-next'), true);
-      await page.fill('#page-number', '5001');
-      await page.press('#page-number', 'Enter');
+      assert.equal(await ctx.page.isDisabled('#page-next'), true);
+      await ctx.page.fill('#page-number', '5001');
+      await ctx.page.press('#page-number', 'Enter');
       await status('Rows 50001–50010 of 100000');
       const middle = await donations();
       assert.ok(
         middle.every((d, i) => i === 0 || d >= middle[i - 1]!),
         'ascending across the page',
       );
-      await page.click('#page-first');
+      await ctx.page.click('#page-first');
       await status('Rows 1–10 of 100000');
 
       // A range of the sorted property: only those rows, counted over all pages.
       const inRange = Array.from({ length: HUB_SIZE }, (_, i) => i % 997).filter(
         (d) => d >= 990 && d <= 992,
       ).length;
-      await page.fill('#table-min', '990');
-      await page.fill('#table-max', '992');
-      await page.click('#table-filter-apply');
+      await ctx.page.fill('#table-min', '990');
+      await ctx.page.fill('#table-max', '992');
+      await ctx.page.click('#table-filter-apply');
       await status(`Rows 1–10 of ${inRange} matching (100000 in all)`);
       assert.ok(
         (await donations()).every((d) => d === 990),
         'ascending from 990',
       );
-      await page.click('#page-last');
+      await ctx.page.click('#page-last');
       await status(new RegExp(`^Rows \\d+–${inRange} of ${inRange} matching`));
       assert.ok((await donations()).every((d) => d === 992));
 
       // Find one profile among 100,000 by its id.
-      await page.click('#table-filter-clear');
+      await ctx.page.click('#table-filter-clear');
       await status('Rows 1–10 of 100000');
-      await page.fill('#table-id-prefix', strongReader.toUpperCase());
-      await page.press('#table-id-prefix', 'Enter');
+      await ctx.page.fill('#table-id-prefix', strongReader.toUpperCase());
+      await ctx.page.press('#table-id-prefix', 'Enter');
       await status('Rows 1–1 of 1 matching (100000 in all)');
       assert.deepEqual(
-        await page
+        await ctx.page
           .locator('#relations-table tbody tr')
           .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-profile'))),
         [strongReader],
       );
-      await page.fill('#table-id-prefix', 'xyz');
-      await page.press('#table-id-prefix', 'Enter');
-      assert.match((await page.textContent('#table-filter-error'))!, /hexadecimal/);
+      await ctx.page.fill('#table-id-prefix', 'xyz');
+      await ctx.page.press('#table-id-prefix', 'Enter');
+      assert.match((await ctx.page.textContent('#table-filter-error'))!, /hexadecimal/);
     });
-  });
-}
+  },
+);
