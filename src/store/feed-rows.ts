@@ -22,6 +22,9 @@ export interface EventRow<W> {
   after: W | null;
 }
 
+/** An event's weights (before or after) as the log stores them: JSON text, or NULL for none. */
+export const weightsColumn = (w: Weights | null): string | null => (w === null ? null : JSON.stringify(w));
+
 export function toChangeEvent<W>(row: EventRow<W>, weights: (column: W) => Weights): ChangeEvent {
   return {
     seq: Number(row.seq),

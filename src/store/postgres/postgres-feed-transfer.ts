@@ -12,6 +12,7 @@ import {
   toFeedCursor,
   toWebhook,
   type WebhookRow,
+  weightsColumn,
 } from '../feed-rows.js';
 import type { FeedRows } from '../transfer/transfer-port.js';
 
@@ -72,7 +73,6 @@ export async function feedCounts(
 }
 
 export async function writeChanges(sql: PgTransferSql, rows: readonly ChangeEvent[]): Promise<void> {
-  const json = (w: Weights | null) => (w === null ? null : JSON.stringify(w));
   await sql.transaction(() =>
     sql.copyRows(
       'change_log',
@@ -86,8 +86,8 @@ export async function writeChanges(sql: PgTransferSql, rows: readonly ChangeEven
         e.dbA,
         e.profileB,
         e.dbB,
-        json(e.before),
-        json(e.after),
+        weightsColumn(e.before),
+        weightsColumn(e.after),
       ]),
     ),
   );

@@ -11,6 +11,7 @@ import {
   toFeedCursor,
   toWebhook,
   type WebhookRow,
+  weightsColumn,
 } from '../feed-rows.js';
 import type { FeedRows } from '../transfer/transfer-port.js';
 import type { Db } from './sqlite-statements.js';
@@ -24,13 +25,12 @@ export function readFeed(db: Db): FeedRows {
     .prepare<[], CursorRow>('SELECT * FROM feed_cursors ORDER BY name')
     .all()
     .map(toFeedCursor);
-  const maxSeq = (db.prepare('SELECT max(seq) FROM change_log').pluck().get() as number | null) ?? 0;
   const maxHook = (db.prepare('SELECT max(id) FROM webhooks').pluck().get() as number | null) ?? 0;
   return {
     webhooks,
     cursors,
     lastWebhookId: Math.max(maxHook, sequenceOf(db, 'webhooks')),
-    lastSeq: Math.max(maxSeq, sequenceOf(db, 'change_log')),
+    lastSeq: Math.max(lastChangeSeq(db), sequenceOf(db, 'change_log')),
     prunedThrough: db.prepare('SELECT pruned_through FROM change_state WHERE id = 1').pluck().get() as number,
   };
 }
@@ -60,7 +60,6 @@ export function writeChanges(db: Db, rows: readonly ChangeEvent[]): void {
     `INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const json = (w: Weights | null) => (w === null ? null : JSON.stringify(w));
   db.transaction(() => {
     for (const e of rows)
       insert.run(
@@ -72,8 +71,8 @@ export function writeChanges(db: Db, rows: readonly ChangeEvent[]): void {
         e.dbA,
         e.profileB,
         e.dbB,
-        json(e.before),
-        json(e.after),
+        weightsColumn(e.before),
+        weightsColumn(e.after),
       );
   }).immediate();
 }
