@@ -82,6 +82,24 @@ test('the outbound lease and retry waits are settings with bounds', () => {
   assert.equal(loadConfig({ TIES_OUTBOUND_RETRY_MAX_MS: '400' }, []).outboundRetryMaxMs, 400);
 });
 
+test("SQLite's page cache is a store setting in MiB, from 8 MiB to 64 GiB", () => {
+  assert.ok(STORE_KEYS.includes('sqliteCacheMb'));
+  assert.equal(DEFAULT_CONFIG.sqliteCacheMb, 32);
+  assert.equal(loadConfig({ TIES_SQLITE_CACHE_MB: '2048' }, []).sqliteCacheMb, 2048);
+  assert.equal(
+    readSettings(STORE_KEYS, { TIES_SQLITE_CACHE_MB: '64' }, { 'sqlite-cache-mb': '512' }).sqliteCacheMb,
+    512,
+  );
+  assert.throws(
+    () => loadConfig({ TIES_SQLITE_CACHE_MB: '4' }, []),
+    /TIES_SQLITE_CACHE_MB: expected 8 to 65536, got 4/,
+  );
+  assert.throws(
+    () => loadConfig({}, ['--sqlite-cache-mb', '1g']),
+    /--sqlite-cache-mb: expected an integer, got "1g"/,
+  );
+});
+
 test('commands that open the store read only the store settings', () => {
   const store = readSettings(STORE_KEYS, { TIES_DB: '/tmp/x.db', TIES_PORT: 'not read' }, {});
   assert.equal(store.db, '/tmp/x.db');

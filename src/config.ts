@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS } from './core/limits.js';
 import { DEFAULT_MAX_GET_ROWS } from './core/ties.js';
 import { DEFAULT_POOL_MAX, DEFAULT_STATEMENT_TIMEOUT_MS } from './store/postgres/postgres-store.js';
-import { DEFAULT_BUSY_TIMEOUT_MS } from './store/sqlite/sqlite-connection.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_CACHE_MB } from './store/sqlite/sqlite-connection.js';
 
 export type HttpStatusMode = 'mirror' | 'always200';
 /** Where the SQLite store runs its group commits: on the main thread, or in a worker thread. */
@@ -288,6 +288,19 @@ export const SETTINGS = {
     parse: intIn(0, 3_600_000),
     meaning:
       "SQLite only. Longest wait of a write for another process's write lock (reads go on meanwhile); then 503",
+    scope: 'store',
+  }),
+  sqliteCacheMb: setting({
+    env: 'TIES_SQLITE_CACHE_MB',
+    flag: 'sqlite-cache-mb',
+    placeholder: 'MB',
+    default: DEFAULT_CACHE_MB,
+    // 8 MiB: below it the hot upper B-tree pages of a large store stop fitting, for no saving worth
+    // having next to Node's own ~50 MB. 64 GiB: beyond any file Ties is sized for; a larger value
+    // is more likely a number of bytes or KiB typed by mistake.
+    parse: intIn(8, 65_536),
+    meaning:
+      'SQLite only. Page cache per connection in MiB; it fills only as pages are read, so it counts in RSS up to this much. Raise it when the file is much larger (see docs/scaling.md)',
     scope: 'store',
   }),
   feed: setting({

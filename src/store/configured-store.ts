@@ -11,6 +11,7 @@ export function openConfiguredStore(config: StoreConfig, logger?: StoreLogger): 
     sqliteWriter: config.sqliteWriter,
     adoptForeign: config.adoptDb,
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+    sqliteCacheMb: config.sqliteCacheMb,
     pgPoolMax: config.pgPoolMax,
     pgStatementTimeoutMs: config.pgStatementTimeoutMs,
     changeFeed: config.feed === 'on',

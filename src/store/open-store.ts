@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
   readonly adoptForeign?: boolean | undefined;
   /** SQLite: how long a write waits for another process's write lock before it answers 503. */
   readonly sqliteBusyTimeoutMs?: number | undefined;
+  /** SQLite: page cache per connection, MiB (default DEFAULT_CACHE_MB). */
+  readonly sqliteCacheMb?: number | undefined;
   /** PostgreSQL: connections in the pool. */
   readonly pgPoolMax?: number | undefined;
   /** PostgreSQL: longest statement before the call answers 503. */
@@ -86,8 +88,14 @@ export async function openStore(
     });
   }
   const onMigrationProgress = options.onMigrationProgress ?? migrationProgressPrinter(process.stderr);
+  const cacheSizeKiB = options.sqliteCacheMb === undefined ? undefined : options.sqliteCacheMb * 1024;
   if (db === ':memory:')
-    return openSqliteStore({ path: db, changeFeed: options.changeFeed, ...(logger ? { logger } : {}) });
+    return openSqliteStore({
+      path: db,
+      changeFeed: options.changeFeed,
+      cacheSizeKiB,
+      ...(logger ? { logger } : {}),
+    });
   mkdirSync(dirname(db), { recursive: true });
   const open = options.sqliteWriter === 'worker' ? openSqliteWorkerStore : openSqliteStore;
   return open({
@@ -95,6 +103,7 @@ export async function openStore(
     onMigrationProgress,
     adoptForeign: options.adoptForeign,
     busyTimeoutMs: options.sqliteBusyTimeoutMs,
+    cacheSizeKiB,
     changeFeed: options.changeFeed,
     ...(logger ? { logger } : {}),
   });

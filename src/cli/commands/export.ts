@@ -84,7 +84,7 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
 
   let source: Awaited<ReturnType<typeof openTransferSource>>;
   try {
-    source = await openTransferSource(parsed.store.db);
+    source = await openTransferSource(parsed.store.db, { sqliteCacheMb: parsed.store.sqliteCacheMb });
   } catch (err) {
     process.stderr.write(`ties export: ${(err as Error).message}\n`);
     return 1;

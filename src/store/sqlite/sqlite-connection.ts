@@ -18,7 +18,7 @@ export interface SqliteEngineOptions {
   readonly busyTimeoutMs?: number | undefined;
   /** Opens the file read-only: reads work, every write fails with STORE_UNAVAILABLE. */
   readonly readonly?: boolean | undefined;
-  /** Page cache per connection; bounds memory whatever the data size (default 32 MiB). */
+  /** Page cache per connection; bounds memory whatever the data size (default DEFAULT_CACHE_MB). */
   readonly cacheSizeKiB?: number | undefined;
   readonly logger?: StoreLogger | undefined;
   /** Reports of schema migrations at work while the file opens (a 0.1.0 store takes a while). */
@@ -35,10 +35,16 @@ export interface SqliteEngineOptions {
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 /**
+ * SQLite's page cache per connection, MiB (TIES_SQLITE_CACHE_MB). It holds the B-tree pages a call
+ * reads; a page past it comes from the OS's file cache (a system call and a copy) or the disk.
+ */
+export const DEFAULT_CACHE_MB = 32;
+
+/**
  * The settings that decide what a write costs and how durable it is, in the order they are applied.
  * Exported so that the benchmark's raw-store baseline writes with the very same ones.
  */
-export function storagePragmas(cacheSizeKiB = 32 * 1024): readonly string[] {
+export function storagePragmas(cacheSizeKiB = DEFAULT_CACHE_MB * 1024): readonly string[] {
   return [
     // WAL lets readers (the CLI, backups, the worker store's reader) work during writes.
     'journal_mode = WAL',

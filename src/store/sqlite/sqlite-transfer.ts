@@ -43,11 +43,14 @@ interface SubRow {
  * Opens a SQLite store for a copy. `snapshot`: read-only, every read in one read transaction
  * (the source); otherwise writable and migrated (the target, or a store to export from).
  */
-export function openSqliteTransfer(path: string, options: { snapshot: boolean }): TransferWriter {
+export function openSqliteTransfer(
+  path: string,
+  options: { readonly snapshot: boolean; readonly cacheSizeKiB?: number | undefined },
+): TransferWriter {
   let db: Db;
   if (!options.snapshot && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   try {
-    db = openConnection({ path, readonly: options.snapshot });
+    db = openConnection({ path, readonly: options.snapshot, cacheSizeKiB: options.cacheSizeKiB });
   } catch (err) {
     if (options.snapshot && /needs migrating/.test((err as Error).message)) {
       throw new Error(

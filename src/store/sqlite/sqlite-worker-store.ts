@@ -78,8 +78,9 @@ export async function openSqliteWorkerStore(options: SqliteWorkerStoreOptions): 
     const reader = SqliteEngine.open({
       path: options.path,
       readonly: true,
-      // Reads are catalogue, tokens and the rows of a few profiles; the writer needs the big cache.
-      cacheSizeKiB: 16 * 1024,
+      // The setting is per connection: reads of a file much larger than the cache miss it as the
+      // writer's attaches do, so the reader gets the same size (it fills only as pages are read).
+      cacheSizeKiB: options.cacheSizeKiB,
       busyTimeoutMs: options.busyTimeoutMs,
       logger: options.logger,
     });

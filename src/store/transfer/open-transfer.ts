@@ -5,11 +5,18 @@ import { openPostgresTransfer } from '../postgres/postgres-transfer.js';
 import { openSqliteTransfer } from '../sqlite/sqlite-transfer.js';
 import type { TransferReader, TransferWriter } from './transfer-port.js';
 
-/** A store to read from, as one consistent snapshot (it may be in use by a running server). */
-export async function openTransferSource(db: string): Promise<TransferReader> {
+/**
+ * A store to read from, as one consistent snapshot (it may be in use by a running server);
+ * `sqliteCacheMb`: SQLite's page cache (TIES_SQLITE_CACHE_MB; default DEFAULT_CACHE_MB).
+ */
+export async function openTransferSource(
+  db: string,
+  options: { readonly sqliteCacheMb?: number | undefined } = {},
+): Promise<TransferReader> {
   if (isPostgresUrl(db)) return openPostgresTransfer(db, { snapshot: true });
   if (!existsSync(db)) throw new Error(`${db}: no such SQLite store`);
-  return openSqliteTransfer(db, { snapshot: true });
+  const cacheSizeKiB = options.sqliteCacheMb === undefined ? undefined : options.sqliteCacheMb * 1024;
+  return openSqliteTransfer(db, { snapshot: true, cacheSizeKiB });
 }
 
 /** A store to write a copy into, created (and its schema made) when missing. */
