@@ -4,6 +4,7 @@
 // laid out in rings; after that a node never moves: neighbours loaded later (an expanded node,
 // "show more") are placed in rings around the profile they belong to, outside what is there.
 import type { ProfileRef, PropValue, RelationRow } from './api.js';
+import { GraphViewport } from './graph-viewport.js';
 
 /** Node colours by database, in order of appearance; readable on white and distinct in greyscale. */
 const DB_COLOURS = ['#0f766e', '#7c3aed', '#b45309', '#be185d', '#1d4ed8', '#4d7c0f'] as const;
@@ -12,8 +13,6 @@ export const OUTGOING_COLOUR = '#ea580c';
 const OTHER_COLOUR = '#9ca3af';
 const MIN_WIDTH = 1.5;
 const MAX_WIDTH = 10;
-/** A few profiles would otherwise be fitted to giant circles. */
-const MAX_FIT_ZOOM = 1.25;
 /** Distance between neighbouring nodes on a ring, and between rings (model units). */
 const NODE_SPACING = 44;
 const RING_GAP = 56;
@@ -56,6 +55,8 @@ export interface GraphOptions {
 
 export class GraphView {
   readonly cy: cytoscape.Core;
+  /** When the drawing is fitted to the box, and when the user's zoom and pan are kept. */
+  readonly viewport: GraphViewport;
   private focalId: string | undefined;
   private widthProperty: string | undefined;
   private readonly dbColours = new Map<number, string>();
@@ -130,12 +131,7 @@ export class GraphView {
         },
       ],
     });
-    // Cytoscape sizes its canvas once; a phone turned sideways or a narrower window must not
-    // leave it wider than its box.
-    new ResizeObserver(() => {
-      this.cy.resize();
-      this.fit();
-    }).observe(container);
+    this.viewport = new GraphViewport(this.cy, container);
     this.cy.on('tap', 'node', (event) => {
       const node = event.target as cytoscape.NodeSingular;
       options.onSelect({ id: node.id(), db: node.data('db') as number });
@@ -147,6 +143,7 @@ export class GraphView {
     this.cy.elements().remove();
     this.focalId = undefined;
     this.unplaced.clear();
+    this.viewport.reset();
   }
 
   /** The numeric property edges are as wide as (and the strongest neighbours are chosen by). */
@@ -266,9 +263,11 @@ export class GraphView {
    * Places the nodes added since the last call. The first neighbourhood drawn is laid out in rings
    * around the selected profile; later nodes go in rings around the profile they were loaded for,
    * outside its neighbours already drawn, and no node already placed moves (a user who expands a
-   * profile keeps the picture they were reading). Then fits the graph to view.
+   * profile keeps the picture they were reading). Then fits the graph to view, unless the user
+   * zoomed or panned and every new profile is inside their view.
    */
   layout(): void {
+    const added = this.cy.nodes().filter((n) => this.unplaced.has(n.id()));
     const placed = this.cy.nodes().filter((n) => !this.unplaced.has(n.id()));
     if (placed.empty()) this.layoutAll();
     else {
@@ -280,7 +279,7 @@ export class GraphView {
       for (const [anchor, ids] of byAnchor) this.placeAround(anchor, ids, placed);
     }
     this.unplaced.clear();
-    this.fit();
+    this.viewport.afterLayout(added);
   }
 
   /**
@@ -351,16 +350,6 @@ export class GraphView {
         animate: false,
       } as cytoscape.ConcentricLayoutOptions)
       .run();
-  }
-
-  /** Shows every profile, without blowing a few of them up to giant circles. */
-  fit(): void {
-    if (this.cy.nodes().empty()) return;
-    this.cy.fit(undefined, 24);
-    if (this.cy.zoom() > MAX_FIT_ZOOM) {
-      this.cy.zoom(MAX_FIT_ZOOM);
-      this.cy.center();
-    }
   }
 
   /** For tests and the curious: where each profile is drawn (model coordinates). */

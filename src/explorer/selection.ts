@@ -55,6 +55,8 @@ export class Selection {
     this.neighbours = new GraphNeighbours(() => this.ensureGraph(), panels.labels, this.graphStatus);
     this.graphStatus.after(this.neighbours.moreButton);
     this.neighbours.moreButton.addEventListener('click', () => void tracked(() => this.showMore()));
+    // The user's zoom and pan are kept through resizes and redraws until they ask for a fit here.
+    byId('graph-fit').addEventListener('click', () => this.graph?.viewport.fit());
   }
 
   /** The next strongest relations of the selected profile, placed around it; nothing else moves. */

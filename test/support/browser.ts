@@ -189,6 +189,7 @@ export interface PageWindow {
   readonly localStorage: { readonly length: number };
   getComputedStyle(el: PageElement): { readonly outlineStyle: string };
   scrollTo(x: number, y: number): void;
+  requestAnimationFrame(callback: () => void): number;
 }
 
 /** `fn` and its JSON argument as an expression Playwright evaluates in the page. */
@@ -225,51 +226,26 @@ export async function untilInPage<A = null>(
 export const settled = (page: Page) => untilInPage(page, (w) => w.tiesExplorer?.busy === 0);
 
 /**
- * Clicks a profile's node on the canvas where Cytoscape drew it, and waits for its relations.
- * Scrolling the graph into view can change the page's scrollbars, and the graph refits when its
- * box is resized (a ResizeObserver callback, a frame later): a point read before that refit is
- * stale. So the point is read until two reads a frame apart agree, and a click that did not open
- * the profile (it landed while the graph moved) is made again from a fresh point, at most twice.
+ * Clicks a profile's node on the canvas where Cytoscape drew it, and waits for its relations. One
+ * read of the point and one click: the graph does not move when the page scrolls or a scrollbar
+ * comes (graph-viewport.ts), and a test that saw it move should fail.
  */
 export async function clickNode(page: Page, id: string): Promise<void> {
   // Centred, not just "if needed": a graph half off the screen may hide the very node.
   await inPage(page, (w) => w.document.getElementById('graph')!.scrollIntoView({ block: 'center' }));
-  for (let attempt = 1; ; attempt++) {
-    const point = await steadyPoint(page, id);
-    await page.mouse.click(point.x, point.y);
-    try {
-      await untilInPage(page, (w, nodeId) => w.tiesExplorer?.focal?.id === nodeId, id, {
-        timeout: attempt < 3 ? 3_000 : 10_000,
-      });
-      break;
-    } catch (error) {
-      if (attempt === 3) throw error;
-    }
-  }
+  const point = await inPage(
+    page,
+    (w, nodeId) => {
+      const cy = w.tiesExplorer!.graph!.cy;
+      const p = cy.getElementById(nodeId).renderedPosition();
+      const box = cy.container()!.getBoundingClientRect();
+      return { x: box.left + p.x, y: box.top + p.y };
+    },
+    id,
+  );
+  await page.mouse.click(point.x, point.y);
+  await untilInPage(page, (w, nodeId) => w.tiesExplorer?.focal?.id === nodeId, id);
   await settled(page);
-}
-
-/** Where the node is on the page, once two reads 50 ms apart (several frames) agree. */
-async function steadyPoint(page: Page, id: string): Promise<{ x: number; y: number }> {
-  const read = () =>
-    inPage(
-      page,
-      (w, nodeId) => {
-        const cy = w.tiesExplorer!.graph!.cy;
-        const p = cy.getElementById(nodeId).renderedPosition();
-        const box = cy.container()!.getBoundingClientRect();
-        return { x: box.left + p.x, y: box.top + p.y };
-      },
-      id,
-    );
-  let point = await read();
-  for (let i = 0; i < 40; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const next = await read();
-    if (next.x === point.x && next.y === point.y) return next;
-    point = next;
-  }
-  return point;
 }
 
 // --- steps many Explorer tests share --------------------------------------------------------------

@@ -1,0 +1,151 @@
+// The graph's view of a profile with 100 donors: the page scrolling or a scrollbar coming does not
+// move the drawing or undo the user's zoom, "Fit to view" and a real resize of the window fit it.
+// Chromium via playwright-core against a real Ties with the demo data and a seeded author.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { demoCall, inPage, settled, untilInPage } from '../support/browser.js';
+import { describeInBrowser } from '../support/explorer-suite.js';
+
+const DONATES = 3;
+const DONORS = 100;
+
+/** An author with DONORS readers donating to it (donate only: none of them gave a user_like). */
+async function seedAuthor(server: Parameters<typeof demoCall>[0]): Promise<string> {
+  const type = (await demoCall(server, 'relations/types/get', { rel_id: DONATES })).data;
+  const author = (
+    await demoCall(server, 'profiles/add', {
+      db_id: type.db_a,
+      data: { email: 'gloria@example.com', _fname: 'Gloria' },
+    })
+  ).profile_id as string;
+  const data = Array.from({ length: DONORS }, (_, i) => ({ _fname: `Donor ${i}` }));
+  const added = await demoCall(server, 'profiles/add_batch', { db_id: type.db_b, data });
+  const ids = (added.result as { profile_id: string }[]).map((r) => r.profile_id);
+  await demoCall(server, 'relations/attach_batch', {
+    rel_id: DONATES,
+    items: ids.map((id, i) => ({
+      profile_a: { profile_id: author },
+      profile_b: { profile_id: id },
+      weights: { donate: i + 1 },
+    })),
+  });
+  return author;
+}
+
+/** The graph's zoom and pan, and where one node is on the page. */
+type View = { zoom: number; pan: { x: number; y: number }; node: { x: number; y: number } };
+
+describeInBrowser('Explorer graph: its view', { name: 'Explorer graph' }, (ctx) => {
+  let author: string;
+
+  before(async () => {
+    author = await seedAuthor(ctx.server);
+  });
+
+  const view = () =>
+    inPage(
+      ctx.page,
+      (w, id): View => {
+        const cy = w.tiesExplorer!.graph!.cy;
+        const p = cy.getElementById(id).renderedPosition();
+        const box = cy.container()!.getBoundingClientRect();
+        return { zoom: cy.zoom(), pan: { ...cy.pan() }, node: { x: box.left + p.x, y: box.top + p.y } };
+      },
+      author,
+    );
+  /** Whether every node is inside the graph's box (what a fit guarantees). */
+  const allInView = () =>
+    inPage(ctx.page, (w) => {
+      const cy = w.tiesExplorer!.graph!.cy;
+      const e = cy.extent();
+      return cy.nodes().every((n) => {
+        const b = n.boundingBox();
+        return b.x1 >= e.x1 && b.x2 <= e.x2 && b.y1 >= e.y1 && b.y2 <= e.y2;
+      });
+    });
+  /** How far (model units) the drawing's middle is from the box's: a fit centres it. */
+  const offCentre = () =>
+    inPage(ctx.page, (w) => {
+      const cy = w.tiesExplorer!.graph!.cy;
+      const [e, b] = [cy.extent(), cy.elements().boundingBox()];
+      return Math.max(Math.abs(e.x1 + e.x2 - b.x1 - b.x2), Math.abs(e.y1 + e.y2 - b.y1 - b.y2)) / 2;
+    });
+  const graphWidth = () =>
+    inPage(ctx.page, (w) => w.document.getElementById('graph')!.getBoundingClientRect().width);
+  /** Two animation frames: a ResizeObserver callback has run by then. */
+  const frames = () =>
+    inPage(
+      ctx.page,
+      (w) => new Promise<void>((done) => w.requestAnimationFrame(() => w.requestAnimationFrame(done))),
+    );
+  /** Narrows the panels by `px`, as a vertical scrollbar coming does, or undoes it (0). */
+  const scrollbarOf = async (px: number) => {
+    await ctx.page.locator('#panels').evaluate((el, p) => {
+      el.style.marginRight = p ? `${p}px` : '';
+    }, px);
+    await frames();
+  };
+
+  test('scrolling the page and a scrollbar coming move nothing; a user zoom stays until "Fit to view"', async () => {
+    await ctx.signIn();
+    await ctx.openByEmail(DONATES, 'gloria@example.com');
+    const fitted = await view();
+    assert.ok(await allInView(), 'the first drawing is fitted');
+
+    // The page scrolls: the graph stays where it was in its box.
+    await inPage(ctx.page, (w) => w.scrollTo(0, 200));
+    await frames();
+    await inPage(ctx.page, (w) => w.scrollTo(0, 0));
+    await frames();
+    assert.deepEqual(await view(), fitted, 'scrolling moved nothing');
+
+    // A scrollbar's width taken from the page narrows the graph's box by a few px: no refit.
+    const wide = await graphWidth();
+    await scrollbarOf(15);
+    assert.ok((await graphWidth()) < wide, 'the box did get narrower');
+    assert.deepEqual(await view(), fitted, 'a scrollbar coming moved nothing');
+    await scrollbarOf(0);
+    assert.deepEqual(await view(), fitted, 'nor did it going');
+
+    // The user zooms in with the wheel over the graph: their view survives a scrollbar and a redraw.
+    const box = (await ctx.page.locator('#graph').boundingBox())!;
+    await ctx.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    // Cytoscape ignores the wheel for a moment after the page scrolled: turn it until it zooms.
+    for (let turns = 0; (await view()).zoom === fitted.zoom; turns++) {
+      assert.ok(turns < 100, 'the wheel zooms the graph');
+      await ctx.page.mouse.wheel(0, -100);
+      await frames();
+    }
+    const zoomed = await view();
+    await scrollbarOf(15);
+    assert.deepEqual(await view(), zoomed, 'the user zoom stays through a scrollbar coming');
+    await scrollbarOf(0);
+    assert.deepEqual(await view(), zoomed);
+
+    await ctx.page.click('#graph-fit');
+    assert.equal((await view()).zoom, fitted.zoom, '"Fit to view" fits the drawing again');
+    assert.ok(await allInView());
+    assert.ok((await offCentre()) < 1);
+  });
+
+  test('a real resize of the window fits the drawing to the new box', async () => {
+    const before = await view();
+    await ctx.page.setViewportSize({ width: 1000, height: 800 });
+    try {
+      await untilInPage(
+        ctx.page,
+        (w, b) => {
+          const cy = w.tiesExplorer!.graph!.cy;
+          return cy.zoom() !== b.zoom || cy.pan().x !== b.pan.x || cy.pan().y !== b.pan.y;
+        },
+        before,
+      );
+      assert.ok(await allInView(), 'every profile is in the narrower box');
+      const offset = await offCentre();
+      assert.ok(offset < 1, `centred (${offset} off)`);
+    } finally {
+      await ctx.page.setViewportSize({ width: 1280, height: 800 });
+    }
+    await settled(ctx.page);
+  });
+});
