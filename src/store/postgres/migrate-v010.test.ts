@@ -128,6 +128,79 @@ if (!PG_URL) {
       }
     });
 
+    it('keeps top rows only for profiles past 64 relations (migration 9), get_counter answering as before', async () => {
+      const schema = await restoreV010Fixture(url);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`SET search_path = ${schema}`);
+        // 0.1.0's own functions give one profile A 70 more relations, so the store holds both kinds.
+        const { rows: types } = await client.query<{
+          rel_id: number;
+          db_a: number;
+          db_b: number;
+          properties: any[];
+        }>('SELECT rel_id, db_a, db_b, properties FROM relation_types ORDER BY rel_id');
+        const type = types.find((t) => t.properties.some((p) => p.top > 0))!;
+        const as = (
+          await client.query<{ id: string }>('SELECT id FROM profiles WHERE db_id = $1 ORDER BY id', [
+            type.db_a,
+          ])
+        ).rows.map((r) => r.id);
+        const big = as[0]!;
+        for (let i = 0; i < 70; i++) {
+          const b = `f${i.toString(16)}`.padStart(24, '0');
+          await client.query(
+            `INSERT INTO profiles (id, db_id, fields, keys, created_at, updated_at) VALUES ($1, $2, '{}', '[]', '', '')`,
+            [b, type.db_b],
+          );
+          const weights = Object.fromEntries(
+            type.properties
+              .filter((p) => p.type === 'int' || p.type === 'float')
+              .map((p) => [p.name, p.type === 'int' ? (i * 7) % 11 : ((i * 5) % 13) / 4]),
+          );
+          const { rows } = await client.query<{ status: string }>(
+            'SELECT status FROM ties_attach($1, $2, $3, $4, $5)',
+            [type.rel_id, { by: 'id', id: big }, { by: 'id', id: b }, weights, '2026-12-04T00:00:00.000Z'],
+          );
+          assert.equal(rows[0]?.status, 'ok');
+        }
+        const tops = async () => {
+          const out: Record<string, unknown> = {};
+          for (const a of as)
+            out[a] = (
+              await client.query('SELECT tops FROM ties_counter($1, $2)', [type.rel_id, { by: 'id', id: a }])
+            ).rows[0]?.tops;
+          return out;
+        };
+        const before = await tops();
+        await (await openPostgresStore({ url, schema, poolMax: 1, logger: silent })).close();
+        assert.deepEqual(await tops(), before, "every profile's top N as 0.1.0 answered it");
+        const { rows } = await client.query<{ a: string; n: string }>(
+          `SELECT a, count(*)::text AS n FROM relation_tops WHERE rel_id = $1 GROUP BY a`,
+          [type.rel_id],
+        );
+        const topProps = type.properties.filter((p) => p.top > 0).length;
+        assert.ok(topProps > 0);
+        assert.deepEqual(
+          rows.map((r) => [r.a, Number(r.n) % topProps === 0]),
+          [[big, true]],
+          'top rows of the profile past 64 relations only',
+        );
+        const marked = await client.query<{ profile_id: string }>(
+          `SELECT profile_id FROM relation_stats WHERE side = 't' AND rel_id = $1`,
+          [type.rel_id],
+        );
+        assert.deepEqual(
+          marked.rows.map((r) => r.profile_id),
+          [big],
+        );
+      } finally {
+        await client.end();
+        await dropSchema(schema);
+      }
+    });
+
     it('ends with the same tables, indexes, types and functions as a fresh schema', async () => {
       const migrated = await restoreV010Fixture(url);
       const fresh = freshSchemaName();

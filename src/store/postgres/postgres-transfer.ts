@@ -179,9 +179,11 @@ class PostgresTransfer implements TransferWriter, feed.PgTransferSql {
     const props = new Map(type.properties.map((p) => [p.name, p]));
     // Hot aggregate rows are split over slots (migration 002): the figure is their sum. A float
     // sum lives in slot 0 alone, so adding fsum and fsum_c over slots changes nothing there.
+    // Side 't' marks a profile that keeps top rows (migration 009): layout, not an aggregate.
     const text = `SELECT side, profile_id, prop, sum(count) AS count, sum(isum)::text AS isum,
         sum(fsum) AS fsum, sum(fsum_c) AS fsum_c
-      FROM relation_stats WHERE rel_id = $1 GROUP BY side, profile_id, prop HAVING sum(count) <> 0
+      FROM relation_stats WHERE rel_id = $1 AND side IN ('a', 'b')
+      GROUP BY side, profile_id, prop HAVING sum(count) <> 0
       ORDER BY side, profile_id, prop`;
     for await (const rows of this.cursor<Record<string, string | number>>(text, [type.relId], chunk)) {
       yield rows.map((r) => {

@@ -92,33 +92,109 @@ BEGIN
 END
 $f$;
 
+-- Top rows (migration 009). A profile A keeps relation_tops rows for a type only once it has
+-- more than ties_top_rows_from() relations of it (64, SQLite's TOP_ROWS.from): below that,
+-- get_counter ranks A's few relations itself (ties_counter), and an attach writes no top row —
+-- on a store of many small profiles, most of the B-tree entries a relation cost. The aggregate
+-- row (A, type, side 't', prop '', slot 0) says that A keeps them; it is never counted (reads
+-- take side 'a' or 'b'). Once built, A's top rows are kept when A shrinks again: a detach never
+-- rebuilds or drops a profile's top rows; they go with the type, the profile, or a rebuild.
+--
+-- Invariant: an A with the row has a top row for every relation and top-keeping property. Writers
+-- of an A without it hold a shared advisory lock per (type, A) until COMMIT; the writer that
+-- builds takes it exclusive, so it waits for them and then reads every relation they wrote. The
+-- lock comes after the relation row is written and before any aggregate row (lock order: type,
+-- profile, relation rows, this lock, aggregate rows).
+CREATE FUNCTION ties_top_rows_from() RETURNS integer LANGUAGE sql IMMUTABLE AS $f$
+  SELECT 64
+$f$;
+
+CREATE FUNCTION ties_top_lock_key(p_rel integer, p_a text) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$
+  SELECT hashtext(p_rel::text || '/' || p_a)
+$f$;
+
+-- The names of the properties of a type that keep a top.
+CREATE FUNCTION ties_top_props(p_props jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS $f$
+  SELECT ARRAY(SELECT e->>'name' FROM jsonb_array_elements(p_props) e WHERE ties_keeps_top(e))
+$f$;
+
+-- Under the exclusive lock: marks A as keeping top rows and writes them from its relations (all
+-- of them, this transaction's included), unless another call did so first. True when built here.
+CREATE FUNCTION ties_tops_build(p_rel integer, p_top text[], p_a text) RETURNS boolean
+LANGUAGE plpgsql AS $f$
+BEGIN
+  INSERT INTO relation_stats (profile_id, rel_id, side, prop, slot, count)
+  VALUES (p_a, p_rel, 't', '', 0, 1) ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  INSERT INTO relation_tops (a, rel_id, prop, b, value)
+  SELECT p_a, p_rel, n.name, r.b, (r.weights -> n.name)::float8
+    FROM relations r CROSS JOIN unnest(p_top) AS n(name)
+   WHERE r.a = p_a AND r.rel_id = p_rel AND jsonb_typeof(r.weights -> n.name) = 'number';
+  RETURN true;
+END
+$f$;
+
+-- Whether A keeps top rows of the type once its total grows by p_grow (its relation row written
+-- already): read without a lock when it does (the mark never goes while writers run); otherwise
+-- under the lock above, building them when A passes the threshold.
+CREATE FUNCTION ties_tops_kept(p_rel integer, p_top text[], p_a text, p_grow integer) RETURNS boolean
+LANGUAGE plpgsql AS $f$
+DECLARE
+  v_kept boolean;
+  v_total bigint;
+BEGIN
+  SELECT bool_or(side = 't'), coalesce(sum(count) FILTER (WHERE side = 'a'), 0) INTO v_kept, v_total
+    FROM relation_stats WHERE profile_id = p_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
+  IF v_kept THEN
+    RETURN true;
+  END IF;
+  IF v_total + p_grow > ties_top_rows_from() THEN
+    PERFORM pg_advisory_xact_lock(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
+    PERFORM ties_tops_build(p_rel, p_top, p_a);
+    RETURN true;
+  END IF;
+  PERFORM pg_advisory_xact_lock_shared(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
+  RETURN EXISTS (SELECT 1 FROM relation_stats
+                  WHERE profile_id = p_a AND rel_id = p_rel AND side = 't' AND prop = '' AND slot = 0);
+END
+$f$;
+
 -- What one relation changing from p_old to p_new weights (NULL: absent) does to both aggregate
--- tables: one statement for the aggregate rows (in this connection's slot), one for the tops
--- it enters or moves in, one for those it leaves.
+-- tables: one statement for the aggregate rows (in this connection's slot), and when A keeps top
+-- rows, one for the tops it enters or moves in, one for those it leaves (both idempotent: right
+-- too when ties_tops_kept has just built A's top rows from the relation as written).
 CREATE FUNCTION ties_account(t relation_types, p_a text, p_b text, p_old jsonb, p_new jsonb)
 RETURNS void LANGUAGE plpgsql AS $f$
+DECLARE
+  v_top text[] := ties_top_props(t.properties);
+  v_tops boolean := false;
 BEGIN
+  IF v_top <> '{}' THEN
+    v_tops := ties_tops_kept(t.rel_id, v_top, p_a, (p_new IS NOT NULL)::integer - (p_old IS NOT NULL)::integer);
+  END IF;
   PERFORM ties_apply(
     ARRAY(SELECT d FROM ties_deltas(t.rel_id, t.properties, p_a, p_b, p_old, p_new, true, true, ties_slot()) d),
     p_old IS NOT NULL AND p_new IS NOT NULL,
     p_old IS NOT NULL);
-  IF p_new IS NOT NULL THEN
+  IF v_tops AND p_new IS NOT NULL THEN
     INSERT INTO relation_tops AS x (a, rel_id, prop, b, value)
-    SELECT p_a, t.rel_id, e->>'name', p_b, (p_new -> (e->>'name'))::float8
-      FROM jsonb_array_elements(t.properties) e
-     WHERE ties_keeps_top(e) AND p_new ? (e->>'name')
-       AND (p_old -> (e->>'name')) IS DISTINCT FROM (p_new -> (e->>'name'))
+    SELECT p_a, t.rel_id, n.name, p_b, (p_new -> n.name)::float8
+      FROM unnest(v_top) AS n(name)
+     WHERE p_new ? n.name AND (p_old -> n.name) IS DISTINCT FROM (p_new -> n.name)
     ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
   END IF;
-  IF p_old IS NOT NULL THEN
-    DELETE FROM relation_tops x USING jsonb_array_elements(t.properties) e
-     WHERE ties_keeps_top(e) AND p_old ? (e->>'name') AND NOT coalesce(p_new ? (e->>'name'), false)
-       AND x.a = p_a AND x.rel_id = t.rel_id AND x.prop = e->>'name' AND x.b = p_b;
+  IF v_tops AND p_old IS NOT NULL THEN
+    DELETE FROM relation_tops x USING unnest(v_top) AS n(name)
+     WHERE p_old ? n.name AND NOT coalesce(p_new ? n.name, false)
+       AND x.a = p_a AND x.rel_id = t.rel_id AND x.prop = n.name AND x.b = p_b;
   END IF;
 END
 $f$;
 
--- Recomputes one property's aggregates from the relations of its type.
+-- Recomputes one property's aggregates from the relations of its type (the total rows, side 'a'
+-- and 'b' prop '', are the caller's).
 CREATE FUNCTION ties_rebuild(p_rel integer, p jsonb) RETURNS void LANGUAGE plpgsql AS $f$
 DECLARE
   v_name text := p->>'name';
@@ -141,9 +217,16 @@ BEGIN
   END IF;
   DELETE FROM relation_tops WHERE rel_id = p_rel AND prop = v_name;
   IF ties_keeps_top(p) THEN
+    -- Profiles past the threshold keep top rows (see ties_tops_kept), as do those marked before.
+    INSERT INTO relation_stats (profile_id, rel_id, side, prop, slot, count)
+    SELECT a, p_rel, 't', '', 0, 1 FROM relations WHERE rel_id = p_rel
+     GROUP BY a HAVING count(*) > ties_top_rows_from()
+    ON CONFLICT DO NOTHING;
     INSERT INTO relation_tops (a, rel_id, prop, b, value)
-    SELECT a, p_rel, v_name, b, (weights -> v_name)::float8
-      FROM relations WHERE rel_id = p_rel AND jsonb_typeof(weights -> v_name) = 'number';
+    SELECT r.a, p_rel, v_name, r.b, (r.weights -> v_name)::float8
+      FROM relations r JOIN relation_stats k
+        ON k.profile_id = r.a AND k.rel_id = p_rel AND k.side = 't' AND k.prop = '' AND k.slot = 0
+     WHERE r.rel_id = p_rel AND jsonb_typeof(r.weights -> v_name) = 'number';
   END IF;
 END
 $f$;

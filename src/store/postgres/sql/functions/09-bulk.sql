@@ -5,7 +5,8 @@
 -- connection, truncated by the next chunk); then a few set-wise statements do what ties_attach does one
 -- relation at a time: find both profiles, take their shared advisory locks (in one order), insert
 -- the new relations (ON CONFLICT DO NOTHING: an existing one makes the item a duplicate, as does an
--- earlier item of the chunk naming the same pair), insert their by-B entries and tops, and merge
+-- earlier item of the chunk naming the same pair), insert their by-B entries and the top rows of
+-- the As that keep them (past 64 relations, migration 009), and merge
 -- the aggregate changes grouped per aggregate row: one INSERT … ON CONFLICT for the chunk, rows in
 -- key order, in this connection's slot. A type keeping a float sum applies its relations one by
 -- one in item order instead (a float sum's steps must keep that order to stay SQLite's doubles).
@@ -22,6 +23,12 @@ DECLARE
   v_ordered boolean;
   v_citus boolean;
   v_ids text[];
+  v_top text[];
+  v_as text[];
+  v_build text[];
+  v_locked text[];
+  v_built text[];
+  v_kept text[];
 BEGIN
   IF t.rel_id IS NULL THEN
     RETURN QUERY SELECT x.ord::integer, 'no_type', NULL::text[], NULL::text[]
@@ -145,6 +152,39 @@ BEGIN
     PERFORM ties_account(t, s.a, s.b, NULL, s.weights)
        FROM (SELECT * FROM ties_stage x WHERE x.status = 'ok' ORDER BY x.idx) s;
   ELSE
+    -- Top rows, set-wise as ties_tops_kept does for one profile (03-aggregates.sql): the chunk's As
+    -- that keep them are read unlocked; the others are locked in one order (exclusive for those
+    -- this chunk takes past the threshold, which are built, shared for the rest, then read again).
+    v_top := ties_top_props(t.properties);
+    IF v_top <> '{}' THEN
+      v_as := ARRAY(SELECT DISTINCT x.a FROM ties_stage x WHERE x.status = 'ok');
+      SELECT coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)
+                        AND coalesce(k.total, 0) + g.n > ties_top_rows_from()), '{}'),
+             coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)), '{}')
+        INTO v_build, v_locked
+        FROM (SELECT x.a, count(*) AS n FROM ties_stage x WHERE x.status = 'ok' GROUP BY x.a) g
+        LEFT JOIN (SELECT profile_id, bool_or(side = 't') AS kept,
+                          sum(count) FILTER (WHERE side = 'a') AS total
+                     FROM relation_stats
+                    WHERE profile_id = ANY (v_as) AND rel_id = p_rel AND side IN ('a', 't') AND prop = ''
+                    GROUP BY profile_id) k ON k.profile_id = g.a;
+      PERFORM CASE WHEN l.a = ANY (v_build)
+          THEN pg_advisory_xact_lock(ties_ns('tops'), l.h)
+          ELSE pg_advisory_xact_lock_shared(ties_ns('tops'), l.h) END
+         FROM (SELECT a, ties_top_lock_key(p_rel, a) AS h FROM unnest(v_locked) a ORDER BY 2, 1) l
+        ORDER BY l.h, l.a;
+      v_built := ARRAY(SELECT a FROM unnest(v_build) a WHERE ties_tops_build(p_rel, v_top, a));
+      -- The other As that keep top rows now get one per new relation and property.
+      v_kept := ARRAY(SELECT k.profile_id FROM relation_stats k
+                       WHERE k.profile_id = ANY (v_as) AND k.rel_id = p_rel AND k.side = 't'
+                         AND k.prop = '' AND k.slot = 0 AND NOT k.profile_id = ANY (v_built));
+      IF v_kept <> '{}' THEN
+        INSERT INTO relation_tops (a, rel_id, prop, b, value)
+        SELECT s.a, p_rel, n.name, s.b, (s.weights -> n.name)::float8
+          FROM ties_stage s CROSS JOIN unnest(v_top) AS n(name)
+         WHERE s.status = 'ok' AND s.weights ? n.name AND s.a = ANY (v_kept);
+      END IF;
+    END IF;
     PERFORM ties_apply(ARRAY(
       SELECT ROW(d.profile_id, d.rel_id, d.side, min(d.ord), d.prop, sum(d.dcount)::bigint,
                  sum(d.disum), NULL, NULL, d.slot)::ties_delta
@@ -152,11 +192,6 @@ BEGIN
        CROSS JOIN LATERAL ties_deltas(p_rel, t.properties, s.a, s.b, NULL, s.weights, true, true, v_slot) d
        WHERE s.status = 'ok'
        GROUP BY d.profile_id, d.rel_id, d.side, d.prop, d.slot), false, false);
-    -- The relations are new: none of them has a top entry yet (plain INSERT, no conflict check).
-    INSERT INTO relation_tops (a, rel_id, prop, b, value)
-    SELECT s.a, p_rel, e->>'name', s.b, (s.weights -> (e->>'name'))::float8
-      FROM ties_stage s CROSS JOIN jsonb_array_elements(t.properties) e
-     WHERE s.status = 'ok' AND ties_keeps_top(e) AND s.weights ? (e->>'name');
   END IF;
 
   -- The change feed: one event per attached item, in item order, last (10-change-log.sql).

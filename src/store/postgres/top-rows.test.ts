@@ -1,0 +1,264 @@
+// Top rows only past the threshold (migration 009, sql/functions/03-aggregates.sql): a profile A
+// keeps relation_tops rows for a type once it has more than 64 relations of it, marked by its
+// side 't' aggregate row; below, get_counter ranks A's relations itself. On plain PostgreSQL and
+// on Citus: the rows kept, the answers on both sides of the threshold, single and batched writes,
+// and concurrent writers crossing it (no relation missing from the rows built).
+import assert from 'node:assert/strict';
+import { describe, it, test } from 'node:test';
+import { CITUS_URL, openCitusTestStore } from '../../../test/support/citus-engine.js';
+import { openPgTestStore, PG_SKIPPED, PG_URL, type PgTestStore } from '../../../test/support/pg-engine.js';
+import type { PropertyDef, RelationType } from '../../core/model.js';
+import type { CounterOutcome, ProfileQuery, Store } from '../../core/store.js';
+import { openPostgresStore, type PostgresStore } from './postgres-store.js';
+
+const NOW = '2026-03-01T10:00:00.000Z';
+const FROM = 64;
+const byId = (id: string): ProfileQuery => ({ by: 'id', id });
+const silent = { warn() {}, error() {} };
+
+const PROPS: readonly PropertyDef[] = [
+  { name: 'hits', type: 'int', top: 3, sum: true },
+  { name: 'score', type: 'float', top: 2, sum: false },
+  { name: 'plain', type: 'int', top: 0, sum: false },
+];
+
+/** Weights of the i-th relation: values repeat, so ties are ordered by B. */
+const weights = (i: number) => ({ hits: (i * 7) % 11, score: ((i * 5) % 13) / 4, plain: i });
+
+async function seed(store: Store, prefix: string, count: number) {
+  const database = await store.createDatabase({
+    name: `db ${prefix}`,
+    description: '',
+    customFields: [],
+    now: NOW,
+  });
+  const type = await store.createRelationType({
+    name: `type ${prefix}`,
+    dbA: database.id,
+    dbB: database.id,
+    properties: PROPS,
+    now: NOW,
+  });
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = `${prefix}${i.toString(16)}`.padStart(24, '0');
+    const out = await store.saveProfile({
+      database,
+      mode: 'add',
+      set: {},
+      setOnCreate: {},
+      subscriptions: [],
+      newId: id,
+      now: NOW,
+    });
+    assert.equal(out.kind, 'ok');
+    ids.push(id);
+  }
+  return { type, ids };
+}
+
+/** What get_counter must answer for A whose relations are `rels` (B id → weights). */
+function expected(a: string, rels: Map<string, Record<string, number>>): CounterOutcome {
+  const ranked = (name: string, n: number) =>
+    [...rels]
+      .map(([b, w]) => ({ profileId: b, value: w[name]! }))
+      .sort((x, y) => y.value - x.value || (x.profileId < y.profileId ? -1 : 1))
+      .slice(0, n);
+  const sum = (name: string) => [...rels.values()].reduce((s, w) => s + w[name]!, 0);
+  return {
+    kind: 'ok',
+    profileId: a,
+    total: rels.size,
+    props:
+      rels.size === 0
+        ? []
+        : [
+            { name: 'hits', count: rels.size, sum: sum('hits'), top: ranked('hits', 3) },
+            { name: 'score', count: rels.size, sum: null, top: ranked('score', 2) },
+            { name: 'plain', count: rels.size, sum: null, top: null },
+          ],
+  };
+}
+
+function sortProps(c: CounterOutcome): CounterOutcome {
+  return c.kind === 'ok' ? { ...c, props: [...c.props].sort((x, y) => x.name.localeCompare(y.name)) } : c;
+}
+
+async function layout(store: PostgresStore, schema: string, type: RelationType, a: string) {
+  const { rows } = await store.pool.query<{ tops: string; marked: boolean }>(
+    `SELECT (SELECT count(*) FROM ${schema}.relation_tops WHERE a = $1 AND rel_id = $2)::text AS tops,
+            EXISTS (SELECT 1 FROM ${schema}.relation_stats
+                     WHERE profile_id = $1 AND rel_id = $2 AND side = 't') AS marked`,
+    [a, type.relId],
+  );
+  return { tops: Number(rows[0]!.tops), marked: rows[0]!.marked };
+}
+
+function suite(engine: string, url: string, open: (poolMax: number) => Promise<PgTestStore>) {
+  describe(`${engine}: top rows past ${FROM} relations`, () => {
+    it('keeps none below the threshold, builds them when a write crosses it, keeps them when A shrinks', async () => {
+      const { store, schema, cleanup } = await open(2);
+      try {
+        const { type, ids } = await seed(store, 't', FROM + 12);
+        const [a, ...bs] = ids as [string, ...string[]];
+        const rels = new Map<string, Record<string, number>>();
+        const check = async (label: string, tops: number, marked: boolean) => {
+          assert.deepEqual(await layout(store, schema, type, a), { tops, marked }, label);
+          const counter = await store.counter({ type, profile: byId(a) });
+          assert.deepEqual(sortProps(counter), sortProps(expected(a, rels)), label);
+        };
+        for (let i = 0; i < FROM; i++) {
+          const out = await store.attach({
+            type,
+            a: byId(a),
+            b: byId(bs[i]!),
+            weights: weights(i),
+            now: NOW,
+          });
+          assert.equal(out.kind, 'ok');
+          rels.set(bs[i]!, weights(i));
+        }
+        await check(`${FROM} relations: no top row`, 0, false);
+        // A strengthen and an edit below the threshold move nothing but the relation.
+        await store.strengthen({ type, a: byId(a), b: byId(bs[3]!), add: { hits: 40 }, set: {}, now: NOW });
+        rels.set(bs[3]!, { ...rels.get(bs[3]!)!, hits: rels.get(bs[3]!)!.hits! + 40 });
+        await check('strengthened below', 0, false);
+        await store.attach({ type, a: byId(a), b: byId(bs[FROM]!), weights: weights(FROM), now: NOW });
+        rels.set(bs[FROM]!, weights(FROM));
+        await check('the 65th relation builds them', (FROM + 1) * 2, true);
+        await store.strengthen({ type, a: byId(a), b: byId(bs[5]!), add: { hits: 100 }, set: {}, now: NOW });
+        rels.set(bs[5]!, { ...rels.get(bs[5]!)!, hits: rels.get(bs[5]!)!.hits! + 100 });
+        await check('strengthened above', (FROM + 1) * 2, true);
+        for (const b of bs.slice(0, 20)) {
+          assert.equal((await store.detach({ type, a: byId(a), b: byId(b), now: NOW })).kind, 'ok');
+          rels.delete(b);
+        }
+        await check('kept when A shrinks below', (FROM + 1 - 20) * 2, true);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('attach_batch: builds them for an A the chunk takes past the threshold, writes its own for the others', async () => {
+      const { store, schema, cleanup } = await open(2);
+      try {
+        const { type, ids } = await seed(store, 'u', 3 + FROM + 10);
+        const [a1, a2, a3, ...bs] = ids as [string, string, string, ...string[]];
+        const rels = new Map([a1, a2, a3].map((a) => [a, new Map<string, Record<string, number>>()]));
+        const item = (a: string, i: number) => {
+          rels.get(a)!.set(bs[i]!, weights(i));
+          return { type, a: byId(a), b: byId(bs[i]!), weights: weights(i), now: NOW };
+        };
+        // a1: 60 before, 10 in the chunk; a2: 70 in one chunk (with a duplicate); a3: 5.
+        for (let i = 0; i < 60; i++) await store.attach(item(a1, i));
+        const chunk = [
+          ...Array.from({ length: 10 }, (_, i) => item(a1, 60 + i)),
+          ...Array.from({ length: 70 }, (_, i) => item(a2, i)),
+          { ...item(a2, 0) },
+          ...Array.from({ length: 5 }, (_, i) => item(a3, i)),
+        ];
+        const out = await store.attachMany(chunk);
+        assert.deepEqual(
+          out.map((o) => o.kind),
+          chunk.map((_, i) => (i === 80 ? 'duplicate' : 'ok')),
+        );
+        for (const [a, tops, marked] of [
+          [a1, 70 * 2, true],
+          [a2, 70 * 2, true],
+          [a3, 0, false],
+        ] as const) {
+          assert.deepEqual(await layout(store, schema, type, a), { tops, marked }, a);
+          const counter = await store.counter({ type, profile: byId(a) });
+          assert.deepEqual(sortProps(counter), sortProps(expected(a, rels.get(a)!)), a);
+        }
+        // Another chunk to A's that keep top rows adds its own.
+        const more = [item(a1, 70), item(a2, 70)];
+        assert.deepEqual(
+          (await store.attachMany(more)).map((o) => o.kind),
+          ['ok', 'ok'],
+        );
+        assert.equal((await layout(store, schema, type, a1)).tops, 71 * 2);
+        assert.deepEqual(
+          sortProps(await store.counter({ type, profile: byId(a2) })),
+          sortProps(expected(a2, rels.get(a2)!)),
+        );
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('misses no relation when concurrent writers on two servers take A past the threshold', async () => {
+      const one = await open(4);
+      try {
+        const shared = await openPostgresStore({ url, schema: one.schema, poolMax: 4, logger: silent });
+        try {
+          const { type, ids } = await seed(one.store, 'v', 2 + 101);
+          const [a, a2, ...bs] = ids as [string, string, ...string[]];
+          const rels = new Map<string, Record<string, number>>();
+          const rels2 = new Map<string, Record<string, number>>();
+          for (let i = 0; i < 60; i++) {
+            await one.store.attach({ type, a: byId(a), b: byId(bs[i]!), weights: weights(i), now: NOW });
+            rels.set(bs[i]!, weights(i));
+          }
+          const stores = [one.store, shared];
+          const calls: Promise<unknown>[] = [];
+          for (let i = 60; i < 100; i++) {
+            rels.set(bs[i]!, weights(i));
+            calls.push(
+              stores[i % 2]!.attach({ type, a: byId(a), b: byId(bs[i]!), weights: weights(i), now: NOW }),
+            );
+          }
+          // Chunks of a2 from both servers at once, each short of the threshold alone.
+          for (let c = 0; c < 4; c++) {
+            const items = Array.from({ length: 20 }, (_, k) => {
+              const i = c * 20 + k;
+              rels2.set(bs[i]!, weights(i));
+              return { type, a: byId(a2), b: byId(bs[i]!), weights: weights(i), now: NOW };
+            });
+            calls.push(stores[c % 2]!.attachMany(items));
+          }
+          await Promise.all(calls);
+          // Whether a concurrent writer saw the threshold passed depends on timing (a writer sees
+          // the others' committed relations only): one more write each settles it. The rows must
+          // then hold every relation, whichever writer built them.
+          for (const [x, r, i] of [
+            [a, rels, 100],
+            [a2, rels2, 80],
+          ] as const) {
+            r.set(bs[i]!, weights(i));
+            const out = await one.store.attach({
+              type,
+              a: byId(x),
+              b: byId(bs[i]!),
+              weights: weights(i),
+              now: NOW,
+            });
+            assert.equal(out.kind, 'ok');
+          }
+          for (const [x, r] of [
+            [a, rels],
+            [a2, rels2],
+          ] as const) {
+            assert.deepEqual(
+              await layout(one.store, one.schema, type, x),
+              { tops: r.size * 2, marked: true },
+              x,
+            );
+            assert.deepEqual(
+              sortProps(await shared.counter({ type, profile: byId(x) })),
+              sortProps(expected(x, r)),
+            );
+          }
+        } finally {
+          await shared.close();
+        }
+      } finally {
+        await one.cleanup();
+      }
+    });
+  });
+}
+
+if (!PG_URL) test('PostgreSQL top rows', { skip: PG_SKIPPED }, () => undefined);
+else suite('postgres', PG_URL, (poolMax) => openPgTestStore({ poolMax }));
+if (CITUS_URL) suite('citus', CITUS_URL, (poolMax) => openCitusTestStore({ poolMax }));
