@@ -44,11 +44,21 @@ async function inChunks<T>(count: number, make: (i: number) => Promise<T>): Prom
   return out;
 }
 
+/** The i-th profile's email in a database: how findWorkspace finds it again. */
+const profileEmail = (i: number, dbId: number) => `p${i}@db${dbId}.example`;
+
 async function addProfiles(ties: Ties, dbId: number, count: number): Promise<string[]> {
   const answers = await inChunks(count, (i) =>
-    ties.profiles.add({ db_id: dbId, data: { email: `p${i}@db${dbId}.example` } }, 'typed'),
+    ties.profiles.add({ db_id: dbId, data: { email: profileEmail(i, dbId) } }, 'typed'),
   );
   return answers.map((a) => a.profile_id);
+}
+
+async function findProfiles(ties: Ties, dbId: number, count: number): Promise<string[]> {
+  const answers = await inChunks(count, (i) =>
+    ties.profiles.get({ db_id: dbId, email: profileEmail(i, dbId) }),
+  );
+  return answers.map((a) => a.data.id);
 }
 
 /** Creates the workspace in an empty store (a SQLite file or a postgres:// URL). */
@@ -81,6 +91,29 @@ export async function buildWorkspace(db: string, sizes: WorkspaceSizes): Promise
     await inChunks(Math.min(sizes.hub, bs.length), (i) => attach(as[0]!, bs[i]!, i));
     if (sizes.get100) await inChunks(100, (i) => attach(as[1]!, bs[i]!, i));
     return { relId, dbA, dbB, as, bs };
+  } finally {
+    await ties.close();
+  }
+}
+
+/**
+ * The workspace buildWorkspace made in a store kept by an earlier run (`--keep`), found through
+ * core: its one relation type, and the first `sizes.as` and `sizes.bs` profiles in creation order.
+ */
+export async function findWorkspace(db: string, sizes: { as: number; bs: number }): Promise<Workspace> {
+  const ties = createTies({ store: await openStore(db, undefined, { sqliteWriter: 'inline' }) });
+  try {
+    const types = (await ties.catalog.listRelationTypes()).data;
+    if (types.length !== 1)
+      throw new Error(`${db}: expected the bench's one relation type, found ${types.length}`);
+    const { rel_id: relId, db_a: dbA, db_b: dbB } = types[0]!;
+    return {
+      relId,
+      dbA,
+      dbB,
+      as: await findProfiles(ties, dbA, sizes.as),
+      bs: await findProfiles(ties, dbB, sizes.bs),
+    };
   } finally {
     await ties.close();
   }

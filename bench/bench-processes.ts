@@ -17,6 +17,8 @@ export interface ServerProcess {
   peakRssMb(): number;
   /** CPU time (user + system) the process has used so far, in ms, or NaN when /proc cannot tell. */
   cpuMs(): number;
+  /** The system part of cpuMs (system calls: reads of pages from the OS's file cache, fsync, …). */
+  systemMs(): number;
   stop(): Promise<void>;
 }
 
@@ -54,15 +56,21 @@ export function peakRssMb(pid: number): number {
   }
 }
 
-/** utime + stime of a process from /proc/<pid>/stat, in ms (clock ticks are 1/100 s on Linux). */
-export function cpuMs(pid: number): number {
+/** utime and stime of a process from /proc/<pid>/stat, in ms (clock ticks are 1/100 s on Linux). */
+function cpuTimes(pid: number): { user: number; system: number } {
   try {
     // The command name (field 2) may hold spaces: count fields from after its closing parenthesis.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
   } catch {
-    return Number.NaN;
+    return { user: Number.NaN, system: Number.NaN };
   }
+}
+
+/** utime + stime of a process, in ms. */
+export function cpuMs(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 function wrap(child: ChildProcess, url: string): ServerProcess {
@@ -77,6 +85,7 @@ function wrap(child: ChildProcess, url: string): ServerProcess {
     pid: child.pid!,
     peakRssMb: sample,
     cpuMs: () => cpuMs(child.pid!),
+    systemMs: () => cpuTimes(child.pid!).system,
     stop: () =>
       new Promise<void>((resolve) => {
         sample();

@@ -3,12 +3,22 @@
 // in the same run. The last line of output is one JSON object with all the figures.
 // Method and latest results: docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { int, oneOf, SQLITE_WRITERS } from '../src/config.js';
+import { ConfigError, int, oneOf, SETTINGS, SQLITE_WRITERS } from '../src/config.js';
+import { DEFAULT_CACHE_MB } from '../src/store/sqlite/sqlite-connection.js';
 import {
   BATCH,
   freshGroupedPair,
@@ -20,7 +30,7 @@ import {
   rawSqlite,
   writeCsv,
 } from './bench-bulk.js';
-import { ATTACH_WEIGHTS, buildWorkspace, type Workspace } from './bench-fixtures.js';
+import { ATTACH_WEIGHTS, buildWorkspace, findWorkspace, type Workspace } from './bench-fixtures.js';
 import { load } from './bench-load.js';
 import {
   BENCH_ADMIN_TOKEN,
@@ -43,6 +53,11 @@ figure as a ratio to a baseline measured in the same run; the last line is one J
                         default postgres://postgres@127.0.0.1:5432/postgres
   --bulk-rows N         relations of the bulk load (default 1,000,000; quick 50,000)
   --scale-rows N        relations stored for the data-size test (default 10,000,000)
+  --scale-dir DIR       measure the data-size test on the stores an earlier \`--only scale --keep\`
+                        run kept in DIR (scale.db, scale-small.db) instead of loading them again
+  --scale-runs N        measured runs per store and cache size in the data-size test (default 3)
+  --cache-mb LIST       comma-separated SQLite page caches (TIES_SQLITE_CACHE_MB) the data-size test
+                        compares, each in its own block of runs on both stores (default 32)
   --sqlite-writer W     inline (default) or worker, for every server
   --cpu-prof DIR        write a V8 CPU profile of every Ties server into DIR
   --keep                keep the data directory and print its path
@@ -51,6 +66,13 @@ figure as a ratio to a baseline measured in the same run; the last line is one J
 Method and latest results: docs/benchmarks.md`;
 const SECTIONS = ['attach', 'strengthen', 'get', 'counter', 'bulk', 'scale'] as const;
 const ROWS_MAX = 1_000_000_000;
+
+/** --scale-dir names a directory of kept SQLite files: not a thing PostgreSQL has. */
+function keptStores(scaleDir: string | undefined, engine: string | undefined): string | undefined {
+  if (scaleDir !== undefined && engine === 'postgres')
+    throw new ConfigError('--scale-dir: kept stores are SQLite files (not with --engine postgres)');
+  return scaleDir;
+}
 
 const opts = scriptArgs(
   USAGE,
@@ -65,6 +87,9 @@ const opts = scriptArgs(
         'pg-url': { type: 'string' },
         'bulk-rows': { type: 'string' },
         'scale-rows': { type: 'string' },
+        'scale-dir': { type: 'string' },
+        'scale-runs': { type: 'string' },
+        'cache-mb': { type: 'string' },
         'sqlite-writer': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -80,6 +105,12 @@ const opts = scriptArgs(
     pgUrl: v['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     bulkRows: v['bulk-rows'] === undefined ? undefined : int('--bulk-rows', v['bulk-rows'], 1, ROWS_MAX),
     scaleRows: v['scale-rows'] === undefined ? 10_000_000 : int('--scale-rows', v['scale-rows'], 1, ROWS_MAX),
+    scaleDir: keptStores(v['scale-dir'], v.engine),
+    scaleRuns: v['scale-runs'] === undefined ? 3 : int('--scale-runs', v['scale-runs'], 1, 100),
+    /** Checked as the server checks TIES_SQLITE_CACHE_MB. */
+    cacheMb: (v['cache-mb'] ?? String(DEFAULT_CACHE_MB))
+      .split(',')
+      .map((x) => SETTINGS.sqliteCacheMb.parse(x, '--cache-mb')),
     sqliteWriter: v['sqlite-writer'] && oneOf('--sqlite-writer', v['sqlite-writer'], SQLITE_WRITERS),
   }),
 );
@@ -105,8 +136,10 @@ const SCALE = {
   perA: 100,
   small: 10_000,
   large: opts.scaleRows,
-  runs: 3,
+  runs: opts.scaleRuns,
   seconds: 10,
+  /** Fresh pairs per server: n in [from, from + FRESH) (freshGroupedPair), so no two servers share one. */
+  fresh: 10_000_000,
 };
 const CONNECTIONS = 50;
 /** get_counter's latency is measured at a moderate concurrency, where queueing does not dominate. */
@@ -461,7 +494,18 @@ function freshAttach(w: Workspace, space: PairSpace, first: number): () => strin
   };
 }
 
-async function scale(): Promise<void> {
+interface ScaleStores {
+  /** The store of SCALE.large relations, and its copy from when it held SCALE.small. */
+  readonly db: string;
+  readonly smallDb: string;
+  readonly w: Workspace;
+  readonly space: PairSpace;
+  /** Where the data lives; the first fresh pair no run has used yet is noted there. */
+  readonly home: string;
+}
+
+/** Loads the two stores of the data-size test (through `ties import`, timed). */
+async function loadScale(): Promise<ScaleStores> {
   const t0 = performance.now();
   const { db, w, space } = await spaceDb('scale', SCALE.as, SCALE.bs);
   const grouped = (sp: PairSpace, k: number) => groupedPair(sp, k, SCALE.perA);
@@ -470,7 +514,6 @@ async function scale(): Promise<void> {
   await importCsv(db, w.relId, csv);
   // The small database is kept as a copy, so that both sizes are measured side by side at the end.
   const smallDb = await copyOf({ db }, 'scale-small');
-  const count = (n: number) => n.toLocaleString('en-US');
   log(
     `scale: ${count(SCALE.as)} × ${count(SCALE.bs)} profiles, ${count(SCALE.small)} relations (${fmt((performance.now() - t0) / 1000)} s)`,
   );
@@ -486,55 +529,109 @@ async function scale(): Promise<void> {
   log(
     `  loaded to ${count(SCALE.large)} through ties import: ${fmt(figures.scale_load_rows_per_s)} rows/s${size} (${fmt((performance.now() - t1) / 1000)} s with writing the CSV; load average ${loadAvgBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)})`,
   );
+  return { db, smallDb, w, space, home: dir };
+}
 
-  // Both servers run at once and are loaded in alternating runs, so both see the same machine.
-  const sizes = [
-    { name: 'small', server: await serve(smallDb), body: freshAttach(w, space, 0), rates: [] as number[] },
-    {
-      name: 'large',
-      server: await serve(db),
-      body: freshAttach(w, space, 10_000_000),
-      rates: [] as number[],
-    },
-  ];
+/** The stores an earlier `--only scale --keep` run left in `home` (SQLite), and their workspace. */
+async function keptScale(home: string): Promise<ScaleStores> {
+  const db = join(home, 'scale.db');
+  const smallDb = join(home, 'scale-small.db');
+  for (const file of [db, smallDb])
+    if (!existsSync(file)) throw new Error(`--scale-dir: no ${file} (keep one with --only scale --keep)`);
+  const t0 = performance.now();
+  const w = await findWorkspace(smallDb, SCALE);
+  log(
+    `scale: the stores kept in ${home} (${(statSync(db).size / 2 ** 30).toFixed(1)} GiB), workspace found in ${fmt((performance.now() - t0) / 1000)} s`,
+  );
+  return { db, smallDb, w, space: { as: w.as, bs: w.bs }, home };
+}
+
+/**
+ * Reserves `servers` ranges of fresh pairs in the data's home: an attach of a pair an earlier run
+ * made would measure something else. A run before this note existed used two ranges.
+ */
+function reserveFresh(home: string, servers: number): number {
+  const note = join(home, 'scale-fresh.json');
+  const from = existsSync(note) ? (JSON.parse(readFileSync(note, 'utf8')) as { next: number }).next : 0;
+  const first = from === 0 && home !== dir ? 2 * SCALE.fresh : from;
+  writeFileSync(note, JSON.stringify({ next: first + servers * SCALE.fresh }));
+  return first;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+async function scale(): Promise<void> {
+  const { db, smallDb, w, space, home } = opts.scaleDir ? await keptScale(opts.scaleDir) : await loadScale();
+  let fresh = reserveFresh(home, 2 * opts.cacheMb.length);
   const path = '/api/v1.1/relations/attach';
-  const run = (s: (typeof sizes)[number], seconds: number) =>
-    measured(s.server, () =>
-      load({
-        url: s.server.url,
-        path,
-        connections: CONNECTIONS,
-        body: s.body,
-        token: BENCH_ADMIN_TOKEN,
-        seconds,
-      }),
-    );
-  for (const s of sizes) await run(s, SIZES.warmup);
-  // CPU per call depends less on the machine's other load than the rate does (the machine is shared).
-  const cpu = sizes.map(() => ({ ms: 0, calls: 0 }));
-  for (let round = 0; round < SCALE.runs; round++) {
-    for (const i of round % 2 ? [1, 0] : [0, 1]) {
-      const r = await run(sizes[i]!, SCALE.seconds);
-      sizes[i]!.rates.push(r.rps);
-      cpu[i]!.ms += r.cpuMs;
-      cpu[i]!.calls += r.requests;
+  // One block per cache size, one after the other: two servers on one file would empty each
+  // other's cache (SQLite drops its cache when another connection has written the file).
+  for (const [block, mb] of opts.cacheMb.entries()) {
+    const env = { TIES_SQLITE_CACHE_MB: String(mb) };
+    // Both servers run at once and are loaded in alternating runs, so both see the same machine.
+    const sizes = [
+      { server: await serve(smallDb, env), body: freshAttach(w, space, fresh), rates: [] as number[] },
+      {
+        server: await serve(db, env),
+        body: freshAttach(w, space, fresh + SCALE.fresh),
+        rates: [] as number[],
+      },
+    ];
+    fresh += 2 * SCALE.fresh;
+    const run = (s: (typeof sizes)[number], seconds: number) =>
+      measured(s.server, () =>
+        load({
+          url: s.server.url,
+          path,
+          connections: CONNECTIONS,
+          body: s.body,
+          token: BENCH_ADMIN_TOKEN,
+          seconds,
+        }),
+      );
+    for (const s of sizes) await run(s, SIZES.warmup);
+    // CPU per call depends less on the machine's other load than the rate does (the machine is shared).
+    const cpu = sizes.map(() => ({ ms: 0, systemMs: 0, calls: 0 }));
+    for (let round = 0; round < SCALE.runs; round++) {
+      for (const i of round % 2 ? [1, 0] : [0, 1]) {
+        const system = sizes[i]!.server.systemMs();
+        const r = await run(sizes[i]!, SCALE.seconds);
+        sizes[i]!.rates.push(r.rps);
+        cpu[i]!.ms += r.cpuMs;
+        cpu[i]!.systemMs += sizes[i]!.server.systemMs() - system;
+        cpu[i]!.calls += r.requests;
+      }
     }
+    const rss = sizes.map((s) => s.server.peakRssMb());
+    for (const s of sizes) await stop(s.server);
+    const small = median(sizes[0]!.rates);
+    const large = median(sizes[1]!.rates);
+    const us = (i: number, ms: number) => (ms * 1000) / cpu[i]!.calls;
+    const f = {
+      attach_10k_rps: small,
+      attach_10m_rps: large,
+      attach_10m_vs_10k: large / small,
+      attach_10k_cpu_us: us(0, cpu[0]!.ms),
+      attach_10m_cpu_us: us(1, cpu[1]!.ms),
+      attach_10m_vs_10k_cpu: us(0, cpu[0]!.ms) / us(1, cpu[1]!.ms),
+      attach_10k_sys_us: us(0, cpu[0]!.systemMs),
+      attach_10m_sys_us: us(1, cpu[1]!.systemMs),
+      attach_10k_rss_mb: rss[0]!,
+      attach_10m_rss_mb: rss[1]!,
+    };
+    // The first cache size gives the plain figures; with more than one, every size its own too.
+    for (const [key, value] of Object.entries(f)) {
+      if (block === 0) figures[key] = value;
+      if (opts.cacheMb.length > 1) figures[`${key}_cache${mb}`] = value;
+    }
+    const rates = (i: number) => sizes[i]!.rates.map((r) => fmt(r)).join(', ');
+    log(
+      `  cache ${mb} MiB, attach with ${count(SCALE.small)} stored: ${fmt(small)} req/s (median of ${SCALE.runs}: ${rates(0)}), server CPU ${fmt(f.attach_10k_cpu_us)} µs/call (system ${fmt(f.attach_10k_sys_us)}), peak RSS ${fmt(f.attach_10k_rss_mb)} MiB`,
+    );
+    log(
+      `  cache ${mb} MiB, attach with ${count(SCALE.large)} stored: ${fmt(large)} req/s (median of ${SCALE.runs}: ${rates(1)}, runs alternating); ratio ${fmt(large / small)}; server CPU ${fmt(f.attach_10m_cpu_us)} µs/call (system ${fmt(f.attach_10m_sys_us)}; 10k ÷ large ${fmt(f.attach_10m_vs_10k_cpu)}), peak RSS ${fmt(f.attach_10m_rss_mb)} MiB, load average ${loadavg()[0]!.toFixed(1)}`,
+    );
   }
-  for (const s of sizes) await stop(s.server);
-  const small = median(sizes[0]!.rates);
-  const large = median(sizes[1]!.rates);
-  figures.attach_10k_rps = small;
-  figures.attach_10m_rps = large;
-  figures.attach_10m_vs_10k = large / small;
-  figures.attach_10k_cpu_us = (cpu[0]!.ms * 1000) / cpu[0]!.calls;
-  figures.attach_10m_cpu_us = (cpu[1]!.ms * 1000) / cpu[1]!.calls;
-  figures.attach_10m_vs_10k_cpu = figures.attach_10k_cpu_us / figures.attach_10m_cpu_us;
-  log(
-    `  attach with ${count(SCALE.small)} stored: ${fmt(small)} req/s (median of ${SCALE.runs}), server CPU ${fmt(figures.attach_10k_cpu_us)} µs/call`,
-  );
-  log(
-    `  attach with ${count(SCALE.large)} stored: ${fmt(large)} req/s (median of ${SCALE.runs}, runs alternating); ratio ${fmt(large / small)}; server CPU ${fmt(figures.attach_10m_cpu_us)} µs/call (10k ÷ large ${fmt(figures.attach_10m_vs_10k_cpu)}), load average ${loadavg()[0]!.toFixed(1)}`,
-  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,18 @@ function script(
 test('npm run bench -- --help lists every option', () => {
   const help = script('run', ['--help']);
   assert.equal(help.code, 0, help.stderr);
-  for (const option of ['--quick', '--engine', '--only', '--pg-url', '--bulk-rows', '--cpu-prof', '--keep'])
+  for (const option of [
+    '--quick',
+    '--engine',
+    '--only',
+    '--pg-url',
+    '--bulk-rows',
+    '--scale-dir',
+    '--scale-runs',
+    '--cache-mb',
+    '--cpu-prof',
+    '--keep',
+  ])
     assert.ok(help.stdout.includes(option), option);
 });
 
@@ -49,6 +60,8 @@ test('a wrong option or value exits 2 naming it, without a stack trace', () => {
     ['run', ['--bulk-rows', 'many'], /--bulk-rows: expected an integer, got "many"/],
     ['run', ['--fast'], /Unknown option '--fast'/],
     ['run', ['--sqlite-writer', 'threads'], /--sqlite-writer: expected one of inline, worker, got "threads"/],
+    ['run', ['--cache-mb', '32,4'], /--cache-mb: expected 8 to 65536, got 4/],
+    ['run', ['--scale-dir', '/tmp', '--engine', 'postgres'], /--scale-dir: kept stores are SQLite files/],
     ['soak', ['--minutes=-3'], /--minutes: expected a positive number, got "-3"/],
     ['soak', ['--connections', '2.5'], /--connections: expected an integer, got "2.5"/],
     ['lean-bulk', ['--rows', '2.5'], /--rows: expected an integer, got "2.5"/],
