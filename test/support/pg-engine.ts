@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { giveBackSchema, rememberFreshSchema, takeSpareSchema } from './pg-schema-pool.js';
 
 export const PG_URL: string | undefined = process.env.TIES_TEST_PG_URL || undefined;
 export const PG_REQUIRED = process.env.TIES_TEST_PG_REQUIRED === '1';
@@ -86,7 +87,12 @@ export interface PgTestStore {
   cleanup(): Promise<void>;
 }
 
-/** A fresh store in a schema of its own; cleanup closes it and drops the schema. */
+/**
+ * A fresh store in a schema of its own; cleanup closes it and drops the schema. Without an explicit
+ * `schema`, the schema may be one an earlier test of this process used, reset to exactly its fresh
+ * state and checked (pg-schema-pool.ts); cleanup then keeps it for the next store instead of
+ * dropping it. A test that names its schema always gets it made and dropped as asked.
+ */
 export async function openPgTestStore(
   options: {
     poolMax?: number;
@@ -98,20 +104,31 @@ export async function openPgTestStore(
 ): Promise<PgTestStore> {
   const url = options.url ?? PG_URL;
   if (!url) throw new Error(PG_SKIPPED);
-  const schema = options.schema ?? freshSchemaName();
-  const store = await openPostgresStore({
-    url,
-    schema,
-    poolMax: options.poolMax ?? 2,
-    connectTimeoutMs: options.connectTimeoutMs,
-    changeFeed: options.changeFeed,
-    logger: silent,
-  });
+  const reusable = options.schema === undefined;
+  const spare = reusable ? takeSpareSchema(url) : undefined;
+  const schema = options.schema ?? spare ?? freshSchemaName();
+  let store: PostgresStore;
+  try {
+    store = await openPostgresStore({
+      url,
+      schema,
+      poolMax: options.poolMax ?? 2,
+      connectTimeoutMs: options.connectTimeoutMs,
+      changeFeed: options.changeFeed,
+      logger: silent,
+    });
+    // Without a record of its fresh state the schema is simply dropped at cleanup.
+    if (reusable && !spare) await rememberFreshSchema(adminPool(url), schema).catch(() => undefined);
+  } catch (err) {
+    if (spare) await dropSchema(spare, url).catch(() => undefined);
+    throw err;
+  }
   return {
     store,
     schema,
     async cleanup() {
       await store.close();
+      if (reusable && (await giveBackSchema(adminPool(url), url, schema, dropSchema))) return;
       await dropSchema(schema, url);
     },
   };
