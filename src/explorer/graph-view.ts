@@ -146,11 +146,6 @@ export class GraphView {
     this.viewport.reset();
   }
 
-  /** The numeric property edges are as wide as (and the strongest neighbours are chosen by). */
-  get rankProperty(): string | undefined {
-    return this.widthProperty;
-  }
-
   /** The colour of a database's nodes (also used by the legend). */
   colourOf(db: number): string {
     let colour = this.dbColours.get(db);

@@ -7,7 +7,7 @@ import { renderCounter } from './counter-chart.js';
 import { byId, clear, h, say } from './dom-helpers.js';
 import { callApi, dbName, selectedType, state } from './explorer-state.js';
 import { attachGraphKeys } from './graph-keys.js';
-import { GraphNeighbours } from './graph-neighbours.js';
+import { type Fetched, GraphNeighbours } from './graph-neighbours.js';
 import { GraphView } from './graph-view.js';
 import type { InspectedRelation, Inspector } from './inspector.js';
 import type { Labels } from './labels.js';
@@ -50,9 +50,16 @@ export class Selection {
 
   /** Called when the selected profile changes or goes (the deep link follows it). */
   onChange: () => void = () => {};
+  /** Called when a new drawing ranks by another property ("Strongest by" shows it). */
+  onRank: (name: string) => void = () => {};
 
   constructor(private readonly panels: SelectionPanels) {
-    this.neighbours = new GraphNeighbours(() => this.ensureGraph(), panels.labels, this.graphStatus);
+    this.neighbours = new GraphNeighbours(
+      () => this.ensureGraph(),
+      panels.labels,
+      this.graphStatus,
+      (name) => this.onRank(name),
+    );
     this.graphStatus.after(this.neighbours.moreButton);
     this.neighbours.moreButton.addEventListener('click', () => void tracked(() => this.showMore()));
     // The user's zoom and pan are kept through resizes and redraws until they ask for a fit here.
@@ -66,6 +73,11 @@ export class Selection {
     if (state.focal) g.setFocal(state.focal.id);
     g.updateWidths();
     g.layout();
+  }
+
+  /** The property the graph ranks and widens edges by; `chosen` when the user picked it. */
+  setRank(name: string | undefined, chosen: boolean): void {
+    this.neighbours.setRank(name, chosen);
   }
 
   ensureGraph(): GraphView {
@@ -183,6 +195,15 @@ export class Selection {
     if (!type) return;
     const { table, form, labels } = this.panels;
     const g = this.ensureGraph();
+    // The selected profile drawn afresh (a live refresh, another "Strongest by"): its relations are
+    // read before the old drawing goes, and as many as the user had shown are read again.
+    const again = fresh && state.focal?.id === profile.id && g.isExpanded(profile.id);
+    let fetched: Fetched | undefined;
+    if (again)
+      fetched = await this.neighbours.fetch(type, profile).catch((err: unknown) => {
+        say(this.graphStatus, errorText(err), 'error');
+        return undefined;
+      });
     if (fresh) {
       g.reset();
       this.neighbours.reset();
@@ -191,7 +212,9 @@ export class Selection {
     state.focal = profile;
     this.onChange();
     try {
-      if (!g.isExpanded(profile.id)) await this.expand(type, profile);
+      if (fetched) this.neighbours.apply(fetched);
+      else if (!g.isExpanded(profile.id)) await this.neighbours.expand(type, profile);
+      else this.neighbours.select(profile.id);
     } catch (err) {
       say(this.graphStatus, errorText(err), 'error');
     }
@@ -207,11 +230,6 @@ export class Selection {
     );
     labels.request([profile]);
     await this.inspectProfile(profile, data);
-  }
-
-  /** Loads a profile's relations into the graph: as A when it is in db_a, as B when in db_b. */
-  private expand(type: RelationType, profile: ProfileRef): Promise<void> {
-    return this.neighbours.expand(type, profile);
   }
 
   private async loadCounter(type: RelationType, profile: ProfileRef): Promise<void> {
@@ -256,16 +274,22 @@ export class Selection {
     const g = this.graph;
     if (!type || !g) return;
     const focal = () => state.focal;
-    for (const [id, db] of [
-      [profileA, type.db_a],
-      [profileB, type.db_b],
-    ] as const) {
-      if (g.isExpanded(id) || (focal()?.id === id && g.cy.getElementById(id).nonempty())) {
-        g.dropEdgesOf(id);
-        g.collapse(id);
-        await this.expand(type, { id, db }).catch(() => undefined);
-      }
-    }
+    // Both profiles are read before anything is redrawn: the old drawing stays on screen until the
+    // new one replaces it in one step.
+    const reread = [
+      { id: profileA, db: type.db_a },
+      { id: profileB, db: type.db_b },
+    ].filter(({ id }) => g.isExpanded(id) || (focal()?.id === id && g.cy.getElementById(id).nonempty()));
+    const fetched = await Promise.all(
+      reread.map((p) =>
+        this.neighbours.fetch(type, p).catch(() => {
+          // Not read again: selecting it later loads it.
+          g.collapse(p.id);
+          return undefined;
+        }),
+      ),
+    );
+    for (const f of fetched) if (f) this.neighbours.apply(f, true);
     // A neighbour left without any relation drawn (after a detach) goes too.
     g.cy
       .nodes()

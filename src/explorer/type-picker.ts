@@ -3,6 +3,7 @@
 import type { RelationType } from './api.js';
 import { byId, clear, h } from './dom-helpers.js';
 import { dbName, selectedType, state } from './explorer-state.js';
+import { rankCandidates } from './graph-neighbours.js';
 import { INCOMING_COLOUR, OUTGOING_COLOUR } from './graph-view.js';
 import type { RelationForm } from './relation-form.js';
 import type { RelationsTable } from './relations-table.js';
@@ -19,10 +20,14 @@ export class TypePicker {
   ) {
     this.select.addEventListener('change', () => this.onTypeChange());
     this.widthSelect.addEventListener('change', () => {
-      selection.graph?.setWidthProperty(this.widthSelect.value || undefined);
+      selection.setRank(this.widthSelect.value || undefined, true);
       // The graph draws the strongest neighbours by this property: draw them again.
       if (state.focal) void selection.open(state.focal, true);
     });
+    // A new drawing ranked by another property than the default (the profile has no values of it).
+    selection.onRank = (name) => {
+      this.widthSelect.value = name;
+    };
   }
 
   /** Lists the session's relation types and selects the first. */
@@ -60,8 +65,9 @@ export class TypePicker {
     widthSelect.append(h('option', { value: '' }, '(same width)'));
     const numeric = type.properties.filter((p) => p.type === 'int' || p.type === 'float');
     for (const p of numeric) widthSelect.append(h('option', { value: p.name }, p.name));
-    widthSelect.value = numeric[0]?.name ?? '';
-    this.selection.graph?.setWidthProperty(widthSelect.value || undefined);
+    // Not chosen by the user: each profile opened is ranked by the first candidate it has values of.
+    widthSelect.value = rankCandidates(type)[0] ?? '';
+    this.selection.setRank(widthSelect.value || undefined, false);
     this.renderLegend(type);
   }
 
