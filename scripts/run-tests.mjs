@@ -19,18 +19,44 @@ function collect(dir, out) {
   return out;
 }
 
+// The files that take longest (TIES_TEST_TIMES=<file> reports each file's time), started first:
+// with two at a time, a long file started last would run on alone at the end while the other slot
+// idles. Order only; every file runs either way.
+const LONG_FIRST = [
+  'test/http/every-call.test.ts',
+  'test/outbound/two-senders.test.ts',
+  'src/store/postgres/citus-store.test.ts',
+  'test/reliability/fuzz.test.ts',
+  'test/reliability/feed-crash.test.ts',
+  'test/http/rights.test.ts',
+  'test/cli-copy.test.ts',
+  'test/reliability/crash.test.ts',
+];
+const rank = (f) => {
+  const i = LONG_FIRST.indexOf(f);
+  return i < 0 ? LONG_FIRST.length : i;
+};
+
 const filters = process.argv.slice(2);
 const files = [...collect('src', []), ...collect('test', [])]
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+  .sort()
+  .sort((a, b) => rank(a) - rank(b));
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
 const concurrency = process.env.TIES_TEST_CONCURRENCY ?? '2';
+const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+if (process.env.TIES_TEST_TIMES) {
+  reporters.push(
+    '--test-reporter=./scripts/test-file-times.mjs',
+    `--test-reporter-destination=${process.env.TIES_TEST_TIMES}`,
+  );
+}
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);

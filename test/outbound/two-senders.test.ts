@@ -3,7 +3,9 @@
 // slowly, so that overlapping requests would show) never sees two requests of the webhook at
 // once; writes through both servers are all delivered, in order; when the sending server stops,
 // the other takes over from the durable position; a sender killed with SIGKILL is replaced once
-// its lease (30 s) expires, and nothing written meanwhile is lost.
+// its lease expires, and nothing written meanwhile is lost. The servers run with the shortest lease
+// a server accepts (TIES_OUTBOUND_LEASE_MS=15000; 30 s by default): the takeover after SIGKILL
+// waits out one lease, and the shortest makes that wait half as long.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -42,6 +44,7 @@ for (const [label, url] of TARGETS) {
         {
           TIES_ADMIN_TOKEN: ADMIN,
           TIES_PG_POOL_MAX: '4',
+          TIES_OUTBOUND_LEASE_MS: '15000',
           TIES_OUTBOUND_RETRY_MAX_MS: '400',
         },
       );
@@ -137,7 +140,7 @@ for (const [label, url] of TARGETS) {
           profile_b: { profile_id: profiles.profile_b },
           weights: { hits: 1 },
         });
-      // The dead server's lease (30 s) expires; the standby takes the webhook over.
+      // The dead server's lease (15 s here) expires; the standby takes the webhook over.
       await until('the standby delivered everything', async () => (await listed()).lag === 0, 90_000);
       const seqs = firstArrivals(receiver.accepted());
       assertInOrder(seqs);
