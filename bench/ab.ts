@@ -4,11 +4,11 @@
 // side's rate and server CPU per call. For measuring one change to the per-request path:
 //   cp -r dist bin package.json /tmp/base/ && ln -s $PWD/node_modules /tmp/base/   (before the change)
 //   npm run build && node --import tsx bench/ab.ts --base /tmp/base --workload get100 --rounds 6
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ATTACH_WEIGHTS, buildWorkspace } from './bench-fixtures.js';
+import { ATTACH_WEIGHTS, buildWorkspace, copyStoreFile } from './bench-fixtures.js';
 import { load } from './bench-load.js';
 import { BENCH_ADMIN_TOKEN, type ServerProcess, startTies } from './bench-processes.js';
 
@@ -33,7 +33,7 @@ try {
   const db = join(dir, 'new.db');
   const w = await buildWorkspace(db, { as: 1_000, bs: 20_000, hub: 20_000, get100: true });
   await (await startTies(db)).stop();
-  copyFileSync(db, join(dir, 'base.db'));
+  copyStoreFile(db, join(dir, 'base.db'));
   const sides = [
     {
       name: 'base',

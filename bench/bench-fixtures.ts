@@ -1,5 +1,7 @@
 // The benchmark's data, written through core (never raw SQL) into a store before its server starts:
 // two databases, the seed example's relation type, pools of profiles, a hub and a 100-relation profile.
+import { copyFileSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
 import type { PropertyInput } from '../src/core/property-types.js';
 import { createTies, type Ties } from '../src/core/ties.js';
 import { openStore } from '../src/store/open-store.js';
@@ -117,4 +119,19 @@ export async function findWorkspace(db: string, sizes: { as: number; bs: number 
   } finally {
     await ties.close();
   }
+}
+
+/**
+ * Copies a SQLite store file for a second server, with everything its WAL holds moved into the file
+ * first: a server stopped right after its start may leave its first writes (the admin token) in
+ * the WAL, and a copy of the file alone would then answer every call with 401.
+ */
+export function copyStoreFile(from: string, to: string): void {
+  const db = new BetterSqlite3(from);
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  copyFileSync(from, to);
 }

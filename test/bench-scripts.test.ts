@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function script(
-  name: 'run' | 'soak' | 'citus-compare' | 'lean-bulk' | 'sorted-get',
+  name: 'run' | 'soak' | 'citus-compare' | 'lean-bulk' | 'lean-attach' | 'sorted-get',
   args: readonly string[],
 ) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
@@ -53,6 +53,13 @@ test('bench/sorted-get.ts --help lists every option', () => {
   assert.match(wrong.stderr, /--size/);
 });
 
+test('bench/lean-attach.ts --help lists every option', () => {
+  const help = script('lean-attach', ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const option of ['--workload', '--rounds', '--seconds'])
+    assert.ok(help.stdout.includes(option), option);
+});
+
 test('a wrong option or value exits 2 naming it, without a stack trace', () => {
   for (const [name, args, expected] of [
     ['run', ['--engine', 'mysql'], /--engine: expected one of sqlite, postgres, got "mysql"/],
@@ -65,6 +72,8 @@ test('a wrong option or value exits 2 naming it, without a stack trace', () => {
     ['soak', ['--minutes=-3'], /--minutes: expected a positive number, got "-3"/],
     ['soak', ['--connections', '2.5'], /--connections: expected an integer, got "2.5"/],
     ['lean-bulk', ['--rows', '2.5'], /--rows: expected an integer, got "2.5"/],
+    ['lean-attach', ['--workload', 'edit'], /--workload: expected one of attach, strengthen, got "edit"/],
+    ['lean-attach', ['--rounds', '0'], /--rounds/],
   ] as const) {
     const result = script(name, args);
     assert.equal(result.code, 2, `${name} ${args.join(' ')}: ${result.stderr}`);
