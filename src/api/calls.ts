@@ -30,6 +30,13 @@ export interface CallDef<P extends TSchema = TSchema, A extends TSchema = TSchem
    * "Successful operation" for every other call (SPEC §2).
    */
   readonly successText: '' | 'Successful operation';
+  /**
+   * Whether the call may wait for something (a long-poll) and so needs `ctx.signal`, which aborts
+   * when its client goes away. Only such calls get one: an AbortController per call, and the
+   * DOMException its abort builds when each answered connection closes, took ~6% of a server's CPU
+   * under strengthen (docs/benchmarks.md).
+   */
+  readonly waits?: true;
   run(ties: Ties, params: Static<P>, ctx: CallContext): Promise<object>;
 }
 
@@ -158,6 +165,7 @@ export const CALL_TABLE = [
       'The change feed: relation changes after a cursor, in commit order, with filters and long-polling (wait_ms)',
     right: 'read',
     params: S.ChangesParams,
+    waits: true,
     answer: S.ChangesAnswer,
     successText: OK,
     run: (t, p, ctx) =>

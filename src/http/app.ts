@@ -206,10 +206,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         throw new TiesError('RATE_LIMITED', { limit: config.rateLimit });
       const encoding = decoded.format === 'xml' ? 'text' : 'typed';
       const params = coerceParams(call.params, body, encoding);
-      // A long-poll (relations/changes with wait_ms) stops waiting when its client goes away.
-      const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
-      const result = await call.run(ties, params as never, { encoding, signal: gone.signal });
+      // A long-poll (relations/changes with wait_ms) stops waiting when its client goes away;
+      // other calls get no signal (see CallDef.waits).
+      let signal: AbortSignal | undefined;
+      if (call.waits) {
+        const gone = new AbortController();
+        reply.raw.once('close', () => gone.abort());
+        signal = gone.signal;
+      }
+      const result = await call.run(ties, params as never, { encoding, signal });
       request.tiesError = 0;
       return sendEnvelope(
         reply,
