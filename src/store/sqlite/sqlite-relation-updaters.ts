@@ -1,7 +1,7 @@
 // The UPDATE statements of strengthen and edit: one per relation type and shape of change (which
 // properties, how each changes), built on first use and cached, so that every increment happens in
 // SQL (`json_set(weights, '$.p', coalesce(…) + ?)`), never read, added and written back from here.
-import type { PropertyDef, RelationType, WeightValue } from '../../core/model.js';
+import type { PropertyDef, RelationType, Weights, WeightValue } from '../../core/model.js';
 import { findProperty } from '../../core/property-types.js';
 import { isValidName } from '../../core/values.js';
 import { RELATION_KEY } from './sqlite-layout.js';
@@ -56,6 +56,46 @@ export function setChange(type: RelationType, name: string, value: WeightValue):
           ? 'set-bool'
           : 'set-string';
   return { name, mode, value };
+}
+
+/** A strengthen refused because an int would leave the safe range (its exact result as text). */
+export interface Overflow {
+  readonly kind: 'overflow';
+  readonly property: string;
+  readonly result: string;
+}
+
+/**
+ * A strengthen's new weights computed here, when that is exact: every addition is to an int
+ * property whose stored value is a safe integer (or missing: 0), every other change sets a value.
+ * Two safe integers add exactly in a double whenever their sum is safe, and rounding is monotonic,
+ * so a sum past 2^53 − 1 is seen here too (and answered exactly, with BigInt). Undefined when SQL
+ * must compute (a float addition; a stored value that is not a safe integer). The caller then
+ * writes the text it already needs for the change log in a plain UPDATE, instead of a json_set
+ * per property with RETURNING read back (the side-by-side experiment in docs/benchmarks.md).
+ */
+export function addedHere(
+  before: Weights,
+  changes: readonly Change[],
+): { readonly kind: 'ok'; readonly weights: Record<string, WeightValue> } | Overflow | undefined {
+  const weights: Record<string, WeightValue> = { ...before };
+  for (const change of changes) {
+    if (change.mode === 'add-int') {
+      const old = Object.hasOwn(before, change.name) ? before[change.name] : 0;
+      if (typeof old !== 'number' || !Number.isSafeInteger(old)) return undefined;
+      const add = change.value as number;
+      const n = old + add;
+      if (n > Number.MAX_SAFE_INTEGER || n < -Number.MAX_SAFE_INTEGER) {
+        return { kind: 'overflow', property: change.name, result: (BigInt(old) + BigInt(add)).toString() };
+      }
+      weights[change.name] = n;
+    } else if (change.mode === 'add-float' || change.mode === 'remove') {
+      return undefined;
+    } else {
+      weights[change.name] = change.value!;
+    }
+  }
+  return { kind: 'ok', weights };
 }
 
 export class RelationUpdaters {

@@ -27,7 +27,13 @@ import { CounterReader } from './sqlite-counters.js';
 import { KIND, RELATION_KEY } from './sqlite-layout.js';
 import type { ProfileFinder } from './sqlite-matching.js';
 import { SqliteRelationOrder } from './sqlite-relation-order.js';
-import { type Change, propertyOf, RelationUpdaters, setChange } from './sqlite-relation-updaters.js';
+import {
+  addedHere,
+  type Change,
+  propertyOf,
+  RelationUpdaters,
+  setChange,
+} from './sqlite-relation-updaters.js';
 import type { Statements, Stmt } from './sqlite-statements.js';
 import type { SqliteTransactions } from './sqlite-transactions.js';
 import type { AttachManyItem } from './sqlite-write-ops.js';
@@ -66,6 +72,8 @@ export class SqliteRelations {
   private parsedNow = '';
   private parsedNowMs = 0;
   private readonly relGet: Stmt<string>;
+  /** A relation's weights written as text computed here (strengthen, see addedHere). */
+  private readonly relSet: Stmt;
   private readonly relInsert: Stmt;
   private readonly byBInsert: Stmt;
   private readonly relDelete: Stmt<string>;
@@ -99,6 +107,7 @@ export class SqliteRelations {
     this.ordered = new SqliteRelationOrder(s);
     const relation = `rel_id = ? AND a = unhex(?) AND ${RELATION_KEY} AND b = unhex(?)`;
     this.relGet = s.hot<string>('relGet', `SELECT weights FROM relations_a WHERE ${relation}`).pluck();
+    this.relSet = s.hot('relSet', `UPDATE relations_a SET weights = ?, updated_ms = ? WHERE ${relation}`);
     this.relInsert = s.cold(
       `INSERT INTO relations_a (rel_id, a, kind, prop, value, b, weights, created_ms, updated_ms)
        VALUES (?, unhex(?), ${KIND.relation}, '', 0, unhex(?), ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -245,6 +254,17 @@ export class SqliteRelations {
       return { kind: 'ok', a, b, created: true };
     }
     const before = parseWeights(oldText);
+    const call = input.call ?? 'relations/strengthen';
+    const here = addedHere(before, changes);
+    if (here !== undefined) {
+      if (here.kind === 'overflow') return here;
+      const afterText = JSON.stringify(here.weights);
+      this.relSet.run(afterText, nowMs, type.relId, a, b);
+      changing();
+      this.ledger.applyStats(type, a, b, before, here.weights);
+      this.log.append(call, type, a, b, oldText, afterText, input.now);
+      return { kind: 'ok', a, b, created: false };
+    }
     for (const change of changes) {
       if (change.mode !== 'add-int') continue;
       const old = Object.hasOwn(before, change.name) ? before[change.name] : 0;
@@ -276,7 +296,7 @@ export class SqliteRelations {
       }
     }
     this.ledger.applyStats(type, a, b, before, after);
-    this.log.append(input.call ?? 'relations/strengthen', type, a, b, oldText, after, input.now);
+    this.log.append(call, type, a, b, oldText, after, input.now);
     return { kind: 'ok', a, b, created: false };
   }
 
