@@ -48,7 +48,9 @@ figure as a ratio to a baseline measured in the same run; the last line is one J
 
   --quick               every figure on smaller data, under a minute
   --engine E            sqlite (default) or postgres
-  --only LIST           comma-separated sections: attach, strengthen, get, counter, bulk, scale
+  --only LIST           comma-separated sections: attach, strengthen, get, counter, bulk, scale;
+                        and import-cache, only when named: \`ties import\` of the bulk rows with each
+                        --cache-mb size, in alternating rounds
   --pg-url URL          PostgreSQL server for --engine postgres (scratch databases are made there)
                         default postgres://postgres@127.0.0.1:5432/postgres
   --bulk-rows N         relations of the bulk load (default 1,000,000; quick 50,000)
@@ -57,14 +59,15 @@ figure as a ratio to a baseline measured in the same run; the last line is one J
                         run kept in DIR (scale.db, scale-small.db) instead of loading them again
   --scale-runs N        measured runs per store and cache size in the data-size test (default 3)
   --cache-mb LIST       comma-separated SQLite page caches (TIES_SQLITE_CACHE_MB) the data-size test
-                        compares, each in its own block of runs on both stores (default 32)
+                        and import-cache compare; the data-size test gives each its own block of
+                        runs on both stores (default 32)
   --sqlite-writer W     inline (default) or worker, for every server
   --cpu-prof DIR        write a V8 CPU profile of every Ties server into DIR
   --keep                keep the data directory and print its path
   --help                this text
 
 Method and latest results: docs/benchmarks.md`;
-const SECTIONS = ['attach', 'strengthen', 'get', 'counter', 'bulk', 'scale'] as const;
+const SECTIONS = ['attach', 'strengthen', 'get', 'counter', 'bulk', 'scale', 'import-cache'] as const;
 const ROWS_MAX = 1_000_000_000;
 
 /** --scale-dir names a directory of kept SQLite files: not a thing PostgreSQL has. */
@@ -409,11 +412,47 @@ async function copyOf(source: { db: string }, name: string): Promise<string> {
   return db;
 }
 
-async function importCsv(db: string, relId: number, csv: string): Promise<number> {
+async function importCsv(
+  db: string,
+  relId: number,
+  csv: string,
+  env: Record<string, string> = {},
+): Promise<number> {
   const t0 = performance.now();
-  const { stdout } = await runCommand(['import', 'relations', csv, '--rel-id', String(relId), '--db', db]);
+  const { stdout } = await runCommand(
+    ['import', 'relations', csv, '--rel-id', String(relId), '--db', db],
+    env,
+  );
   if (!/ 0 failed /.test(stdout)) throw new Error(`import reported failures: ${stdout}`);
   return (performance.now() - t0) / 1000;
+}
+
+/** Rounds of import-cache: each cache size imports once per round, in alternating order. */
+const IMPORT_CACHE_ROUNDS = 2;
+
+/**
+ * Whether the load rate depends on SQLite's page cache: `ties import` of the bulk rows into copies
+ * of one store with each --cache-mb size, alternating, so that every size sees the same machine.
+ */
+async function importCache(): Promise<void> {
+  const base = await spaceDb('import-cache', BULK.as, BULK.bs);
+  const csv = join(dir, 'import-cache.csv');
+  await writeCsv(csv, base.space, 0, BULK.rows);
+  log(`import-cache: ${BULK.rows.toLocaleString('en-US')} relations over ${BULK.as} × ${BULK.bs} profiles`);
+  const rates = new Map<number, number[]>(opts.cacheMb.map((mb) => [mb, []]));
+  for (let round = 0; round < IMPORT_CACHE_ROUNDS; round++) {
+    for (const mb of round % 2 ? [...opts.cacheMb].reverse() : opts.cacheMb) {
+      const db = await copyOf(base, `import-cache-${mb}-${round}`);
+      const seconds = await importCsv(db, base.w.relId, csv, { TIES_SQLITE_CACHE_MB: String(mb) });
+      rates.get(mb)!.push(BULK.rows / seconds);
+      log(
+        `  cache ${mb} MiB: ${fmt(BULK.rows / seconds)} rows/s (${(statSync(db).size / 2 ** 20).toFixed(0)} MiB file, load average ${loadavg()[0]!.toFixed(1)})`,
+      );
+      for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true });
+    }
+  }
+  for (const [mb, r] of rates) figures[`import_rows_per_s_cache${mb}`] = median(r);
+  rmSync(csv, { force: true });
 }
 
 async function bulk(): Promise<void> {
@@ -669,6 +708,8 @@ async function main(): Promise<void> {
   started.push(noop);
   if (['attach', 'strengthen', 'get', 'counter'].some(wants)) await httpWorkloads();
   if (wants('bulk')) await bulk();
+  // Not part of a full run: it only says something with two or more --cache-mb sizes.
+  if (engine === 'sqlite' && only?.has('import-cache')) await importCache();
   if (!quick && wants('scale')) await scale();
   if (noopRates.length > 0) figures.noop_rps = median(noopRates);
   // PostgreSQL's target: attach against raw single-row INSERTs at the same concurrency.
