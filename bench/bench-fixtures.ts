@@ -15,6 +15,11 @@ export const BENCH_PROPERTIES: readonly PropertyInput[] = [
 
 export const ATTACH_WEIGHTS = { user_like: 2, donate: 343, is_online: true } as const;
 
+/** An attach call's body for the pair (a, b), with ATTACH_WEIGHTS. */
+export function attachBody(relId: number, a: string, b: string): string {
+  return `{"rel_id":${relId},"profile_a":{"profile_id":"${a}"},"profile_b":{"profile_id":"${b}"},"weights":${JSON.stringify(ATTACH_WEIGHTS)}}`;
+}
+
 export interface Workspace {
   readonly relId: number;
   readonly dbA: number;

@@ -96,6 +96,17 @@ function wrap(child: ChildProcess, url: string): ServerProcess {
   };
 }
 
+/** Runs a slice and measures the CPU time the server spent on it, and the system part of it. */
+export async function measured<R>(
+  server: ServerProcess,
+  run: () => Promise<R>,
+): Promise<R & { cpuMs: number; systemMs: number }> {
+  const before = server.cpuMs();
+  const systemBefore = server.systemMs();
+  const r = await run();
+  return { ...r, cpuMs: server.cpuMs() - before, systemMs: server.systemMs() - systemBefore };
+}
+
 /** `ties serve` on a database (file or postgres:// URL), on a free port, with the bench admin token. */
 export async function startTies(
   db: string,

@@ -3,42 +3,26 @@
 // in the same run. The last line of output is one JSON object with all the figures.
 // Method and latest results: docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError, int, oneOf, SETTINGS, SQLITE_WRITERS } from '../src/config.js';
 import { DEFAULT_CACHE_MB } from '../src/store/sqlite/sqlite-connection.js';
-import {
-  BATCH,
-  freshGroupedPair,
-  groupedPair,
-  loadOverHttp,
-  type PairSpace,
-  rawPg,
-  rawPgCopy,
-  rawSqlite,
-  writeCsv,
-} from './bench-bulk.js';
-import { ATTACH_WEIGHTS, buildWorkspace, findWorkspace, type Workspace } from './bench-fixtures.js';
+import { BATCH, loadOverHttp, type PairSpace, rawPg, rawPgCopy, rawSqlite, writeCsv } from './bench-bulk.js';
+import { ATTACH_WEIGHTS, attachBody, buildWorkspace, type Workspace } from './bench-fixtures.js';
+import { fmt, median } from './bench-format.js';
 import { load } from './bench-load.js';
 import {
   BENCH_ADMIN_TOKEN,
+  measured,
   runCommand,
   type ServerProcess,
   startNoop,
   startTies,
 } from './bench-processes.js';
+import { importCache, type ScaleContext, scale } from './bench-scale.js';
 import { scriptArgs } from './script-args.js';
 
 const USAGE = `npm run bench [-- options]
@@ -129,21 +113,6 @@ const BULK = {
   ...(quick ? { as: 1_000, bs: 1_000, rows: 50_000 } : { as: 10_000, bs: 10_000, rows: 1_000_000 }),
   ...(opts.bulkRows ? { rows: opts.bulkRows } : {}),
 };
-/**
- * The data-size test (full run only): attach with `small`, then with `large` relations stored,
- * `perA` per profile A, loaded through `ties import` in A order (as an export sorted by profile).
- */
-const SCALE = {
-  as: 100_000,
-  bs: 100_000,
-  perA: 100,
-  small: 10_000,
-  large: opts.scaleRows,
-  runs: opts.scaleRuns,
-  seconds: 10,
-  /** Fresh pairs per server: n in [from, from + FRESH) (freshGroupedPair), so no two servers share one. */
-  fresh: 10_000_000,
-};
 const CONNECTIONS = 50;
 /** get_counter's latency is measured at a moderate concurrency, where queueing does not dominate. */
 const COUNTER_CONNECTIONS = 10;
@@ -155,7 +124,6 @@ const PG_POOL = 10;
 const figures: Record<string, number | string> = { engine };
 const noopRates: number[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 2) : String(n));
 
 const dir = mkdtempSync(join(tmpdir(), 'ties-bench-'));
 const started: ServerProcess[] = [];
@@ -168,16 +136,6 @@ const NOOP_BODY = JSON.stringify({
   profile_b: { profile_id: '5d441038439e7363f3c26539' },
   weights: ATTACH_WEIGHTS,
 });
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function attachBody(relId: number, a: string, b: string): string {
-  return `{"rel_id":${relId},"profile_a":{"profile_id":"${a}"},"profile_b":{"profile_id":"${b}"},"weights":${JSON.stringify(ATTACH_WEIGHTS)}}`;
-}
 
 /** Fresh pairs for attach: A from as[2..] (no relations yet), B from bs; never the same pair twice. */
 function pairSource(w: Workspace): () => string {
@@ -256,13 +214,6 @@ interface Compared {
   readonly cpuUs: number;
   /** The no-op server's CPU time per call, µs, over its slices. */
   readonly noopCpuUs: number;
-}
-
-/** Runs a slice and measures the CPU time the server spent on it. */
-async function measured<R>(server: ServerProcess, run: () => Promise<R>): Promise<R & { cpuMs: number }> {
-  const before = server.cpuMs();
-  const r = await run();
-  return { ...r, cpuMs: server.cpuMs() - before };
 }
 
 /**
@@ -427,34 +378,6 @@ async function importCsv(
   return (performance.now() - t0) / 1000;
 }
 
-/** Rounds of import-cache: each cache size imports once per round, in alternating order. */
-const IMPORT_CACHE_ROUNDS = 2;
-
-/**
- * Whether the load rate depends on SQLite's page cache: `ties import` of the bulk rows into copies
- * of one store with each --cache-mb size, alternating, so that every size sees the same machine.
- */
-async function importCache(): Promise<void> {
-  const base = await spaceDb('import-cache', BULK.as, BULK.bs);
-  const csv = join(dir, 'import-cache.csv');
-  await writeCsv(csv, base.space, 0, BULK.rows);
-  log(`import-cache: ${BULK.rows.toLocaleString('en-US')} relations over ${BULK.as} × ${BULK.bs} profiles`);
-  const rates = new Map<number, number[]>(opts.cacheMb.map((mb) => [mb, []]));
-  for (let round = 0; round < IMPORT_CACHE_ROUNDS; round++) {
-    for (const mb of round % 2 ? [...opts.cacheMb].reverse() : opts.cacheMb) {
-      const db = await copyOf(base, `import-cache-${mb}-${round}`);
-      const seconds = await importCsv(db, base.w.relId, csv, { TIES_SQLITE_CACHE_MB: String(mb) });
-      rates.get(mb)!.push(BULK.rows / seconds);
-      log(
-        `  cache ${mb} MiB: ${fmt(BULK.rows / seconds)} rows/s (${(statSync(db).size / 2 ** 20).toFixed(0)} MiB file, load average ${loadavg()[0]!.toFixed(1)})`,
-      );
-      for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true });
-    }
-  }
-  for (const [mb, r] of rates) figures[`import_rows_per_s_cache${mb}`] = median(r);
-  rmSync(csv, { force: true });
-}
-
 async function bulk(): Promise<void> {
   const t0 = performance.now();
   const base = await spaceDb('bulk', BULK.as, BULK.bs);
@@ -522,155 +445,23 @@ async function bulk(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Data size: attach with 10k relations stored, then with 10M
+// Data size (bench-scale.ts)
 
-/** Attach bodies of fresh pairs from the n-th on (none of them is loaded, nor made by another source). */
-function freshAttach(w: Workspace, space: PairSpace, first: number): () => string {
-  let n = first;
-  return () => {
-    const [a, b] = freshGroupedPair(space, n++, SCALE.perA);
-    return attachBody(w.relId, a, b);
+function scaleContext(): ScaleContext {
+  return {
+    dir,
+    engine,
+    figures,
+    log,
+    serve,
+    stop,
+    spaceDb,
+    copyOf,
+    importCsv,
+    connections: CONNECTIONS,
+    warmupSeconds: SIZES.warmup,
+    cacheMb: opts.cacheMb,
   };
-}
-
-interface ScaleStores {
-  /** The store of SCALE.large relations, and its copy from when it held SCALE.small. */
-  readonly db: string;
-  readonly smallDb: string;
-  readonly w: Workspace;
-  readonly space: PairSpace;
-  /** Where the data lives; the first fresh pair no run has used yet is noted there. */
-  readonly home: string;
-}
-
-/** Loads the two stores of the data-size test (through `ties import`, timed). */
-async function loadScale(): Promise<ScaleStores> {
-  const t0 = performance.now();
-  const { db, w, space } = await spaceDb('scale', SCALE.as, SCALE.bs);
-  const grouped = (sp: PairSpace, k: number) => groupedPair(sp, k, SCALE.perA);
-  const csv = join(dir, 'scale.csv');
-  await writeCsv(csv, space, 0, SCALE.small, grouped);
-  await importCsv(db, w.relId, csv);
-  // The small database is kept as a copy, so that both sizes are measured side by side at the end.
-  const smallDb = await copyOf({ db }, 'scale-small');
-  log(
-    `scale: ${count(SCALE.as)} × ${count(SCALE.bs)} profiles, ${count(SCALE.small)} relations (${fmt((performance.now() - t0) / 1000)} s)`,
-  );
-
-  const t1 = performance.now();
-  await writeCsv(csv, space, SCALE.small, SCALE.large, grouped);
-  const loadAvgBefore = loadavg()[0]!;
-  const loadSeconds = await importCsv(db, w.relId, csv);
-  figures.scale_load_avg = (loadAvgBefore + loadavg()[0]!) / 2;
-  rmSync(csv, { force: true });
-  const size = engine === 'sqlite' ? `, a ${(statSync(db).size / 2 ** 30).toFixed(1)} GiB file` : '';
-  figures.scale_load_rows_per_s = (SCALE.large - SCALE.small) / loadSeconds;
-  log(
-    `  loaded to ${count(SCALE.large)} through ties import: ${fmt(figures.scale_load_rows_per_s)} rows/s${size} (${fmt((performance.now() - t1) / 1000)} s with writing the CSV; load average ${loadAvgBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)})`,
-  );
-  return { db, smallDb, w, space, home: dir };
-}
-
-/** The stores an earlier `--only scale --keep` run left in `home` (SQLite), and their workspace. */
-async function keptScale(home: string): Promise<ScaleStores> {
-  const db = join(home, 'scale.db');
-  const smallDb = join(home, 'scale-small.db');
-  for (const file of [db, smallDb])
-    if (!existsSync(file)) throw new Error(`--scale-dir: no ${file} (keep one with --only scale --keep)`);
-  const t0 = performance.now();
-  const w = await findWorkspace(smallDb, SCALE);
-  log(
-    `scale: the stores kept in ${home} (${(statSync(db).size / 2 ** 30).toFixed(1)} GiB), workspace found in ${fmt((performance.now() - t0) / 1000)} s`,
-  );
-  return { db, smallDb, w, space: { as: w.as, bs: w.bs }, home };
-}
-
-/**
- * Reserves `servers` ranges of fresh pairs in the data's home: an attach of a pair an earlier run
- * made would measure something else. A run before this note existed used two ranges.
- */
-function reserveFresh(home: string, servers: number): number {
-  const note = join(home, 'scale-fresh.json');
-  const from = existsSync(note) ? (JSON.parse(readFileSync(note, 'utf8')) as { next: number }).next : 0;
-  const first = from === 0 && home !== dir ? 2 * SCALE.fresh : from;
-  writeFileSync(note, JSON.stringify({ next: first + servers * SCALE.fresh }));
-  return first;
-}
-
-const count = (n: number) => n.toLocaleString('en-US');
-
-async function scale(): Promise<void> {
-  const { db, smallDb, w, space, home } = opts.scaleDir ? await keptScale(opts.scaleDir) : await loadScale();
-  let fresh = reserveFresh(home, 2 * opts.cacheMb.length);
-  const path = '/api/v1.1/relations/attach';
-  // One block per cache size, one after the other: two servers on one file would empty each
-  // other's cache (SQLite drops its cache when another connection has written the file).
-  for (const [block, mb] of opts.cacheMb.entries()) {
-    const env = { TIES_SQLITE_CACHE_MB: String(mb) };
-    // Both servers run at once and are loaded in alternating runs, so both see the same machine.
-    const sizes = [
-      { server: await serve(smallDb, env), body: freshAttach(w, space, fresh), rates: [] as number[] },
-      {
-        server: await serve(db, env),
-        body: freshAttach(w, space, fresh + SCALE.fresh),
-        rates: [] as number[],
-      },
-    ];
-    fresh += 2 * SCALE.fresh;
-    const run = (s: (typeof sizes)[number], seconds: number) =>
-      measured(s.server, () =>
-        load({
-          url: s.server.url,
-          path,
-          connections: CONNECTIONS,
-          body: s.body,
-          token: BENCH_ADMIN_TOKEN,
-          seconds,
-        }),
-      );
-    for (const s of sizes) await run(s, SIZES.warmup);
-    // CPU per call depends less on the machine's other load than the rate does (the machine is shared).
-    const cpu = sizes.map(() => ({ ms: 0, systemMs: 0, calls: 0 }));
-    for (let round = 0; round < SCALE.runs; round++) {
-      for (const i of round % 2 ? [1, 0] : [0, 1]) {
-        const system = sizes[i]!.server.systemMs();
-        const r = await run(sizes[i]!, SCALE.seconds);
-        sizes[i]!.rates.push(r.rps);
-        cpu[i]!.ms += r.cpuMs;
-        cpu[i]!.systemMs += sizes[i]!.server.systemMs() - system;
-        cpu[i]!.calls += r.requests;
-      }
-    }
-    const rss = sizes.map((s) => s.server.peakRssMb());
-    for (const s of sizes) await stop(s.server);
-    const small = median(sizes[0]!.rates);
-    const large = median(sizes[1]!.rates);
-    const us = (i: number, ms: number) => (ms * 1000) / cpu[i]!.calls;
-    const f = {
-      attach_10k_rps: small,
-      attach_10m_rps: large,
-      attach_10m_vs_10k: large / small,
-      attach_10k_cpu_us: us(0, cpu[0]!.ms),
-      attach_10m_cpu_us: us(1, cpu[1]!.ms),
-      attach_10m_vs_10k_cpu: us(0, cpu[0]!.ms) / us(1, cpu[1]!.ms),
-      attach_10k_sys_us: us(0, cpu[0]!.systemMs),
-      attach_10m_sys_us: us(1, cpu[1]!.systemMs),
-      attach_10k_rss_mb: rss[0]!,
-      attach_10m_rss_mb: rss[1]!,
-    };
-    // The first cache size gives the plain figures; with more than one, every size its own too.
-    for (const [key, value] of Object.entries(f)) {
-      if (block === 0) figures[key] = value;
-      if (opts.cacheMb.length > 1) figures[`${key}_cache${mb}`] = value;
-    }
-    const rates = (i: number) => sizes[i]!.rates.map((r) => fmt(r)).join(', ');
-    log(
-      `  cache ${mb} MiB, attach with ${count(SCALE.small)} stored: ${fmt(small)} req/s (median of ${SCALE.runs}: ${rates(0)}), server CPU ${fmt(f.attach_10k_cpu_us)} µs/call (system ${fmt(f.attach_10k_sys_us)}), peak RSS ${fmt(f.attach_10k_rss_mb)} MiB`,
-    );
-    log(
-      `  cache ${mb} MiB, attach with ${count(SCALE.large)} stored: ${fmt(large)} req/s (median of ${SCALE.runs}: ${rates(1)}, runs alternating); ratio ${fmt(large / small)}; server CPU ${fmt(f.attach_10m_cpu_us)} µs/call (system ${fmt(f.attach_10m_sys_us)}; 10k ÷ large ${fmt(f.attach_10m_vs_10k_cpu)}), peak RSS ${fmt(f.attach_10m_rss_mb)} MiB, load average ${loadavg()[0]!.toFixed(1)}`,
-    );
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -709,8 +500,9 @@ async function main(): Promise<void> {
   if (['attach', 'strengthen', 'get', 'counter'].some(wants)) await httpWorkloads();
   if (wants('bulk')) await bulk();
   // Not part of a full run: it only says something with two or more --cache-mb sizes.
-  if (engine === 'sqlite' && only?.has('import-cache')) await importCache();
-  if (!quick && wants('scale')) await scale();
+  if (engine === 'sqlite' && only?.has('import-cache')) await importCache(scaleContext(), BULK);
+  if (!quick && wants('scale'))
+    await scale(scaleContext(), { rows: opts.scaleRows, runs: opts.scaleRuns, keptDir: opts.scaleDir });
   if (noopRates.length > 0) figures.noop_rps = median(noopRates);
   // PostgreSQL's target: attach against raw single-row INSERTs at the same concurrency.
   if (
