@@ -6,34 +6,19 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { DEMO_AUTHOR_ID } from '../../src/demo.js';
-import { demoCall, inPage, type PageWindow, settled, untilInPage } from '../support/browser.js';
+import {
+  demoCall,
+  inPage,
+  nextFrames,
+  type PageWindow,
+  seedDonors,
+  settled,
+  untilInPage,
+} from '../support/browser.js';
 import { describeInBrowser } from '../support/explorer-suite.js';
 
 const DONATES = 3;
 const DONORS = 100;
-
-/** An author with DONORS readers donating to it (donate only: none of them gave a user_like). */
-async function seedAuthor(server: Parameters<typeof demoCall>[0]): Promise<string> {
-  const type = (await demoCall(server, 'relations/types/get', { rel_id: DONATES })).data;
-  const author = (
-    await demoCall(server, 'profiles/add', {
-      db_id: type.db_a,
-      data: { email: 'gloria@example.com', _fname: 'Gloria' },
-    })
-  ).profile_id as string;
-  const data = Array.from({ length: DONORS }, (_, i) => ({ _fname: `Donor ${i}` }));
-  const added = await demoCall(server, 'profiles/add_batch', { db_id: type.db_b, data });
-  const ids = (added.result as { profile_id: string }[]).map((r) => r.profile_id);
-  await demoCall(server, 'relations/attach_batch', {
-    rel_id: DONATES,
-    items: ids.map((id, i) => ({
-      profile_a: { profile_id: author },
-      profile_b: { profile_id: id },
-      weights: { donate: i + 1 },
-    })),
-  });
-  return author;
-}
 
 /** What live-updates.ts shows the tests, and the frames a test watches. */
 type FrameWindow = PageWindow & {
@@ -51,7 +36,14 @@ describeInBrowser(
     let author: string;
 
     before(async () => {
-      author = await seedAuthor(ctx.server);
+      // Donations 1..100, and none of them a user_like.
+      ({ author } = await seedDonors(ctx.server, {
+        relId: DONATES,
+        email: 'gloria@example.com',
+        name: 'Gloria',
+        donors: DONORS,
+        donate: (i) => i + 1,
+      }));
     });
 
     const view = () =>
@@ -84,18 +76,12 @@ describeInBrowser(
       });
     const graphWidth = () =>
       inPage(ctx.page, (w) => w.document.getElementById('graph')!.getBoundingClientRect().width);
-    /** Two animation frames: a ResizeObserver callback has run by then. */
-    const frames = () =>
-      inPage(
-        ctx.page,
-        (w) => new Promise<void>((done) => w.requestAnimationFrame(() => w.requestAnimationFrame(done))),
-      );
     /** Narrows the panels by `px`, as a vertical scrollbar coming does, or undoes it (0). */
     const scrollbarOf = async (px: number) => {
       await ctx.page.locator('#panels').evaluate((el, p) => {
         el.style.marginRight = p ? `${p}px` : '';
       }, px);
-      await frames();
+      await nextFrames(ctx.page);
     };
 
     test('scrolling the page and a scrollbar coming move nothing; a user zoom stays until "Fit to view"', async () => {
@@ -106,9 +92,9 @@ describeInBrowser(
 
       // The page scrolls: the graph stays where it was in its box.
       await inPage(ctx.page, (w) => w.scrollTo(0, 200));
-      await frames();
+      await nextFrames(ctx.page);
       await inPage(ctx.page, (w) => w.scrollTo(0, 0));
-      await frames();
+      await nextFrames(ctx.page);
       assert.deepEqual(await view(), fitted, 'scrolling moved nothing');
 
       // A scrollbar's width taken from the page narrows the graph's box by a few px: no refit.
@@ -126,7 +112,7 @@ describeInBrowser(
       for (let turns = 0; (await view()).zoom === fitted.zoom; turns++) {
         assert.ok(turns < 100, 'the wheel zooms the graph');
         await ctx.page.mouse.wheel(0, -100);
-        await frames();
+        await nextFrames(ctx.page);
       }
       const zoomed = await view();
       await scrollbarOf(15);

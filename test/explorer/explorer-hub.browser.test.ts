@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { clickNode, type DemoServer, inPage, settled, untilInPage } from '../support/browser.js';
+import { clickNode, type DemoServer, inPage, seedDonors, settled, untilInPage } from '../support/browser.js';
 import { describeInBrowser } from '../support/explorer-suite.js';
 
 const HUB_SIZE = 100_000;
@@ -31,28 +31,14 @@ const OTHER_AUTHORS = 5;
  * Answers that reader's id.
  */
 async function seedHub(server: DemoServer): Promise<string> {
+  const { author: hub } = await seedDonors(server, {
+    relId: DONATES,
+    email: 'hub@example.com',
+    name: 'Hub',
+    donors: HUB_SIZE,
+    donate: (i) => i % 997,
+  });
   const types = (await call(server, 'relations/types/get', { rel_id: DONATES })).data;
-  const hub = (
-    await call(server, 'profiles/add', {
-      db_id: types.db_a,
-      data: { email: 'hub@example.com', _fname: 'Hub' },
-    })
-  ).profile_id as string;
-  for (let start = 0; start < HUB_SIZE; start += 10_000) {
-    const data = Array.from({ length: 10_000 }, (_, i) => ({ _fname: `Reader ${start + i}` }));
-    const added = await call(server, 'profiles/add_batch', { db_id: types.db_b, data });
-    const ids = (added.result as { profile_id: string }[]).map((r) => r.profile_id);
-    for (let i = 0; i < ids.length; i += 1000) {
-      await call(server, 'relations/attach_batch', {
-        rel_id: DONATES,
-        items: ids.slice(i, i + 1000).map((id, k) => ({
-          profile_a: { profile_id: hub },
-          profile_b: { profile_id: id },
-          weights: { donate: (start + i + k) % 997 },
-        })),
-      });
-    }
-  }
   const strongest = await call(server, 'relations/get', {
     rel_id: DONATES,
     profile_id: hub,

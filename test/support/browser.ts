@@ -226,13 +226,27 @@ export async function untilInPage<A = null>(
 export const settled = (page: Page) => untilInPage(page, (w) => w.tiesExplorer?.busy === 0);
 
 /**
+ * Waits for two animation frames in the page: by then the browser has run a frame's steps (a
+ * scroll's `scroll` event, ResizeObserver callbacks) for whatever the test just changed.
+ */
+export const nextFrames = (page: Page) =>
+  inPage(
+    page,
+    (w) => new Promise<void>((done) => w.requestAnimationFrame(() => w.requestAnimationFrame(done))),
+  );
+
+/**
  * Clicks a profile's node on the canvas where Cytoscape drew it, and waits for its relations. One
  * read of the point and one click: the graph does not move when the page scrolls or a scrollbar
- * comes (graph-viewport.ts), and a test that saw it move should fail.
+ * comes (graph-viewport.ts), and a test that saw it move should fail. After scrolling the graph into
+ * view the click waits for the next frames: Cytoscape caches where its box is on the page and
+ * forgets it on the `scroll` event, which the browser sends at the next frame, so a click made
+ * before that is placed by the box's old position (a person cannot click that fast).
  */
 export async function clickNode(page: Page, id: string): Promise<void> {
   // Centred, not just "if needed": a graph half off the screen may hide the very node.
   await inPage(page, (w) => w.document.getElementById('graph')!.scrollIntoView({ block: 'center' }));
+  await nextFrames(page);
   const point = await inPage(
     page,
     (w, nodeId) => {
@@ -283,4 +297,41 @@ export async function demoCall(
   const body = (await response.json()) as Record<string, any>;
   if (body.error !== 0) throw new Error(`${call}: ${JSON.stringify(body)}`);
   return body;
+}
+
+/**
+ * An author (in the donates type's db_a) with `donors` new readers donating to it, added and
+ * attached in batches; `donate(i)` is the i-th reader's donation (no other value: no user_like).
+ * Answers the author's id and the readers' ids in order.
+ */
+export async function seedDonors(
+  server: DemoServer,
+  seed: { relId: number; email: string; name: string; donors: number; donate: (i: number) => number },
+): Promise<{ author: string; readers: string[] }> {
+  const type = (await demoCall(server, 'relations/types/get', { rel_id: seed.relId })).data;
+  const author = (
+    await demoCall(server, 'profiles/add', {
+      db_id: type.db_a,
+      data: { email: seed.email, _fname: seed.name },
+    })
+  ).profile_id as string;
+  const readers: string[] = [];
+  for (let start = 0; start < seed.donors; start += 10_000) {
+    const data = Array.from({ length: Math.min(10_000, seed.donors - start) }, (_, i) => ({
+      _fname: `Reader ${start + i}`,
+    }));
+    const added = await demoCall(server, 'profiles/add_batch', { db_id: type.db_b, data });
+    readers.push(...(added.result as { profile_id: string }[]).map((r) => r.profile_id));
+  }
+  for (let i = 0; i < readers.length; i += 1000) {
+    await demoCall(server, 'relations/attach_batch', {
+      rel_id: seed.relId,
+      items: readers.slice(i, i + 1000).map((id, k) => ({
+        profile_a: { profile_id: author },
+        profile_b: { profile_id: id },
+        weights: { donate: seed.donate(i + k) },
+      })),
+    });
+  }
+  return { author, readers };
 }
