@@ -100,11 +100,12 @@ $f$;
 -- take side 'a' or 'b'). Once built, A's top rows are kept when A shrinks again: a detach never
 -- rebuilds or drops a profile's top rows; they go with the type, the profile, or a rebuild.
 --
--- Invariant: an A with the row has a top row for every relation and top-keeping property. Writers
--- of an A without it hold a shared advisory lock per (type, A) until COMMIT; the writer that
--- builds takes it exclusive, so it waits for them and then reads every relation they wrote. The
--- lock comes after the relation row is written and before any aggregate row (lock order: type,
--- profile, relation rows, this lock, aggregate rows).
+-- Invariant: an A with the row has a top row for every relation and top-keeping property. A
+-- writer holds a shared advisory lock per (type, A) from before it reads A's mark until COMMIT
+-- (attach_batch: for unmarked As only, then reads the mark again); the writer that builds holds it
+-- exclusive, so it waits for them and then reads every relation they wrote. The lock comes after
+-- the relation row is written and before any aggregate row (lock order: type, profile, relation
+-- rows, this lock, aggregate rows).
 CREATE FUNCTION ties_top_rows_from() RETURNS integer LANGUAGE sql IMMUTABLE AS $f$
   SELECT 64
 $f$;
@@ -137,55 +138,57 @@ END
 $f$;
 
 -- Whether A keeps top rows of the type once its total grows by p_grow (its relation row written
--- already): read without a lock when it does (the mark never goes while writers run); otherwise
--- under the lock above, building them when A passes the threshold.
-CREATE FUNCTION ties_tops_kept(p_rel integer, p_top text[], p_a text, p_grow integer) RETURNS boolean
+-- already): A's lock taken shared, then one read of its mark and total. A call taking an unmarked
+-- A past the threshold takes the lock exclusive (waiting for A's other writers to commit) and
+-- builds the rows. Two calls doing that for one A at once deadlock there: PostgreSQL aborts one
+-- (after deadlock_timeout), the store runs it again (postgres-statements.ts) and it finds A
+-- marked — once in A's life, against one statement less on every other call.
+CREATE FUNCTION ties_tops_kept(p_rel integer, p_props jsonb, p_a text, p_grow integer) RETURNS boolean
 LANGUAGE plpgsql AS $f$
 DECLARE
   v_kept boolean;
   v_total bigint;
 BEGIN
-  SELECT bool_or(side = 't'), coalesce(sum(count) FILTER (WHERE side = 'a'), 0) INTO v_kept, v_total
-    FROM relation_stats WHERE profile_id = p_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
-  IF v_kept THEN
-    RETURN true;
-  END IF;
-  IF v_total + p_grow > ties_top_rows_from() THEN
-    PERFORM pg_advisory_xact_lock(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
-    PERFORM ties_tops_build(p_rel, p_top, p_a);
-    RETURN true;
-  END IF;
   PERFORM pg_advisory_xact_lock_shared(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
-  RETURN EXISTS (SELECT 1 FROM relation_stats
-                  WHERE profile_id = p_a AND rel_id = p_rel AND side = 't' AND prop = '' AND slot = 0);
+  SELECT coalesce(bool_or(side = 't'), false), coalesce(sum(count) FILTER (WHERE side = 'a'), 0)
+    INTO v_kept, v_total
+    FROM relation_stats WHERE profile_id = p_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
+  IF NOT v_kept AND v_total + p_grow > ties_top_rows_from() THEN
+    PERFORM pg_advisory_xact_lock(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
+    PERFORM ties_tops_build(p_rel, ties_top_props(p_props), p_a);
+    RETURN true;
+  END IF;
+  RETURN v_kept;
 END
 $f$;
 
 -- What one relation changing from p_old to p_new weights (NULL: absent) does to both aggregate
 -- tables: one statement for the aggregate rows (in this connection's slot), and when A keeps top
 -- rows, one for the tops it enters or moves in, one for those it leaves (both idempotent: right
--- too when ties_tops_kept has just built A's top rows from the relation as written).
+-- too when ties_tops_kept has just built A's rows from the relation as written). The type test
+-- is a plain expression (no query) on the hot path.
 CREATE FUNCTION ties_account(t relation_types, p_a text, p_b text, p_old jsonb, p_new jsonb)
 RETURNS void LANGUAGE plpgsql AS $f$
 DECLARE
-  v_top text[] := ties_top_props(t.properties);
-  v_tops boolean := false;
+  v_top text[];
 BEGIN
-  IF v_top <> '{}' THEN
-    v_tops := ties_tops_kept(t.rel_id, v_top, p_a, (p_new IS NOT NULL)::integer - (p_old IS NOT NULL)::integer);
+  IF t.properties @? '$[*] ? (@.top > 0 && (@.type == "int" || @.type == "float"))' THEN
+    IF ties_tops_kept(t.rel_id, t.properties, p_a, (p_new IS NOT NULL)::integer - (p_old IS NOT NULL)::integer) THEN
+      v_top := ties_top_props(t.properties);
+    END IF;
   END IF;
   PERFORM ties_apply(
     ARRAY(SELECT d FROM ties_deltas(t.rel_id, t.properties, p_a, p_b, p_old, p_new, true, true, ties_slot()) d),
     p_old IS NOT NULL AND p_new IS NOT NULL,
     p_old IS NOT NULL);
-  IF v_tops AND p_new IS NOT NULL THEN
+  IF v_top IS NOT NULL AND p_new IS NOT NULL THEN
     INSERT INTO relation_tops AS x (a, rel_id, prop, b, value)
     SELECT p_a, t.rel_id, n.name, p_b, (p_new -> n.name)::float8
       FROM unnest(v_top) AS n(name)
      WHERE p_new ? n.name AND (p_old -> n.name) IS DISTINCT FROM (p_new -> n.name)
     ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
   END IF;
-  IF v_tops AND p_old IS NOT NULL THEN
+  IF v_top IS NOT NULL AND p_old IS NOT NULL THEN
     DELETE FROM relation_tops x USING unnest(v_top) AS n(name)
      WHERE p_old ? n.name AND NOT coalesce(p_new ? n.name, false)
        AND x.a = p_a AND x.rel_id = t.rel_id AND x.prop = n.name AND x.b = p_b;

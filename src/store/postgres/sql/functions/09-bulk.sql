@@ -152,9 +152,11 @@ BEGIN
     PERFORM ties_account(t, s.a, s.b, NULL, s.weights)
        FROM (SELECT * FROM ties_stage x WHERE x.status = 'ok' ORDER BY x.idx) s;
   ELSE
-    -- Top rows, set-wise as ties_tops_kept does for one profile (03-aggregates.sql): the chunk's As
-    -- that keep them are read unlocked; the others are locked in one order (exclusive for those
-    -- this chunk takes past the threshold, which are built, shared for the rest, then read again).
+    -- Top rows, set-wise under the rules of 03-aggregates.sql: the marks and totals of the chunk's
+    -- As read first, unlocked (a mark never goes while writers run); the unmarked As locked in one
+    -- order, exclusive for those this chunk takes past the threshold (built then), shared for the
+    -- rest, whose marks are read again (one may have been built and committed meanwhile). Deciding
+    -- before locking means a chunk never upgrades a lock it holds.
     v_top := ties_top_props(t.properties);
     IF v_top <> '{}' THEN
       v_as := ARRAY(SELECT DISTINCT x.a FROM ties_stage x WHERE x.status = 'ok');
