@@ -1,6 +1,7 @@
 // The UPDATE statements of strengthen and edit: one per relation type and shape of change (which
-// properties, how each changes), built on first use and cached, so that every increment happens in
-// SQL (`json_set(weights, '$.p', coalesce(…) + ?)`), never read, added and written back from here.
+// properties, how each changes), built on first use and cached, so that an increment JavaScript
+// cannot make exactly happens in SQL (`json_set(weights, '$.p', coalesce(…) + ?)`). A strengthen
+// that only adds to ints stored as safe integers is computed here instead (`addedHere`).
 import type { PropertyDef, RelationType, Weights, WeightValue } from '../../core/model.js';
 import { findProperty } from '../../core/property-types.js';
 import { isValidName } from '../../core/values.js';
