@@ -1,7 +1,8 @@
 // A test reporter for `node --test` (scripts/run-tests.mjs adds it when TIES_TEST_TIMES names a
-// file): per test file, the sum of its top-level tests' and suites' durations, how many tests it
-// ran and how many of those failed. Sorted slowest first:
-// what to look at when the suite gets slow, and the list to keep LONG_FIRST in run-tests.mjs by.
+// file): per file, the sum of its top-level tests' and suites' durations, how many tests it ran
+// and how many of those failed, slowest first: what to look at when the suite gets slow, and the
+// list to keep LONG_FIRST in run-tests.mjs by. A test counts for the file that declares it: the
+// shared contracts (src/store/*-contract.case.ts) gather the tests every engine's file runs.
 export default async function* fileTimes(source) {
   const files = new Map();
   for await (const event of source) {
