@@ -259,9 +259,10 @@ export class GraphView {
    * around the selected profile; later nodes go in rings around the profile they were loaded for,
    * outside its neighbours already drawn, and no node already placed moves (a user who expands a
    * profile keeps the picture they were reading). Then fits the graph to view, unless the user
-   * zoomed or panned and every new profile is inside their view.
+   * zoomed or panned since the last fit and either every new profile is inside their view or the
+   * user did not ask for the new profiles (`asked` false: a redraw after a change, live or not).
    */
-  layout(): void {
+  layout(asked = true): void {
     const added = this.cy.nodes().filter((n) => this.unplaced.has(n.id()));
     const placed = this.cy.nodes().filter((n) => !this.unplaced.has(n.id()));
     if (placed.empty()) this.layoutAll();
@@ -274,7 +275,7 @@ export class GraphView {
       for (const [anchor, ids] of byAnchor) this.placeAround(anchor, ids, placed);
     }
     this.unplaced.clear();
-    this.viewport.afterLayout(added);
+    this.viewport.afterLayout(added, asked);
   }
 
   /**

@@ -2,8 +2,8 @@
 // view alone. Refitting on every resize the browser reports moved the graph under the user's pointer
 // (a scrollbar coming or going, a sub-pixel change while the page scrolls) and threw away the zoom
 // and pan the user had made. So a resize refits only when the box really changed size and the view
-// is still the Explorer's own fit; a drawing that grows refits only when the new profiles would
-// fall outside what the user looks at; the "Fit" button refits whenever asked.
+// is still the Explorer's own fit; a drawing that grows refits only when the user asked for new
+// profiles that would fall outside what they look at; the "Fit to view" button refits whenever asked.
 
 /** A few profiles would otherwise be fitted to giant circles. */
 const MAX_FIT_ZOOM = 1.25;
@@ -67,10 +67,11 @@ export class GraphViewport {
 
   /**
    * After profiles were placed (`added`): the Explorer's own view is fitted again; a view the user
-   * zoomed or panned is kept unless one of the new profiles is outside it.
+   * zoomed or panned is kept, unless they asked for the new profiles (expanded a profile, "Show
+   * more") and one of them is outside it. A change, their own or another client's, never moves it.
    */
-  afterLayout(added: cytoscape.NodeCollection): void {
-    if (!this.moved || !this.shows(added)) this.fit();
+  afterLayout(added: cytoscape.NodeCollection, asked: boolean): void {
+    if (!this.moved || (asked && !this.shows(added))) this.fit();
   }
 
   private resized(): void {

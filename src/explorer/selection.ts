@@ -298,7 +298,7 @@ export class Selection {
     const shown = focal();
     if (shown) g.setFocal(shown.id);
     g.updateWidths();
-    g.layout();
+    g.layout(false);
     this.reinspect(g);
     await this.panels.table.refresh();
     // Read again: the selection may have moved while the table reloaded.

@@ -84,6 +84,21 @@ describeInBrowser(
       await nextFrames(ctx.page);
     };
 
+    /** The user zooms in to twice the size with the wheel over the graph's middle (the drawing's
+     * outer ring is then out of view); answers the view then. */
+    const zoomIn = async (): Promise<View> => {
+      const before = (await view()).zoom;
+      const box = (await ctx.page.locator('#graph').boundingBox())!;
+      await ctx.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      // Cytoscape ignores the wheel for a moment after the page scrolled: turn it until it has zoomed.
+      for (let turns = 0; (await view()).zoom < 2 * before; turns++) {
+        assert.ok(turns < 100, 'the wheel zooms the graph');
+        await ctx.page.mouse.wheel(0, -100);
+        await nextFrames(ctx.page);
+      }
+      return view();
+    };
+
     test('scrolling the page and a scrollbar coming move nothing; a user zoom stays until "Fit to view"', async () => {
       await ctx.signIn();
       await ctx.openByEmail(DONATES, 'gloria@example.com');
@@ -105,16 +120,8 @@ describeInBrowser(
       await scrollbarOf(0);
       assert.deepEqual(await view(), fitted, 'nor did it going');
 
-      // The user zooms in with the wheel over the graph: their view survives a scrollbar and a redraw.
-      const box = (await ctx.page.locator('#graph').boundingBox())!;
-      await ctx.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-      // Cytoscape ignores the wheel for a moment after the page scrolled: turn it until it zooms.
-      for (let turns = 0; (await view()).zoom === fitted.zoom; turns++) {
-        assert.ok(turns < 100, 'the wheel zooms the graph');
-        await ctx.page.mouse.wheel(0, -100);
-        await nextFrames(ctx.page);
-      }
-      const zoomed = await view();
+      // The user zooms in with the wheel over the graph: their view survives a scrollbar.
+      const zoomed = await zoomIn();
       await scrollbarOf(15);
       assert.deepEqual(await view(), zoomed, 'the user zoom stays through a scrollbar coming');
       await scrollbarOf(0);
@@ -195,7 +202,7 @@ describeInBrowser(
       await settled(ctx.page);
     });
 
-    test('a live change keeps what "Show more" added, and the old drawing stays until the new one is ready', async () => {
+    test('a live change keeps what "Show more" added and the user zoom, and the old drawing stays until the new one is ready', async () => {
       await ctx.page.click('#graph-more');
       await untilInPage(ctx.page, (w) =>
         /80 of 100 incoming/.test(w.document.getElementById('graph-status')!.textContent!),
@@ -203,6 +210,8 @@ describeInBrowser(
       await settled(ctx.page);
       await untilInPage(ctx.page, (w: FrameWindow) => w.tiesLive?.state === 'live');
       const refreshes = await inPage(ctx.page, (w: FrameWindow) => w.tiesLive!.refreshes);
+      // The user zooms in: a change from elsewhere does not undo it, even to show a new profile.
+      const zoomed = await zoomIn();
 
       // Every frame from now on: the fewest relations the graph had. (Source text: a function
       // compiled by tsx would carry its __name helper into the page.)
@@ -239,6 +248,7 @@ describeInBrowser(
       assert.deepEqual(donations, [1000, ...Array.from({ length: 79 }, (_, i) => 100 - i)]);
       assert.ok(watch.frames > 0, 'frames were watched');
       assert.ok(watch.min >= 80, `no frame without the relations drawn (fewest: ${watch.min})`);
+      assert.deepEqual(await view(), zoomed, 'the user zoom stays');
       assert.deepEqual(ctx.pageErrors, []);
     });
   },
