@@ -20,10 +20,16 @@ const PROPS: readonly PropertyDef[] = [
   { name: 'hits', type: 'int', top: 3, sum: true },
   { name: 'score', type: 'float', top: 2, sum: false },
   { name: 'plain', type: 'int', top: 0, sum: false },
+  { name: 'fan', type: 'bool', top: 0, sum: false },
 ];
 
 /** Weights of the i-th relation: values repeat, so ties are ordered by B. */
-const weights = (i: number) => ({ hits: (i * 7) % 11, score: ((i * 5) % 13) / 4, plain: i });
+const weights = (i: number) => ({
+  hits: (i * 7) % 11,
+  score: ((i * 5) % 13) / 4,
+  plain: i,
+  fan: i % 3 === 0,
+});
 
 async function seed(store: Store, prefix: string, count: number) {
   const database = await store.createDatabase({
@@ -58,13 +64,13 @@ async function seed(store: Store, prefix: string, count: number) {
 }
 
 /** What get_counter must answer for A whose relations are `rels` (B id → weights). */
-function expected(a: string, rels: Map<string, Record<string, number>>): CounterOutcome {
+function expected(a: string, rels: Map<string, Record<string, number | boolean>>): CounterOutcome {
   const ranked = (name: string, n: number) =>
     [...rels]
-      .map(([b, w]) => ({ profileId: b, value: w[name]! }))
+      .map(([b, w]) => ({ profileId: b, value: w[name] as number }))
       .sort((x, y) => y.value - x.value || (x.profileId < y.profileId ? -1 : 1))
       .slice(0, n);
-  const sum = (name: string) => [...rels.values()].reduce((s, w) => s + w[name]!, 0);
+  const sum = (name: string) => [...rels.values()].reduce((s, w) => s + (w[name] as number), 0);
   return {
     kind: 'ok',
     profileId: a,
@@ -76,6 +82,7 @@ function expected(a: string, rels: Map<string, Record<string, number>>): Counter
             { name: 'hits', count: rels.size, sum: sum('hits'), top: ranked('hits', 3) },
             { name: 'score', count: rels.size, sum: null, top: ranked('score', 2) },
             { name: 'plain', count: rels.size, sum: null, top: null },
+            { name: 'fan', count: rels.size, sum: null, top: null },
           ],
   };
 }
@@ -101,7 +108,7 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
       try {
         const { type, ids } = await seed(store, 't', FROM + 12);
         const [a, ...bs] = ids as [string, ...string[]];
-        const rels = new Map<string, Record<string, number>>();
+        const rels = new Map<string, Record<string, number | boolean>>();
         const check = async (label: string, tops: number, marked: boolean) => {
           assert.deepEqual(await layout(store, schema, type, a), { tops, marked }, label);
           const counter = await store.counter({ type, profile: byId(a) });
@@ -121,13 +128,13 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
         await check(`${FROM} relations: no top row`, 0, false);
         // A strengthen and an edit below the threshold move nothing but the relation.
         await store.strengthen({ type, a: byId(a), b: byId(bs[3]!), add: { hits: 40 }, set: {}, now: NOW });
-        rels.set(bs[3]!, { ...rels.get(bs[3]!)!, hits: rels.get(bs[3]!)!.hits! + 40 });
+        rels.set(bs[3]!, { ...rels.get(bs[3]!)!, hits: (rels.get(bs[3]!)!.hits as number) + 40 });
         await check('strengthened below', 0, false);
         await store.attach({ type, a: byId(a), b: byId(bs[FROM]!), weights: weights(FROM), now: NOW });
         rels.set(bs[FROM]!, weights(FROM));
         await check('the 65th relation builds them', (FROM + 1) * 2, true);
         await store.strengthen({ type, a: byId(a), b: byId(bs[5]!), add: { hits: 100 }, set: {}, now: NOW });
-        rels.set(bs[5]!, { ...rels.get(bs[5]!)!, hits: rels.get(bs[5]!)!.hits! + 100 });
+        rels.set(bs[5]!, { ...rels.get(bs[5]!)!, hits: (rels.get(bs[5]!)!.hits as number) + 100 });
         await check('strengthened above', (FROM + 1) * 2, true);
         for (const b of bs.slice(0, 20)) {
           assert.equal((await store.detach({ type, a: byId(a), b: byId(b), now: NOW })).kind, 'ok');
@@ -144,7 +151,9 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
       try {
         const { type, ids } = await seed(store, 'u', 3 + FROM + 10);
         const [a1, a2, a3, ...bs] = ids as [string, string, string, ...string[]];
-        const rels = new Map([a1, a2, a3].map((a) => [a, new Map<string, Record<string, number>>()]));
+        const rels = new Map(
+          [a1, a2, a3].map((a) => [a, new Map<string, Record<string, number | boolean>>()]),
+        );
         const item = (a: string, i: number) => {
           rels.get(a)!.set(bs[i]!, weights(i));
           return { type, a: byId(a), b: byId(bs[i]!), weights: weights(i), now: NOW };
@@ -194,8 +203,8 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
         try {
           const { type, ids } = await seed(one.store, 'v', 2 + 101);
           const [a, a2, ...bs] = ids as [string, string, ...string[]];
-          const rels = new Map<string, Record<string, number>>();
-          const rels2 = new Map<string, Record<string, number>>();
+          const rels = new Map<string, Record<string, number | boolean>>();
+          const rels2 = new Map<string, Record<string, number | boolean>>();
           for (let i = 0; i < 60; i++) {
             await one.store.attach({ type, a: byId(a), b: byId(bs[i]!), weights: weights(i), now: NOW });
             rels.set(bs[i]!, weights(i));
