@@ -41,11 +41,6 @@ export class GraphViewport {
     });
   }
 
-  /** Whether the user has zoomed or panned since the last fit (for tests and the curious). */
-  get userMoved(): boolean {
-    return this.moved;
-  }
-
   /** A new drawing: the next layout fits it, whatever the user did to the last one. */
   reset(): void {
     this.moved = false;
