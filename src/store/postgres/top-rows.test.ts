@@ -64,7 +64,7 @@ async function seed(store: Store, prefix: string, count: number) {
 }
 
 /** What get_counter must answer for A whose relations are `rels` (B id → weights). */
-function expected(a: string, rels: Map<string, Record<string, number | boolean>>): CounterOutcome {
+function expected(a: string, rels: Rels): CounterOutcome {
   const ranked = (name: string, n: number) =>
     [...rels]
       .map(([b, w]) => ({ profileId: b, value: w[name] as number }))
@@ -85,6 +85,15 @@ function expected(a: string, rels: Map<string, Record<string, number | boolean>>
             { name: 'fan', count: rels.size, sum: null, top: null },
           ],
   };
+}
+
+type Rels = Map<string, Record<string, number | boolean>>;
+
+/** Attaches A → B with the i-th weights, which must succeed, and records it in `rels`. */
+async function attachAt(store: Store, type: RelationType, a: string, b: string, i: number, rels: Rels) {
+  const out = await store.attach({ type, a: byId(a), b: byId(b), weights: weights(i), now: NOW });
+  assert.equal(out.kind, 'ok');
+  rels.set(b, weights(i));
 }
 
 function sortProps(c: CounterOutcome): CounterOutcome {
@@ -108,30 +117,19 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
       try {
         const { type, ids } = await seed(store, 't', FROM + 12);
         const [a, ...bs] = ids as [string, ...string[]];
-        const rels = new Map<string, Record<string, number | boolean>>();
+        const rels = new Map() as Rels;
         const check = async (label: string, tops: number, marked: boolean) => {
           assert.deepEqual(await layout(store, schema, type, a), { tops, marked }, label);
           const counter = await store.counter({ type, profile: byId(a) });
           assert.deepEqual(sortProps(counter), sortProps(expected(a, rels)), label);
         };
-        for (let i = 0; i < FROM; i++) {
-          const out = await store.attach({
-            type,
-            a: byId(a),
-            b: byId(bs[i]!),
-            weights: weights(i),
-            now: NOW,
-          });
-          assert.equal(out.kind, 'ok');
-          rels.set(bs[i]!, weights(i));
-        }
+        for (let i = 0; i < FROM; i++) await attachAt(store, type, a, bs[i]!, i, rels);
         await check(`${FROM} relations: no top row`, 0, false);
-        // A strengthen and an edit below the threshold move nothing but the relation.
+        // A strengthen below the threshold changes the relation and its aggregates only.
         await store.strengthen({ type, a: byId(a), b: byId(bs[3]!), add: { hits: 40 }, set: {}, now: NOW });
         rels.set(bs[3]!, { ...rels.get(bs[3]!)!, hits: (rels.get(bs[3]!)!.hits as number) + 40 });
         await check('strengthened below', 0, false);
-        await store.attach({ type, a: byId(a), b: byId(bs[FROM]!), weights: weights(FROM), now: NOW });
-        rels.set(bs[FROM]!, weights(FROM));
+        await attachAt(store, type, a, bs[FROM]!, FROM, rels);
         await check('the 65th relation builds them', (FROM + 1) * 2, true);
         await store.strengthen({ type, a: byId(a), b: byId(bs[5]!), add: { hits: 100 }, set: {}, now: NOW });
         rels.set(bs[5]!, { ...rels.get(bs[5]!)!, hits: (rels.get(bs[5]!)!.hits as number) + 100 });
@@ -151,9 +149,7 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
       try {
         const { type, ids } = await seed(store, 'u', 3 + FROM + 10);
         const [a1, a2, a3, ...bs] = ids as [string, string, string, ...string[]];
-        const rels = new Map(
-          [a1, a2, a3].map((a) => [a, new Map<string, Record<string, number | boolean>>()]),
-        );
+        const rels = new Map([a1, a2, a3].map((a) => [a, new Map() as Rels]));
         const item = (a: string, i: number) => {
           rels.get(a)!.set(bs[i]!, weights(i));
           return { type, a: byId(a), b: byId(bs[i]!), weights: weights(i), now: NOW };
@@ -203,12 +199,9 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
         try {
           const { type, ids } = await seed(one.store, 'v', 2 + 101);
           const [a, a2, ...bs] = ids as [string, string, ...string[]];
-          const rels = new Map<string, Record<string, number | boolean>>();
-          const rels2 = new Map<string, Record<string, number | boolean>>();
-          for (let i = 0; i < 60; i++) {
-            await one.store.attach({ type, a: byId(a), b: byId(bs[i]!), weights: weights(i), now: NOW });
-            rels.set(bs[i]!, weights(i));
-          }
+          const rels = new Map() as Rels;
+          const rels2 = new Map() as Rels;
+          for (let i = 0; i < 60; i++) await attachAt(one.store, type, a, bs[i]!, i, rels);
           const stores = [one.store, shared];
           const calls: Promise<unknown>[] = [];
           for (let i = 60; i < 100; i++) {
@@ -234,15 +227,7 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
             [a, rels, 100],
             [a2, rels2, 80],
           ] as const) {
-            r.set(bs[i]!, weights(i));
-            const out = await one.store.attach({
-              type,
-              a: byId(x),
-              b: byId(bs[i]!),
-              weights: weights(i),
-              now: NOW,
-            });
-            assert.equal(out.kind, 'ok');
+            await attachAt(one.store, type, x, bs[i]!, i, r);
           }
           for (const [x, r] of [
             [a, rels],
