@@ -192,6 +192,54 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
       }
     });
 
+    it('migration 9 turns a store of the version-8 layout (top rows of every relation, totals over slots) into this one', async () => {
+      const { store, schema, cleanup } = await open(4);
+      let reopened: PostgresStore | undefined;
+      try {
+        const { type, ids } = await seed(store, 'w', 2 + 70);
+        const [big, small, ...bs] = ids as [string, string, ...string[]];
+        const rels = new Map() as Rels;
+        // Concurrent attaches, so that the totals are spread over several slot rows.
+        await Promise.all(bs.map((b, i) => attachAt(store, type, big, b, i, rels)));
+        await Promise.all(bs.slice(0, 10).map((b, i) => attachAt(store, type, small, b, i, new Map())));
+        const before = [
+          await store.counter({ type, profile: byId(big) }),
+          await store.counter({ type, profile: byId(small) }),
+        ];
+        // What the version-8 code left: a top row per relation and top-keeping property, no mark.
+        await store.pool.query(`DELETE FROM ${schema}.relation_stats WHERE side = 't'`);
+        await store.pool.query(
+          `INSERT INTO ${schema}.relation_tops (a, rel_id, prop, b, value)
+           SELECT r.a, r.rel_id, n.name, r.b, (r.weights -> n.name)::float8
+             FROM ${schema}.relations r CROSS JOIN unnest(ARRAY['hits', 'score']) AS n(name)
+            WHERE r.rel_id = $1
+           ON CONFLICT DO NOTHING`,
+          [type.relId],
+        );
+        await store.pool.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 9`);
+        const slots = await store.pool.query(
+          `SELECT count(*)::int AS n FROM ${schema}.relation_stats WHERE profile_id = $1 AND side = 'a' AND prop = ''`,
+          [big],
+        );
+        assert.ok(slots.rows[0].n > 1, `the big profile's total is spread over ${slots.rows[0].n} slot rows`);
+        assert.deepEqual(await layout(store, schema, type, small), { tops: 20, marked: false });
+        reopened = await openPostgresStore({ url, schema, poolMax: 2, logger: silent });
+        assert.deepEqual(await layout(reopened, schema, type, big), { tops: 140, marked: true });
+        assert.deepEqual(await layout(reopened, schema, type, small), { tops: 0, marked: false });
+        assert.deepEqual(
+          [
+            await reopened.counter({ type, profile: byId(big) }),
+            await reopened.counter({ type, profile: byId(small) }),
+          ],
+          before,
+        );
+        assert.deepEqual(sortProps(before[0]!), sortProps(expected(big, rels)));
+      } finally {
+        await reopened?.close();
+        await cleanup();
+      }
+    });
+
     it('misses no relation when concurrent writers on two servers take A past the threshold', async () => {
       const one = await open(4);
       try {
