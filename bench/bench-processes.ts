@@ -19,6 +19,8 @@ export interface ServerProcess {
   cpuMs(): number;
   /** The system part of cpuMs (system calls: reads of pages from the OS's file cache, fsync, …). */
   systemMs(): number;
+  /** Bytes the process has read and written through system calls so far (/proc/<pid>/io). */
+  ioBytes(): IoBytes;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,24 @@ export function peakRssMb(pid: number): number {
   }
 }
 
+export interface IoBytes {
+  /** rchar: bytes asked of read()/pread() — SQLite's pages past its own cache, whether the OS had them or not. */
+  readonly read: number;
+  /** wchar: bytes given to write()/pwrite() — WAL frames, and pages a checkpoint copies into the file. */
+  readonly written: number;
+}
+
+function ioBytes(pid: number): IoBytes {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string) =>
+      Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(io)?.[1] ?? Number.NaN);
+    return { read: field('rchar'), written: field('wchar') };
+  } catch {
+    return { read: Number.NaN, written: Number.NaN };
+  }
+}
+
 /** utime and stime of a process from /proc/<pid>/stat, in ms (clock ticks are 1/100 s on Linux). */
 function cpuTimes(pid: number): { user: number; system: number } {
   try {
@@ -86,6 +106,7 @@ function wrap(child: ChildProcess, url: string): ServerProcess {
     peakRssMb: sample,
     cpuMs: () => cpuMs(child.pid!),
     systemMs: () => cpuTimes(child.pid!).system,
+    ioBytes: () => ioBytes(child.pid!),
     stop: () =>
       new Promise<void>((resolve) => {
         sample();
@@ -96,15 +117,22 @@ function wrap(child: ChildProcess, url: string): ServerProcess {
   };
 }
 
-/** Runs a slice and measures the CPU time the server spent on it, and the system part of it. */
+/** Runs a slice and measures the CPU time the server spent on it, the system part, and its I/O. */
 export async function measured<R>(
   server: ServerProcess,
   run: () => Promise<R>,
-): Promise<R & { cpuMs: number; systemMs: number }> {
+): Promise<R & { cpuMs: number; systemMs: number; io: IoBytes }> {
   const before = server.cpuMs();
   const systemBefore = server.systemMs();
+  const ioBefore = server.ioBytes();
   const r = await run();
-  return { ...r, cpuMs: server.cpuMs() - before, systemMs: server.systemMs() - systemBefore };
+  const io = server.ioBytes();
+  return {
+    ...r,
+    cpuMs: server.cpuMs() - before,
+    systemMs: server.systemMs() - systemBefore,
+    io: { read: io.read - ioBefore.read, written: io.written - ioBefore.written },
+  };
 }
 
 /** `ties serve` on a database (file or postgres:// URL), on a free port, with the bench admin token. */

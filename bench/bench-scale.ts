@@ -161,13 +161,15 @@ export async function scale(ctx: ScaleContext, options: ScaleOptions): Promise<v
       );
     for (const s of sizes) await run(s, ctx.warmupSeconds);
     // CPU per call depends less on the machine's other load than the rate does (the machine is shared).
-    const cpu = sizes.map(() => ({ ms: 0, systemMs: 0, calls: 0 }));
+    const cpu = sizes.map(() => ({ ms: 0, systemMs: 0, read: 0, written: 0, calls: 0 }));
     for (let round = 0; round < options.runs; round++) {
       for (const i of round % 2 ? [1, 0] : [0, 1]) {
         const r = await run(sizes[i]!, SCALE.seconds);
         sizes[i]!.rates.push(r.rps);
         cpu[i]!.ms += r.cpuMs;
         cpu[i]!.systemMs += r.systemMs;
+        cpu[i]!.read += r.io.read;
+        cpu[i]!.written += r.io.written;
         cpu[i]!.calls += r.requests;
       }
     }
@@ -176,6 +178,8 @@ export async function scale(ctx: ScaleContext, options: ScaleOptions): Promise<v
     const small = median(sizes[0]!.rates);
     const large = median(sizes[1]!.rates);
     const us = (i: number, ms: number) => (ms * 1000) / cpu[i]!.calls;
+    /** KiB per call through read()/write(): SQLite's pages are 4 KiB. */
+    const kib = (i: number, bytes: number) => bytes / 1024 / cpu[i]!.calls;
     const f = {
       attach_10k_rps: small,
       attach_10m_rps: large,
@@ -185,6 +189,10 @@ export async function scale(ctx: ScaleContext, options: ScaleOptions): Promise<v
       attach_10m_vs_10k_cpu: us(0, cpu[0]!.ms) / us(1, cpu[1]!.ms),
       attach_10k_sys_us: us(0, cpu[0]!.systemMs),
       attach_10m_sys_us: us(1, cpu[1]!.systemMs),
+      attach_10k_read_kib: kib(0, cpu[0]!.read),
+      attach_10m_read_kib: kib(1, cpu[1]!.read),
+      attach_10k_written_kib: kib(0, cpu[0]!.written),
+      attach_10m_written_kib: kib(1, cpu[1]!.written),
       attach_10k_rss_mb: rss[0]!,
       attach_10m_rss_mb: rss[1]!,
     };
@@ -195,10 +203,10 @@ export async function scale(ctx: ScaleContext, options: ScaleOptions): Promise<v
     }
     const rates = (i: number) => sizes[i]!.rates.map((r) => fmt(r)).join(', ');
     log(
-      `  cache ${mb} MiB, attach with ${count(SCALE.small)} stored: ${fmt(small)} req/s (median of ${options.runs}: ${rates(0)}), server CPU ${fmt(f.attach_10k_cpu_us)} µs/call (system ${fmt(f.attach_10k_sys_us)}), peak RSS ${fmt(f.attach_10k_rss_mb)} MiB`,
+      `  cache ${mb} MiB, attach with ${count(SCALE.small)} stored: ${fmt(small)} req/s (median of ${options.runs}: ${rates(0)}), server CPU ${fmt(f.attach_10k_cpu_us)} µs/call (system ${fmt(f.attach_10k_sys_us)}), read ${fmt(f.attach_10k_read_kib)} / written ${fmt(f.attach_10k_written_kib)} KiB/call, peak RSS ${fmt(f.attach_10k_rss_mb)} MiB`,
     );
     log(
-      `  cache ${mb} MiB, attach with ${count(options.rows)} stored: ${fmt(large)} req/s (median of ${options.runs}: ${rates(1)}, runs alternating); ratio ${fmt(large / small)}; server CPU ${fmt(f.attach_10m_cpu_us)} µs/call (system ${fmt(f.attach_10m_sys_us)}; 10k ÷ large ${fmt(f.attach_10m_vs_10k_cpu)}), peak RSS ${fmt(f.attach_10m_rss_mb)} MiB, load average ${loadavg()[0]!.toFixed(1)}`,
+      `  cache ${mb} MiB, attach with ${count(options.rows)} stored: ${fmt(large)} req/s (median of ${options.runs}: ${rates(1)}, runs alternating); ratio ${fmt(large / small)}; server CPU ${fmt(f.attach_10m_cpu_us)} µs/call (system ${fmt(f.attach_10m_sys_us)}; 10k ÷ large ${fmt(f.attach_10m_vs_10k_cpu)}), read ${fmt(f.attach_10m_read_kib)} / written ${fmt(f.attach_10m_written_kib)} KiB/call, peak RSS ${fmt(f.attach_10m_rss_mb)} MiB, load average ${loadavg()[0]!.toFixed(1)}`,
     );
   }
 }
