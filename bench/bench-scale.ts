@@ -47,6 +47,8 @@ export interface ScaleOptions {
   readonly runs: number;
   /** A directory an earlier `--only scale --keep` run kept (SQLite), instead of loading. */
   readonly keptDir?: string | undefined;
+  /** Seconds of attach on the large store before its measured runs (its page cache fills). */
+  readonly largeWarmupSeconds?: number | undefined;
 }
 
 /**
@@ -57,13 +59,17 @@ const SCALE = { as: 100_000, bs: 100_000, perA: 100, small: 10_000, seconds: 10 
 /** Fresh pairs per server: n in [from, from + FRESH) of freshGroupedPair, so no two servers share one. */
 const FRESH = 10_000_000;
 
-interface ScaleStores {
-  /** The store of the large size, and its copy from when it held SCALE.small. */
+interface ScaleStore {
   readonly db: string;
-  readonly smallDb: string;
   readonly w: Workspace;
   readonly space: PairSpace;
-  /** Where the data lives; the first fresh pair no run has used yet is noted there. */
+}
+
+interface ScaleStores {
+  readonly large: ScaleStore;
+  /** SCALE.small relations; never written: each block of runs measures a copy of it. */
+  readonly small: ScaleStore;
+  /** Where the large store lives; the first fresh pair no run has used yet is noted there. */
   readonly home: string;
 }
 
@@ -76,20 +82,29 @@ function freshAttach(w: Workspace, space: PairSpace, first: number): () => strin
   };
 }
 
+const grouped = (sp: PairSpace, k: number) => groupedPair(sp, k, SCALE.perA);
+
+/** A store of the workspace and SCALE.small relations (the first of the large store's). */
+async function smallScale(ctx: ScaleContext, name: string): Promise<ScaleStore> {
+  const t0 = performance.now();
+  const small = await ctx.spaceDb(name, SCALE.as, SCALE.bs);
+  const csv = join(ctx.dir, `${name}.csv`);
+  await writeCsv(csv, small.space, 0, SCALE.small, grouped);
+  await ctx.importCsv(small.db, small.w.relId, csv);
+  rmSync(csv, { force: true });
+  ctx.log(
+    `scale: ${count(SCALE.as)} × ${count(SCALE.bs)} profiles, ${count(SCALE.small)} relations (${fmt((performance.now() - t0) / 1000)} s)`,
+  );
+  return small;
+}
+
 /** Loads the two stores of the data-size test (through `ties import`, timed). */
 async function loadScale(ctx: ScaleContext, rows: number): Promise<ScaleStores> {
   const { figures, log } = ctx;
-  const t0 = performance.now();
-  const { db, w, space } = await ctx.spaceDb('scale', SCALE.as, SCALE.bs);
-  const grouped = (sp: PairSpace, k: number) => groupedPair(sp, k, SCALE.perA);
+  const { db, w, space } = await smallScale(ctx, 'scale');
+  // The small store is kept as a copy, so that both sizes are measured side by side at the end.
+  const small = { db: await ctx.copyOf({ db }, 'scale-small'), w, space };
   const csv = join(ctx.dir, 'scale.csv');
-  await writeCsv(csv, space, 0, SCALE.small, grouped);
-  await ctx.importCsv(db, w.relId, csv);
-  // The small database is kept as a copy, so that both sizes are measured side by side at the end.
-  const smallDb = await ctx.copyOf({ db }, 'scale-small');
-  log(
-    `scale: ${count(SCALE.as)} × ${count(SCALE.bs)} profiles, ${count(SCALE.small)} relations (${fmt((performance.now() - t0) / 1000)} s)`,
-  );
 
   const t1 = performance.now();
   await writeCsv(csv, space, SCALE.small, rows, grouped);
@@ -102,21 +117,23 @@ async function loadScale(ctx: ScaleContext, rows: number): Promise<ScaleStores> 
   log(
     `  loaded to ${count(rows)} through ties import: ${fmt(figures.scale_load_rows_per_s)} rows/s${size} (${fmt((performance.now() - t1) / 1000)} s with writing the CSV; load average ${loadAvgBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)})`,
   );
-  return { db, smallDb, w, space, home: ctx.dir };
+  return { large: { db, w, space }, small, home: ctx.dir };
 }
 
-/** The stores an earlier `--only scale --keep` run left in `home` (SQLite), and their workspace. */
+/**
+ * The large store an earlier `--only scale --keep` run left in `home` (SQLite) and its workspace;
+ * the small store is made anew (the kept one has grown by the attaches of every run on it).
+ */
 async function keptScale(ctx: ScaleContext, home: string): Promise<ScaleStores> {
   const db = join(home, 'scale.db');
-  const smallDb = join(home, 'scale-small.db');
-  for (const file of [db, smallDb])
-    if (!existsSync(file)) throw new Error(`--scale-dir: no ${file} (keep one with --only scale --keep)`);
+  if (!existsSync(db)) throw new Error(`--scale-dir: no ${db} (keep one with --only scale --keep)`);
   const t0 = performance.now();
-  const w = await findWorkspace(smallDb, SCALE);
+  const w = await findWorkspace(db, SCALE);
   ctx.log(
-    `scale: the stores kept in ${home} (${(statSync(db).size / 2 ** 30).toFixed(1)} GiB), workspace found in ${fmt((performance.now() - t0) / 1000)} s`,
+    `scale: the store kept in ${home} (${(statSync(db).size / 2 ** 30).toFixed(1)} GiB), workspace found in ${fmt((performance.now() - t0) / 1000)} s`,
   );
-  return { db, smallDb, w, space: { as: w.as, bs: w.bs }, home };
+  const small = await smallScale(ctx, 'scale-small');
+  return { large: { db, w, space: { as: w.as, bs: w.bs } }, small, home };
 }
 
 /**
@@ -135,7 +152,7 @@ function reserveFresh(stores: ScaleStores, loadedNow: boolean, servers: number):
 export async function scale(ctx: ScaleContext, options: ScaleOptions): Promise<void> {
   const { figures, log } = ctx;
   const stores = options.keptDir ? await keptScale(ctx, options.keptDir) : await loadScale(ctx, options.rows);
-  const { db, smallDb, w, space } = stores;
+  const { large: big, small: pristine } = stores;
   let fresh = reserveFresh(stores, !options.keptDir, 2 * ctx.cacheMb.length);
   const path = '/api/v1.1/relations/attach';
   // One block per cache size, one after the other: two servers on one file would empty each
@@ -143,9 +160,21 @@ export async function scale(ctx: ScaleContext, options: ScaleOptions): Promise<v
   for (const [block, mb] of ctx.cacheMb.entries()) {
     const env = { TIES_SQLITE_CACHE_MB: String(mb) };
     // Both servers run at once and are loaded in alternating runs, so both see the same machine.
+    // A copy of the small store per block: each block starts from SCALE.small relations.
+    const smallDb = await ctx.copyOf(pristine, `scale-small-${block}`);
     const sizes = [
-      { server: await ctx.serve(smallDb, env), body: freshAttach(w, space, fresh), rates: [] as number[] },
-      { server: await ctx.serve(db, env), body: freshAttach(w, space, fresh + FRESH), rates: [] as number[] },
+      {
+        server: await ctx.serve(smallDb, env),
+        body: freshAttach(pristine.w, pristine.space, fresh),
+        rates: [] as number[],
+        warmup: ctx.warmupSeconds,
+      },
+      {
+        server: await ctx.serve(big.db, env),
+        body: freshAttach(big.w, big.space, fresh + FRESH),
+        rates: [] as number[],
+        warmup: options.largeWarmupSeconds ?? ctx.warmupSeconds,
+      },
     ];
     fresh += 2 * FRESH;
     const run = (s: (typeof sizes)[number], seconds: number) =>
@@ -159,7 +188,7 @@ export async function scale(ctx: ScaleContext, options: ScaleOptions): Promise<v
           seconds,
         }),
       );
-    for (const s of sizes) await run(s, ctx.warmupSeconds);
+    for (const s of sizes) await run(s, s.warmup);
     // CPU per call depends less on the machine's other load than the rate does (the machine is shared).
     const cpu = sizes.map(() => ({ ms: 0, systemMs: 0, read: 0, written: 0, calls: 0 }));
     for (let round = 0; round < options.runs; round++) {

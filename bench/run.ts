@@ -42,6 +42,8 @@ figure as a ratio to a baseline measured in the same run; the last line is one J
   --scale-dir DIR       measure the data-size test on the stores an earlier \`--only scale --keep\`
                         run kept in DIR (scale.db, scale-small.db) instead of loading them again
   --scale-runs N        measured runs per store and cache size in the data-size test (default 3)
+  --scale-warmup S      seconds of attach on the large store before its runs, so that a large page
+                        cache fills (default 2)
   --cache-mb LIST       comma-separated SQLite page caches (TIES_SQLITE_CACHE_MB) the data-size test
                         and import-cache compare; the data-size test gives each its own block of
                         runs on both stores (default 32)
@@ -76,6 +78,7 @@ const opts = scriptArgs(
         'scale-rows': { type: 'string' },
         'scale-dir': { type: 'string' },
         'scale-runs': { type: 'string' },
+        'scale-warmup': { type: 'string' },
         'cache-mb': { type: 'string' },
         'sqlite-writer': { type: 'string' },
         help: { type: 'boolean' },
@@ -94,6 +97,8 @@ const opts = scriptArgs(
     scaleRows: v['scale-rows'] === undefined ? 10_000_000 : int('--scale-rows', v['scale-rows'], 1, ROWS_MAX),
     scaleDir: keptStores(v['scale-dir'], v.engine),
     scaleRuns: v['scale-runs'] === undefined ? 3 : int('--scale-runs', v['scale-runs'], 1, 100),
+    scaleWarmup:
+      v['scale-warmup'] === undefined ? undefined : int('--scale-warmup', v['scale-warmup'], 1, 3_600),
     /** Checked as the server checks TIES_SQLITE_CACHE_MB. */
     cacheMb: (v['cache-mb'] ?? String(DEFAULT_CACHE_MB))
       .split(',')
@@ -502,7 +507,12 @@ async function main(): Promise<void> {
   // Not part of a full run: it only says something with two or more --cache-mb sizes.
   if (engine === 'sqlite' && only?.has('import-cache')) await importCache(scaleContext(), BULK);
   if (!quick && wants('scale'))
-    await scale(scaleContext(), { rows: opts.scaleRows, runs: opts.scaleRuns, keptDir: opts.scaleDir });
+    await scale(scaleContext(), {
+      rows: opts.scaleRows,
+      runs: opts.scaleRuns,
+      keptDir: opts.scaleDir,
+      largeWarmupSeconds: opts.scaleWarmup,
+    });
   if (noopRates.length > 0) figures.noop_rps = median(noopRates);
   // PostgreSQL's target: attach against raw single-row INSERTs at the same concurrency.
   if (

@@ -30,6 +30,7 @@ test('npm run bench -- --help lists every option', () => {
     '--bulk-rows',
     '--scale-dir',
     '--scale-runs',
+    '--scale-warmup',
     '--cache-mb',
     '--cpu-prof',
     '--keep',
