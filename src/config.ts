@@ -300,7 +300,7 @@ export const SETTINGS = {
     // is more likely a number of bytes or KiB typed by mistake.
     parse: intIn(8, 65_536),
     meaning:
-      'SQLite only. Page cache per connection in MiB; it fills only as pages are read, so it counts in RSS up to this much. Raise it when the file is much larger (see docs/scaling.md)',
+      'SQLite only. Page cache per connection in MiB; it fills only as pages are read, so it counts in RSS up to this much. One that holds the whole file speeds bulk loads (see docs/scaling.md)',
     scope: 'store',
   }),
   feed: setting({
