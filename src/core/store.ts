@@ -365,6 +365,12 @@ export interface Store extends OutboundStore {
    * Without it, attach_batch and `ties import` attach item by item.
    */
   attachMany?(inputs: readonly AttachInput[]): Promise<AttachManyOutcome[]>;
+  /**
+   * Optional, with attachMany: the items per attachMany call that suit a bulk load (`ties import`'s
+   * default batch) when it is not the API's attach_batch limit, e.g. because each call has a large
+   * fixed cost. Without it, a bulk load sends attach_batch's maximum per call.
+   */
+  readonly bulkChunk?: number;
   strengthen(input: StrengthenInput): Promise<StrengthenOutcome>;
   edit(input: EditInput): Promise<EditOutcome>;
   detach(input: DetachInput): Promise<DetachOutcome>;

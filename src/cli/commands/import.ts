@@ -21,8 +21,9 @@ export const IMPORT_COMMAND: StoreCommand = {
   name: 'import',
   usage:
     'Usage: ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH|URL] [--errors FILE]\n' +
-    `                            [--format csv|ndjson] [--batch ${S.MAX_BATCH_ITEMS}]\n` +
-    '  Loads relations from a file, streamed, in batches of one commit each. CSV: a header naming\n' +
+    '                            [--format csv|ndjson] [--batch N]\n' +
+    '  Loads relations from a file, streamed, in batches of one commit each (--batch: lines per\n' +
+    `  batch, default ${S.MAX_BATCH_ITEMS.toLocaleString('en-US')}; on PostgreSQL 8,000). CSV: a header naming\n` +
     '  profile_a,profile_b (ids) or a_email, b_phone, … and property columns; NDJSON: one\n' +
     '  attach_batch item per line. Existing relations are counted, not failed: re-run to resume.\n',
   options: {
@@ -243,11 +244,11 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
     return usageError(IMPORT_COMMAND, 'expected: import relations FILE');
   }
   let relId: number;
-  let batch: number;
+  let batch: number | undefined;
   let format: 'csv' | 'ndjson';
   try {
     relId = positiveInt('rel-id', values['rel-id']);
-    batch = Math.min(positiveInt('batch', values.batch, S.MAX_BATCH_ITEMS), S.MAX_BATCH_ITEMS);
+    batch = values.batch === undefined ? undefined : positiveInt('batch', values.batch);
     format = formatOf(file, values.format);
     statSync(file);
   } catch (err) {
@@ -265,8 +266,18 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
   const progress = progressBar(process.stderr, { label: 'importing', unit: 'rows' });
   const started = performance.now();
   const ties = createTies({ store: await openConfiguredStore(parsed.store) });
+  // The store may want larger chunks than attach_batch's limit (PostgreSQL: a call's fixed cost).
+  const chunk = ties.store.bulkChunk ?? S.MAX_BATCH_ITEMS;
   try {
-    const summary = await importRelations({ ties, file, format, relId, batch, report, progress });
+    const summary = await importRelations({
+      ties,
+      file,
+      format,
+      relId,
+      batch: Math.min(batch ?? chunk, Math.max(chunk, S.MAX_BATCH_ITEMS)),
+      report,
+      progress,
+    });
     progress.finish(summary.lines);
     const seconds = (performance.now() - started) / 1000;
     const n = (x: number) => x.toLocaleString('en-US');
