@@ -161,8 +161,8 @@ function profileParts(dir: string): Record<string, number> {
     if (url.includes('/api/')) return 'coercion (api/coerce, schemas)';
     if (url.includes('/core/')) return 'core (attach_batch, weights)';
     if (url.includes('/store/')) return 'store (postgres)';
-    if (url.startsWith('node:') || url === '') return `node built-ins / native (${fn || 'anonymous'})`;
-    return 'other (module loading, …)';
+    if (url.startsWith('node:') || url === '') return 'node built-ins (streams, sockets, fs, modules)';
+    return 'other modules (loading, tslib, …)';
   };
   for (let i = 0; i < p.samples.length; i++) {
     const part = partOf(byId.get(p.samples[i]!)!);
