@@ -1,6 +1,6 @@
 // `ties import relations`: CSV and NDJSON files streamed through core, bad lines reported with their
 // numbers, and a second run that resumes (existing relations are counted, not failed). On every
-// engine: on PostgreSQL the batches go through the set-based path (ties_attach_many).
+// engine: on PostgreSQL and Citus the batches go through the set-based path (ties_attach_many).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,34 +10,32 @@ import { importCommand, importRelations } from '../src/cli/commands/import.js';
 import { USAGE } from '../src/cli/main.js';
 import { createTies, type Ties } from '../src/core/ties.js';
 import { openStore } from '../src/store/open-store.js';
+import { CITUS_URL } from './support/citus-engine.js';
 import { runTies } from './support/cli.js';
 import { dropSchema, freshSchemaName, PG_URL } from './support/pg-engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ties-import-'));
-const schemas: string[] = [];
+const schemas: [string, string][] = [];
 after(async () => {
   rmSync(dir, { recursive: true, force: true });
-  for (const schema of schemas) await dropSchema(schema);
+  for (const [schema, url] of schemas) await dropSchema(schema, url);
 });
 let files = 0;
 
-/** Where each engine's stores go: a fresh SQLite file, or a fresh schema of the test PostgreSQL. */
+/** A fresh schema of a test PostgreSQL (plain or a Citus coordinator), dropped at the end. */
+function inFreshSchema(base: string): string {
+  const schema = freshSchemaName();
+  schemas.push([schema, base]);
+  const url = new URL(base);
+  url.searchParams.set('schema', schema);
+  return url.toString();
+}
+
+/** Where each engine's stores go: a fresh SQLite file, or a fresh schema of the test PostgreSQL or Citus. */
 const ENGINES: readonly { readonly name: string; readonly db: () => string }[] = [
   { name: 'sqlite', db: () => join(dir, `${++files}.db`) },
-  ...(PG_URL
-    ? [
-        {
-          name: 'postgres',
-          db: () => {
-            const schema = freshSchemaName();
-            schemas.push(schema);
-            const url = new URL(PG_URL!);
-            url.searchParams.set('schema', schema);
-            return url.toString();
-          },
-        },
-      ]
-    : []),
+  ...(PG_URL ? [{ name: 'postgres', db: () => inFreshSchema(PG_URL!) }] : []),
+  ...(CITUS_URL ? [{ name: 'citus', db: () => inFreshSchema(CITUS_URL!) }] : []),
 ];
 const file = (name: string, text: string) => {
   const path = join(dir, `${++files}-${name}`);
@@ -252,7 +250,7 @@ for (const engine of ENGINES)
       assert.match(USAGE, /ties import relations FILE\.csv\|FILE\.ndjson --rel-id N/, '--help lists it');
     });
 
-    test("the store's bulk chunk (8,000 on PostgreSQL) answers every line as batches of 2 do", async () => {
+    test("the store's bulk chunk (8,000 on PostgreSQL and Citus) answers every line as batches of 2 do", async () => {
       // 1,200 lines over 9 pairs: the first of each pair created (or failed), the rest already
       // existing, whether the earlier line is in the same chunk or an earlier one; bad lines spread.
       const lines = ['profile_a,profile_b,user_like'];
@@ -270,7 +268,7 @@ for (const engine of ENGINES)
         const failures: string[] = [];
         const summary = await withTies(w2.db, (ties) => {
           const batch = chunk === 'store' ? (ties.store.bulkChunk ?? 1000) : chunk;
-          if (chunk === 'store') assert.equal(batch, engine.name === 'postgres' ? 8000 : 1000);
+          if (chunk === 'store') assert.equal(batch, engine.name === 'sqlite' ? 1000 : 8000);
           return importRelations({
             ties,
             file: file('chunk.csv', text),
