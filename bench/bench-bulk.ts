@@ -1,7 +1,7 @@
 // Bulk loading for the benchmark: one sequence of unique relation pairs, written three ways: through
 // relations/attach_batch over HTTP, through `ties import` from a CSV file, and straight into a plain
 // table (the raw-store baseline: same pragmas, same batches, no HTTP, no lookups).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -226,4 +226,29 @@ export function rawPgCopy(url: string, csv: string): { seconds: number } {
   const started = performance.now();
   psql(`\\copy bench_copy FROM '${csv.replaceAll("'", "''")}' WITH (FORMAT csv, HEADER true)`);
   return { seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * `ties import` of the CSV into `db` (a SQLite file or a postgres:// URL), timed by /usr/bin/time:
+ * wall and CPU of the import process, start included (run from the repository's root).
+ */
+export function tiesImport(
+  csv: string,
+  relId: number,
+  db: string,
+): Promise<{ seconds: number; cpu: number }> {
+  const args = ['-f', 'TIME %e %U %S', process.execPath, 'bin/ties.js', 'import', 'relations', csv];
+  const child = spawn('/usr/bin/time', [...args, '--rel-id', String(relId), '--db', db], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => {
+      const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(out);
+      if (code !== 0 || !m || !/ 0 failed /.test(out)) return reject(new Error(`ties import: ${out}`));
+      resolve({ seconds: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) });
+    }),
+  );
 }

@@ -7,7 +7,6 @@
 // (3) by `ties import` itself. Rounds alternate so that all three see the same machine. What the
 // lean loader reaches against the raw store bounds what any code path can reach on this layout.
 // `node --import tsx bench/lean-bulk.ts [--rows 50000] [--rounds 3]`; results in docs/benchmarks.md.
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { int } from '../src/config.js';
 import { storagePragmas } from '../src/store/sqlite/sqlite-connection.js';
 import { KIND, TOP_ROWS } from '../src/store/sqlite/sqlite-layout.js';
-import { BATCH, type PairSpace, pairAt, rawSqlite, writeCsv } from './bench-bulk.js';
+import { BATCH, type PairSpace, pairAt, rawSqlite, tiesImport, writeCsv } from './bench-bulk.js';
 import { ATTACH_WEIGHTS, buildWorkspace, type Workspace } from './bench-fixtures.js';
 import { scriptArgs } from './script-args.js';
 
@@ -61,24 +60,6 @@ function timed(step: () => void): { seconds: number; cpu: number } {
   step();
   const used = process.cpuUsage(cpu);
   return { seconds: (performance.now() - t0) / 1000, cpu: (used.user + used.system) / 1e6 };
-}
-
-/** `ties import` of the CSV, timed by /usr/bin/time (wall and CPU of the process, start included). */
-function tiesImport(csv: string, relId: number, db: string): Promise<{ seconds: number; cpu: number }> {
-  const args = ['-f', 'TIME %e %U %S', process.execPath, 'bin/ties.js', 'import', 'relations', csv];
-  const child = spawn('/usr/bin/time', [...args, '--rel-id', String(relId), '--db', db], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) => {
-      const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(out);
-      if (code !== 0 || !m || !/ 0 failed /.test(out)) return reject(new Error(`ties import: ${out}`));
-      resolve({ seconds: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) });
-    }),
-  );
 }
 
 function leanLoad(file: string, w: Workspace, space: PairSpace, from: number, to: number): void {

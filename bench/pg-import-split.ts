@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { rawPgCopy, writeCsv } from './bench-bulk.js';
 import { buildWorkspace } from './bench-fixtures.js';
+import { dropPgDbs, freshPgDb, pgAdmin } from './pg-scratch.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,31 +42,6 @@ function cpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function admin<T>(url: string, run: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-function dbUrl(name: string): string {
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function freshDb(name: string, template?: string): Promise<string> {
-  await admin(adminUrl, async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
-    await c.query(`ALTER DATABASE ${name} SET track_functions = 'pl'`);
-  });
-  return dbUrl(name);
 }
 
 interface Split {
@@ -123,7 +99,7 @@ async function importOnce(
   await sampler;
   await watcher.end();
   if (code !== 0 || !/ 0 failed /.test(out)) throw new Error(`import failed (${code}): ${out}`);
-  const fn = await admin(db, async (c) => {
+  const fn = await pgAdmin(db, async (c) => {
     const r = await c.query<{ calls: string; total: number }>(
       "SELECT calls, total_time AS total FROM pg_stat_user_functions WHERE funcname = 'ties_attach_many'",
     );
@@ -179,7 +155,12 @@ const tag = `ties_split_${process.pid}`;
 const dir = join(tmpdir(), tag);
 rmSync(dir, { recursive: true, force: true });
 const template = `${tag}_t`;
-const w = await buildWorkspace(await freshDb(template), { as: 1000, bs: 1000, hub: 0, get100: false });
+const w = await buildWorkspace(await freshPgDb(adminUrl, template), {
+  as: 1000,
+  bs: 1000,
+  hub: 0,
+  get100: false,
+});
 const csv = join(dir, 'bulk.csv');
 await import('node:fs').then((fs) => fs.mkdirSync(dir, { recursive: true }));
 await writeCsv(csv, { as: w.as, bs: w.bs }, 0, rows);
@@ -194,7 +175,7 @@ try {
       const name = `${tag}_${side}_${run}`;
       databases.push(name);
       const prof = values['cpu-prof'] ? join(values['cpu-prof'], `${side}-${run}`) : undefined;
-      const s = await importOnce(root, await freshDb(name, template), w.relId, csv, prof);
+      const s = await importOnce(root, await freshPgDb(adminUrl, name, template), w.relId, csv, prof);
       line[side] = {
         rows_per_s: Math.round(rows / s.wall_s),
         wall_s: +s.wall_s.toFixed(2),
@@ -208,7 +189,7 @@ try {
     }
     const copyDb = `${tag}_copy_${run}`;
     databases.push(copyDb);
-    const copy = rawPgCopy(await freshDb(copyDb), csv);
+    const copy = rawPgCopy(await freshPgDb(adminUrl, copyDb), csv);
     line.copy_rows_per_s = Math.round(rows / copy.seconds);
     for (const [side] of sides) {
       const r = line[side] as { rows_per_s: number };
@@ -223,8 +204,6 @@ try {
     console.log(JSON.stringify(line));
   }
 } finally {
-  await admin(adminUrl, async (c) => {
-    for (const name of databases) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  });
+  await dropPgDbs(adminUrl, databases);
   rmSync(dir, { recursive: true, force: true });
 }
