@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function script(
-  name: 'run' | 'soak' | 'citus-compare' | 'lean-bulk' | 'lean-attach' | 'sorted-get',
+  name: 'run' | 'soak' | 'citus-compare' | 'lean-bulk' | 'lean-attach' | 'sorted-get' | 'pg-lean-load',
   args: readonly string[],
 ) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
@@ -59,6 +59,16 @@ test('bench/lean-attach.ts --help lists every option', () => {
   assert.equal(help.code, 0, help.stderr);
   for (const option of ['--workload', '--rounds', '--seconds'])
     assert.ok(help.stdout.includes(option), option);
+});
+
+test('bench/pg-lean-load.ts --help lists every option; a bad value exits 2 before any database', () => {
+  const help = script('pg-lean-load', ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const option of ['--rows', '--rounds', '--pg-url']) assert.ok(help.stdout.includes(option), option);
+  const bad = script('pg-lean-load', ['--rounds', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--rounds/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('a wrong option or value exits 2 naming it, without a stack trace', () => {

@@ -1,0 +1,210 @@
+// Issue #11's lean experiment for `import_vs_raw_copy` on PostgreSQL, on today's layout: the bench's
+// bulk CSV (scattered relations over 1,000 A × 1,000 B, the bench's type) loaded three ways into
+// fresh databases copied from one workspace, in alternating order per round:
+//   copy    `psql \copy` into a plain table (bench-bulk.ts rawPgCopy, the bench's baseline);
+//   lean    one psql transaction of plain SQL doing set-wise exactly the rows `ties import` writes
+//           (09-bulk.sql ties_attach_many, 03-aggregates.sql ties_apply): relations, relations_by_b,
+//           relation_stats (A's total, B's total, A's row per property with the int sums, in this
+//           connection's slot, INSERT … ON CONFLICT as Ties merges them) and the change-log events
+//           (the feed is on by default) — plus Ties' one read that decides anything here, both
+//           profiles looked up. No top rows: at 50 relations per A no profile passes 64 (migration
+//           009). Left out, as no write depends on them: advisory locks, the top-row marks read,
+//           per-item answers, chunking. Timed per statement (psql's \timing);
+//   import  `ties import` of the same file (process start included, as the bench has it).
+// After each round the lean database's rows are checked equal to the import's (slots summed), so
+// the lean load is Ties' writes and not fewer.
+//   node --import tsx bench/pg-lean-load.ts [--rows 50000] [--rounds 3] [--pg-url URL]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { int } from '../src/config.js';
+import { rawPgCopy, tiesImport, writeCsv } from './bench-bulk.js';
+import { buildWorkspace, type Workspace } from './bench-fixtures.js';
+import { dropPgDbs, freshPgDb, pgAdmin } from './pg-scratch.js';
+import { scriptArgs } from './script-args.js';
+
+const USAGE = `usage: node --import tsx bench/pg-lean-load.ts [--rows N] [--rounds N] [--pg-url URL]
+  --rows N       relations in the CSV (default 50,000)
+  --rounds N     rounds of copy / lean / ties import, alternating (default 3)
+  --pg-url URL   a PostgreSQL server's admin URL (scratch databases are made and dropped there)`;
+const opts = scriptArgs(
+  USAGE,
+  () =>
+    parseArgs({
+      options: {
+        rows: { type: 'string' },
+        rounds: { type: 'string' },
+        'pg-url': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }).values,
+  (v) => ({
+    rows: int('--rows', v.rows ?? '50000', 1, 10_000_000),
+    rounds: int('--rounds', v.rounds ?? '3', 1, 100),
+    pgUrl: v['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  }),
+);
+
+const NOW = '2026-12-04T00:00:00.000Z';
+const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** The lean load's statements, labelled, in order; each prints one `Time:` line under \timing. */
+function leanStatements(w: Workspace, csv: string): [string, string][] {
+  const rel = w.relId;
+  const now = quote(NOW);
+  // The weights as Ties stores them (jsonb of the three properties).
+  const weights = "jsonb_build_object('user_like', user_like, 'donate', donate, 'is_online', is_online)";
+  return [
+    ['begin', 'BEGIN;'],
+    [
+      'stage table',
+      `CREATE TEMP TABLE lean_stage (ord serial, a text COLLATE "C", b text COLLATE "C",
+         user_like integer, donate integer, is_online boolean) ON COMMIT DROP;`,
+    ],
+    [
+      '\\copy into the stage',
+      `\\copy lean_stage (a, b, user_like, donate, is_online) FROM ${quote(csv)} WITH (FORMAT csv, HEADER true)`,
+    ],
+    [
+      'lookups (both profiles)',
+      // Rows naming a missing profile dropped (none here): the probes without rewriting the stage.
+      `DELETE FROM lean_stage s WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a AND p.db_id = ${w.dbA})
+          OR NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b AND p.db_id = ${w.dbB});`,
+    ],
+    [
+      'relations',
+      `INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+       SELECT a, ${rel}, b, ${weights}, ${now}, ${now} FROM lean_stage ORDER BY a, b
+       ON CONFLICT DO NOTHING;`,
+    ],
+    [
+      'relations_by_b',
+      `INSERT INTO relations_by_b (b, rel_id, a) SELECT b, ${rel}, a FROM lean_stage ORDER BY b, a;`,
+    ],
+    [
+      // ties_attach_many's grouping and ties_apply's upsert, written out for the bench's type
+      // (user_like and donate keep int sums, is_online is counted; no float sum to carry).
+      'relation_stats (totals, per property)',
+      `INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
+       SELECT d.profile_id, ${rel}, d.side, d.prop, ties_slot(), d.n, d.isum
+         FROM (SELECT a AS profile_id, 'a' AS side, 0 AS ord, '' AS prop, count(*) AS n, 0::numeric AS isum
+                 FROM lean_stage GROUP BY a
+               UNION ALL SELECT b, 'b', 0, '', count(*), 0 FROM lean_stage GROUP BY b
+               UNION ALL SELECT a, 'a', 1, 'user_like', count(user_like), sum(user_like)
+                 FROM lean_stage WHERE user_like IS NOT NULL GROUP BY a
+               UNION ALL SELECT a, 'a', 2, 'donate', count(donate), sum(donate)
+                 FROM lean_stage WHERE donate IS NOT NULL GROUP BY a
+               UNION ALL SELECT a, 'a', 3, 'is_online', count(is_online), 0
+                 FROM lean_stage WHERE is_online IS NOT NULL GROUP BY a) d
+        ORDER BY d.profile_id, d.side, d.ord
+       ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
+         count = s.count + EXCLUDED.count, isum = s.isum + EXCLUDED.isum;`,
+    ],
+    [
+      'change_log (feed on)',
+      `INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
+       SELECT nextval('change_seq'), ${now}, 'relations/attach_batch', ${rel}, a, ${w.dbA}, b, ${w.dbB}, NULL, ${weights}
+         FROM lean_stage ORDER BY ord;`,
+    ],
+    ['commit', 'COMMIT;'],
+  ];
+}
+
+/** Runs the lean load in one psql process: wall seconds (process start included) and ms per statement. */
+function leanLoad(db: string, script: string, labels: readonly string[]) {
+  const started = performance.now();
+  const out = spawnSync('psql', ['--no-psqlrc', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, '-f', script], {
+    encoding: 'utf8',
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const times = [...out.stdout.matchAll(/^Time: ([\d.]+) ms/gm)].map((m) => Number(m[1]));
+  if (out.status !== 0 || times.length !== labels.length)
+    throw new Error(`lean load failed (${out.status}): ${out.stderr}${out.stdout.slice(0, 2000)}`);
+  return { seconds, ms: Object.fromEntries(labels.map((l, i) => [l, times[i]!])) };
+}
+
+/** What both loads must have written alike (slots summed: Ties spreads a type's rows over them). */
+const FINGERPRINT = `SELECT
+  (SELECT md5(string_agg(concat_ws('|', a, rel_id, b, weights::text), ',' ORDER BY a, b)) FROM relations) AS rel,
+  (SELECT md5(string_agg(concat_ws('|', b, rel_id, a), ',' ORDER BY b, a)) FROM relations_by_b) AS by_b,
+  (SELECT md5(string_agg(concat_ws('|', profile_id, rel_id, side, prop, n, s), ',' ORDER BY profile_id, side, prop))
+     FROM (SELECT profile_id, rel_id, side, prop, sum(count) AS n, sum(isum) AS s FROM relation_stats
+            GROUP BY 1, 2, 3, 4) x) AS stats,
+  (SELECT md5(string_agg(concat_ws('|', profile_a, profile_b, after::text), ',' ORDER BY profile_a, profile_b)) FROM change_log) AS feed,
+  (SELECT count(*) FROM relation_tops)::int AS tops,
+  (SELECT count(*) FROM relations)::int AS relations`;
+
+const tag = `ties_lean_${process.pid}`;
+const dir = join(tmpdir(), tag);
+mkdirSync(dir, { recursive: true });
+const template = `${tag}_t`;
+const databases = [template];
+const log = (line: string) => process.stdout.write(`${line}\n`);
+try {
+  const w = await buildWorkspace(await freshPgDb(opts.pgUrl, template), {
+    as: 1000,
+    bs: 1000,
+    hub: 0,
+    get100: false,
+  });
+  const csv = join(dir, 'bulk.csv');
+  await writeCsv(csv, { as: w.as, bs: w.bs }, 0, opts.rows);
+  const statements = leanStatements(w, csv);
+  const script = join(dir, 'lean.sql');
+  writeFileSync(script, `\\timing on\n${statements.map(([, sql]) => sql).join('\n')}\n`);
+  const labels = statements.map(([label]) => label);
+  type Side = 'copy' | 'lean' | 'import';
+  const seconds: Record<Side, number[]> = { copy: [], lean: [], import: [] };
+  for (let round = 0; round < opts.rounds; round++) {
+    const line: Record<string, unknown> = { round: round + 1, rows: opts.rows, load_avg: loadavg()[0] };
+    const db = async (side: Side) => {
+      databases.push(`${tag}_${side}_${round}`);
+      return freshPgDb(opts.pgUrl, `${tag}_${side}_${round}`, side === 'copy' ? undefined : template);
+    };
+    const urls = { copy: await db('copy'), lean: await db('lean'), import: await db('import') };
+    const steps: [Side, () => Promise<number>][] = [
+      ['copy', async () => rawPgCopy(urls.copy, csv).seconds],
+      [
+        'lean',
+        async () => {
+          const r = leanLoad(urls.lean, script, labels);
+          line.lean_ms = r.ms;
+          return r.seconds;
+        },
+      ],
+      ['import', async () => (await tiesImport(csv, w.relId, urls.import)).seconds],
+    ];
+    // Each side first once in three rounds.
+    for (let i = 0; i < steps.length; i++) {
+      const [side, step] = steps[(i + round) % steps.length]!;
+      seconds[side].push(await step());
+    }
+    const [lean, ties] = await Promise.all(
+      [urls.lean, urls.import].map((url) => pgAdmin(url, async (c) => (await c.query(FINGERPRINT)).rows[0])),
+    );
+    if (JSON.stringify(lean) !== JSON.stringify(ties) || lean.relations !== opts.rows)
+      throw new Error(`the lean load wrote other rows than ties import: ${JSON.stringify({ lean, ties })}`);
+    const rate = (side: Side) => opts.rows / seconds[side].at(-1)!;
+    const ms = line.lean_ms as Record<string, number>;
+    Object.assign(line, {
+      copy_rows_per_s: Math.round(rate('copy')),
+      lean_rows_per_s: Math.round(rate('lean')),
+      import_rows_per_s: Math.round(rate('import')),
+      lean_vs_copy: +(rate('lean') / rate('copy')).toFixed(3),
+      import_vs_copy: +(rate('import') / rate('copy')).toFixed(3),
+      import_vs_lean: +(rate('import') / rate('lean')).toFixed(3),
+      // The same without the change log's statement (a server with TIES_FEED=off writes none).
+      lean_nofeed_vs_copy: +(
+        seconds.copy.at(-1)! /
+        (seconds.lean.at(-1)! - ms['change_log (feed on)']! / 1000)
+      ).toFixed(3),
+      load_avg_end: loadavg()[0],
+    });
+    log(JSON.stringify(line));
+  }
+} finally {
+  await dropPgDbs(opts.pgUrl, databases);
+  rmSync(dir, { recursive: true, force: true });
+}
