@@ -112,7 +112,10 @@ function leanStatements(w: Workspace, csv: string): [string, string][] {
   ];
 }
 
-/** Runs the lean load in one psql process: wall seconds (process start included) and ms per statement. */
+/**
+ * Runs the lean load in one psql process: wall seconds (process start included), its backend's CPU
+ * seconds, and ms per statement.
+ */
 function leanLoad(db: string, script: string, labels: readonly string[]) {
   const started = performance.now();
   const out = spawnSync('psql', ['--no-psqlrc', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, '-f', script], {
@@ -122,7 +125,12 @@ function leanLoad(db: string, script: string, labels: readonly string[]) {
   const times = [...out.stdout.matchAll(/^Time: ([\d.]+) ms/gm)].map((m) => Number(m[1]));
   if (out.status !== 0 || times.length !== labels.length)
     throw new Error(`lean load failed (${out.status}): ${out.stderr}${out.stdout.slice(0, 2000)}`);
-  return { seconds, ms: Object.fromEntries(labels.map((l, i) => [l, times[i]!])) };
+  const ticks = /^BACKEND_CPU_TICKS (\d+)/m.exec(out.stdout);
+  return {
+    seconds,
+    backendCpuS: ticks ? Number(ticks[1]) / 100 : Number.NaN,
+    ms: Object.fromEntries(labels.map((l, i) => [l, times[i]!])),
+  };
 }
 
 /** What both loads must have written alike (slots summed: Ties spreads a type's rows over them). */
@@ -153,7 +161,14 @@ try {
   await writeCsv(csv, { as: w.as, bs: w.bs }, 0, opts.rows);
   const statements = leanStatements(w, csv);
   const script = join(dir, 'lean.sql');
-  writeFileSync(script, `\\timing on\n${statements.map(([, sql]) => sql).join('\n')}\n`);
+  // The backend's CPU (utime + stime, clock ticks of /proc/<pid>/stat) read by psql itself after
+  // COMMIT, while the backend still lives: connection start included, a few ms.
+  // (\! takes its line verbatim: the pid goes to it through the environment.)
+  const cpuTicks = 'awk \'{print "BACKEND_CPU_TICKS", $14 + $15}\' /proc/$LEAN_BACKEND_PID/stat';
+  writeFileSync(
+    script,
+    `SELECT pg_backend_pid() AS backend_pid \\gset\n\\setenv LEAN_BACKEND_PID :backend_pid\n\\timing on\n${statements.map(([, sql]) => sql).join('\n')}\n\\! ${cpuTicks}\n`,
+  );
   const labels = statements.map(([label]) => label);
   type Side = 'copy' | 'lean' | 'import';
   const seconds: Record<Side, number[]> = { copy: [], lean: [], import: [] };
@@ -171,6 +186,7 @@ try {
         async () => {
           const r = leanLoad(urls.lean, script, labels);
           line.lean_ms = r.ms;
+          line.lean_backend_cpu_s = r.backendCpuS;
           return r.seconds;
         },
       ],
