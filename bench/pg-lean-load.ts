@@ -7,9 +7,9 @@
 //           relation_stats (A's total, B's total, A's row per property with the int sums, in this
 //           connection's slot, INSERT … ON CONFLICT as Ties merges them) and the change-log events
 //           (the feed is on by default) — plus Ties' one read that decides anything here, both
-//           profiles looked up. No top rows: at 50 relations per A no profile passes 64 (migration
+//           profiles looked up (rows naming a missing one dropped). No top rows: at 50 relations per A no profile passes 64 (migration
 //           009). Left out, as no write depends on them: advisory locks, the top-row marks read,
-//           per-item answers, chunking. Timed per statement (psql's \timing);
+//           per-item answers, chunking. Timed per statement (psql's \timing), with its backend's CPU;
 //   import  `ties import` of the same file (process start included, as the bench has it).
 // After each round the lean database's rows are checked equal to the import's (slots summed), so
 // the lean load is Ties' writes and not fewer.
