@@ -64,26 +64,34 @@ BEGIN
                      FROM jsonb_array_elements(p_items) AS x(e), (VALUES (0), (1)) AS q(n)
                     WHERE x.e->q.n->>'by' = 'id');
     INSERT INTO ties_found (id, db_id) SELECT p.id, p.db_id FROM profiles p WHERE p.id = ANY (v_ids);
-    INSERT INTO ties_stage (idx, weights, a_ids, b_ids)
-    SELECT x.ord, x.e->2, fa.ids, CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END
+    INSERT INTO ties_stage (idx, weights, a_ids, b_ids, a, b, status)
+    SELECT x.ord, x.e->2, fa.ids, ab.b_ids, fa.ids[1], ab.b_ids[1],
+           CASE WHEN cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1 OR fa.ids[1] = ab.b_ids[1]
+             THEN 'pair' ELSE 'ok' END
       FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
      CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
          THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->0->>'id' AND f.db_id = t.db_a), '{}')
-         ELSE ties_find(t.db_a, x.e->0) END AS ids) fa
+         ELSE ties_find(t.db_a, x.e->0) END AS ids OFFSET 0) fa
      CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
          THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->1->>'id' AND f.db_id = t.db_b), '{}')
-         ELSE ties_find(t.db_b, x.e->1) END AS ids) fb;
+         ELSE ties_find(t.db_b, x.e->1) END AS ids OFFSET 0) fb
+     CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab;
   ELSE
     -- Lookups: by id one index probe, the other kinds through ties_find; B counts only when A is one.
-    INSERT INTO ties_stage (idx, weights, a_ids, b_ids)
-    SELECT x.ord, x.e->2, fa.ids, CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END
+    -- OFFSET 0 keeps each lookup a subquery run once per item: flattened, every use of fa.ids and
+    -- fb.ids below would repeat the lookup.
+    INSERT INTO ties_stage (idx, weights, a_ids, b_ids, a, b, status)
+    SELECT x.ord, x.e->2, fa.ids, ab.b_ids, fa.ids[1], ab.b_ids[1],
+           CASE WHEN cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1 OR fa.ids[1] = ab.b_ids[1]
+             THEN 'pair' ELSE 'ok' END
       FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
      CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
          THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->0->>'id' AND p.db_id = t.db_a), '{}')
-         ELSE ties_find(t.db_a, x.e->0) END AS ids) fa
+         ELSE ties_find(t.db_a, x.e->0) END AS ids OFFSET 0) fa
      CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
          THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->1->>'id' AND p.db_id = t.db_b), '{}')
-         ELSE ties_find(t.db_b, x.e->1) END AS ids) fb;
+         ELSE ties_find(t.db_b, x.e->1) END AS ids OFFSET 0) fb
+     CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab;
   END IF;
   -- Shared locks on every profile of a pair, in one order (a deletion takes the exclusive lock),
   -- then the profiles looked for again: a deletion may have committed in between.
@@ -91,58 +99,43 @@ BEGIN
      FROM (SELECT DISTINCT hashtext(id) AS h FROM ties_stage s, unnest(s.a_ids || s.b_ids) id
             WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1 ORDER BY 1) l
     ORDER BY l.h;
+  -- Deleted between the lookup and the lock: not found, as a single attach would answer. Only
+  -- such items are rewritten (the staging already holds every other item's pair and status).
   IF v_citus THEN
     v_ids := ARRAY(SELECT DISTINCT id FROM ties_stage s, unnest(s.a_ids || s.b_ids) id
                     WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1);
     TRUNCATE ties_found;
     INSERT INTO ties_found (id, db_id) SELECT p.id, p.db_id FROM profiles p WHERE p.id = ANY (v_ids);
     UPDATE ties_stage s SET
-      a = s.a_ids[1],
-      b = s.b_ids[1],
-      status = CASE
-        WHEN cardinality(s.a_ids) <> 1 OR cardinality(s.b_ids) <> 1 OR s.a_ids[1] = s.b_ids[1] THEN 'pair'
-        WHEN NOT EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.a_ids[1])
-          OR NOT EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.b_ids[1]) THEN 'gone'
-        ELSE 'new' END;
-  ELSE
-    UPDATE ties_stage s SET
-      a = s.a_ids[1],
-      b = s.b_ids[1],
-      status = CASE
-        WHEN cardinality(s.a_ids) <> 1 OR cardinality(s.b_ids) <> 1 OR s.a_ids[1] = s.b_ids[1] THEN 'pair'
-        WHEN NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a_ids[1])
-          OR NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b_ids[1]) THEN 'gone'
-        ELSE 'new' END;
-  END IF;
-  -- A later item naming the pair an earlier one names is a duplicate, whatever the store holds.
-  UPDATE ties_stage s SET status = 'duplicate'
-    FROM (SELECT e.idx, row_number() OVER (PARTITION BY e.a, e.b ORDER BY e.idx) AS n
-            FROM ties_stage e WHERE e.status = 'new') d
-   WHERE d.idx = s.idx AND d.n > 1;
-  -- Deleted between the lookup and the lock: not found, as a single attach would answer.
-  IF v_citus THEN
-    UPDATE ties_stage s SET
       status = 'pair',
       a_ids = CASE WHEN EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.a) THEN s.a_ids ELSE '{}' END,
       b_ids = '{}'
-     WHERE s.status = 'gone';
+     WHERE s.status = 'ok' AND (NOT EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.a)
+                                OR NOT EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.b));
   ELSE
     UPDATE ties_stage s SET
       status = 'pair',
       a_ids = CASE WHEN EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a) THEN s.a_ids ELSE '{}' END,
       b_ids = '{}'
-     WHERE s.status = 'gone';
+     WHERE s.status = 'ok' AND (NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a)
+                                OR NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b));
   END IF;
+  -- A later item naming the pair an earlier one names is a duplicate, whatever the store holds.
+  UPDATE ties_stage s SET status = 'duplicate'
+    FROM (SELECT e.idx, row_number() OVER (PARTITION BY e.a, e.b ORDER BY e.idx) AS n
+            FROM ties_stage e WHERE e.status = 'ok') d
+   WHERE d.idx = s.idx AND d.n > 1;
 
+  -- The items still 'ok' attach; those whose relation exists already are duplicates.
   WITH inserted AS (
     INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
-    SELECT s.a, p_rel, s.b, s.weights, p_now, p_now FROM ties_stage s WHERE s.status = 'new'
+    SELECT s.a, p_rel, s.b, s.weights, p_now, p_now FROM ties_stage s WHERE s.status = 'ok'
      ORDER BY s.a, s.b
     ON CONFLICT DO NOTHING
     RETURNING relations.a, relations.b
   )
-  UPDATE ties_stage s SET status = 'ok' FROM inserted i WHERE s.status = 'new' AND s.a = i.a AND s.b = i.b;
-  UPDATE ties_stage s SET status = 'duplicate' WHERE s.status = 'new';
+  UPDATE ties_stage s SET status = 'duplicate'
+   WHERE s.status = 'ok' AND NOT EXISTS (SELECT 1 FROM inserted i WHERE i.a = s.a AND i.b = s.b);
   INSERT INTO relations_by_b (b, rel_id, a)
   SELECT s.b, p_rel, s.a FROM ties_stage s WHERE s.status = 'ok' ORDER BY s.b, s.a;
 
