@@ -179,6 +179,51 @@ export function rawSqlite(
   }
 }
 
+/** A pool on a database holding the raw table, for rounds of single-row INSERTs (see rawPg). */
+export interface RawPg {
+  /**
+   * Inserts pairs [from, to) (rows built before timing) from `clients` loops; with `seconds`, the
+   * loops stop taking rows at that deadline (a slice) and `rows` is how many were written.
+   */
+  insert(options: {
+    readonly space: PairSpace;
+    readonly from: number;
+    readonly to: number;
+    readonly clients: number;
+    readonly seconds?: number;
+  }): Promise<{ rows: number; seconds: number }>;
+  end(): Promise<void>;
+}
+
+/** Opens the pool and creates the raw table, so that a slice's time is INSERTs only. */
+export async function openRawPg(url: string, poolMax: number): Promise<RawPg> {
+  const pool = new pg.Pool({ connectionString: url, max: poolMax });
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS bench_raw (a TEXT NOT NULL, rel_id INTEGER NOT NULL, b TEXT NOT NULL, weights JSONB NOT NULL, PRIMARY KEY (a, rel_id, b))',
+  );
+  return {
+    async insert(options) {
+      const rows = rawRows(options.space, options.from, options.to, 1);
+      let next = 0;
+      let deadline = Number.POSITIVE_INFINITY;
+      const client = async () => {
+        while (next < rows.length && performance.now() < deadline) {
+          const row = rows[next++]!;
+          await pool.query('INSERT INTO bench_raw (a, rel_id, b, weights) VALUES ($1, $2, $3, $4)', row);
+        }
+      };
+      const started = performance.now();
+      if (options.seconds !== undefined) deadline = started + options.seconds * 1000;
+      await Promise.all(Array.from({ length: options.clients }, client));
+      // A slice must last as long as the Ties slice it is compared with: too few rows is a bench bug.
+      if (options.seconds !== undefined && next >= rows.length)
+        throw new Error(`raw INSERT slice ran out of its ${rows.length} rows before ${options.seconds} s`);
+      return { rows: next, seconds: (performance.now() - started) / 1000 };
+    },
+    end: () => pool.end(),
+  };
+}
+
 /**
  * The PostgreSQL storage ceiling at a given concurrency: single-row INSERTs, each its own
  * transaction (as each Ties call is), from `clients` loops over a pool of `poolMax` connections.
@@ -191,24 +236,11 @@ export async function rawPg(options: {
   readonly clients: number;
   readonly poolMax: number;
 }): Promise<{ rows: number; seconds: number }> {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax });
+  const raw = await openRawPg(options.url, options.poolMax);
   try {
-    await pool.query(
-      'CREATE TABLE IF NOT EXISTS bench_raw (a TEXT NOT NULL, rel_id INTEGER NOT NULL, b TEXT NOT NULL, weights JSONB NOT NULL, PRIMARY KEY (a, rel_id, b))',
-    );
-    const rows = rawRows(options.space, options.from, options.to, 1);
-    let next = 0;
-    const client = async () => {
-      while (next < rows.length) {
-        const row = rows[next++]!;
-        await pool.query('INSERT INTO bench_raw (a, rel_id, b, weights) VALUES ($1, $2, $3, $4)', row);
-      }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: options.clients }, client));
-    return { rows: rows.length, seconds: (performance.now() - started) / 1000 };
+    return await raw.insert(options);
   } finally {
-    await pool.end();
+    await raw.end();
   }
 }
 

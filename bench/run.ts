@@ -10,7 +10,16 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError, int, oneOf, SETTINGS, SQLITE_WRITERS } from '../src/config.js';
 import { DEFAULT_CACHE_MB } from '../src/store/sqlite/sqlite-connection.js';
-import { BATCH, loadOverHttp, type PairSpace, rawPg, rawPgCopy, rawSqlite, writeCsv } from './bench-bulk.js';
+import {
+  BATCH,
+  loadOverHttp,
+  openRawPg,
+  type PairSpace,
+  rawPg,
+  rawPgCopy,
+  rawSqlite,
+  writeCsv,
+} from './bench-bulk.js';
 import { ATTACH_WEIGHTS, attachBody, buildWorkspace, type Workspace } from './bench-fixtures.js';
 import { fmt, median } from './bench-format.js';
 import { load } from './bench-load.js';
@@ -125,6 +134,10 @@ const COUNTER_CONNECTIONS = 10;
 const BULK_IN_FLIGHT = 2;
 /** The PostgreSQL store's pool size (its default), for the raw baseline's concurrency. */
 const PG_POOL = 10;
+/** Rounds of attach / raw INSERT slices for attach_vs_raw_insert: a median needs more than two. */
+const RAW_INSERT_ROUNDS = Math.max(SIZES.rounds, 4);
+/** Rows built for one raw INSERT slice: far more than a slice writes (it fails if it runs out). */
+const RAW_SLICE_ROWS = 100_000;
 
 const figures: Record<string, number | string> = { engine };
 const noopRates: number[] = [];
@@ -243,34 +256,96 @@ async function compare(
       seconds,
     });
   await tiesRun(SIZES.warmup);
-  let ties = 0;
-  let base = 0;
-  let tiesCpu = 0;
-  let baseCpu = 0;
-  let seconds = 0;
-  const p50: number[] = [];
-  const p99: number[] = [];
-  for (let round = 0; round < SIZES.rounds; round++) {
-    const n = await measured(noop!, () => noopRun(SIZES.slice));
-    base += n.requests;
-    baseCpu += n.cpuMs;
-    const r = await measured(server, () => tiesRun(SIZES.slice));
-    if (r.failures > 0) log(`  warning: ${r.failures} failed requests in ${call}`);
-    ties += r.requests;
-    tiesCpu += r.cpuMs;
-    seconds += SIZES.slice;
-    p50.push(r.p50Ms);
-    p99.push(r.p99Ms);
-  }
+  const slices = await alternate(
+    SIZES.rounds,
+    () => measured(noop!, () => noopRun(SIZES.slice)),
+    () => measured(server, () => tiesRun(SIZES.slice)),
+  );
+  const failures = total(slices.b, (r) => r.failures);
+  if (failures > 0) log(`  warning: ${failures} failed requests in ${call}`);
+  const seconds = SIZES.rounds * SIZES.slice;
+  const ties = total(slices.b, (r) => r.requests);
+  const base = total(slices.a, (r) => r.requests);
   noopRates.push(base / seconds);
   return {
     rps: ties / seconds,
     noopRps: base / seconds,
-    p50Ms: median(p50),
-    p99Ms: median(p99),
-    cpuUs: (tiesCpu * 1000) / ties,
-    noopCpuUs: (baseCpu * 1000) / base,
+    p50Ms: median(slices.b.map((r) => r.p50Ms)),
+    p99Ms: median(slices.b.map((r) => r.p99Ms)),
+    cpuUs: (total(slices.b, (r) => r.cpuMs) * 1000) / ties,
+    noopCpuUs: (total(slices.a, (r) => r.cpuMs) * 1000) / base,
   };
+}
+
+const total = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((sum, x) => sum + f(x), 0);
+
+/**
+ * Runs `a` then `b`, `rounds` times: alternating slices, so that both sides see the same
+ * background load (the machine is shared) and each round's pair can be compared.
+ */
+async function alternate<A, B>(
+  rounds: number,
+  a: () => Promise<A>,
+  b: () => Promise<B>,
+): Promise<{ a: A[]; b: B[] }> {
+  const out = { a: [] as A[], b: [] as B[] };
+  for (let round = 0; round < rounds; round++) {
+    out.a.push(await a());
+    out.b.push(await b());
+  }
+  return out;
+}
+
+/**
+ * PostgreSQL's target (issue #11): attach against raw single-row INSERTs at the same concurrency
+ * (50 clients; the raw side over a pool of the store's size), in alternating slices. Each side has
+ * its own fresh database, made (and its server or pool warmed) before the first slice: the other
+ * sections' attaches grow A's relations and with them attach's cost. Each round's pair is a
+ * ratio; the figure is their median (one slice hit by a burst of background load moves it least).
+ */
+async function attachVsRawInsert(): Promise<void> {
+  const { db, w, space } = await spaceDb('attach-ties', SIZES.as, SIZES.bs);
+  const server = await serve(db);
+  const raw = await openRawPg(await freshDb('attach-raw'), PG_POOL);
+  const pairs = pairSource(w);
+  let from = 0;
+  const rawRun = async (seconds = SIZES.slice) => {
+    const r = await raw.insert({ space, from, to: from + RAW_SLICE_ROWS, clients: CONNECTIONS, seconds });
+    from += r.rows;
+    return r.rows / r.seconds;
+  };
+  const attachRun = async (seconds = SIZES.slice) => {
+    const r = await load({
+      url: server.url,
+      path: '/api/v1.1/relations/attach',
+      connections: CONNECTIONS,
+      body: pairs,
+      token: BENCH_ADMIN_TOKEN,
+      seconds,
+    });
+    if (r.failures > 0) log(`  warning: ${r.failures} failed requests in attach`);
+    return r.rps;
+  };
+  try {
+    await attachRun(SIZES.warmup);
+    await rawRun(SIZES.warmup);
+    const rounds = await alternate(
+      RAW_INSERT_ROUNDS,
+      () => attachRun(),
+      () => rawRun(),
+    );
+    const [attach, rawRates] = [rounds.a, rounds.b];
+    const ratios = attach.map((x, i) => x / rawRates[i]!);
+    figures.attach_vs_raw_insert = median(ratios);
+    figures.raw_insert_rows_per_s = median(rawRates);
+    figures.attach_raw_slices_rps = median(attach);
+    log(
+      `${'attach / INSERT'.padEnd(16)}attach ${fmt(median(attach))} req/s / raw INSERT ${fmt(median(rawRates))} rows/s (medians), attach_vs_raw_insert ${fmt(median(ratios))} (median of ${ratios.map(fmt).join(', ')}; alternating slices)`,
+    );
+  } finally {
+    await raw.end();
+    await stop(server);
+  }
 }
 
 async function httpWorkloads(): Promise<void> {
@@ -300,8 +375,6 @@ async function httpWorkloads(): Promise<void> {
     // server with the feed off (TIES_FEED=off), in slices alternating with the feed-on server's
     // (one loaded at a time), so that both see the same background load and store size.
     const off = await serve(db, { TIES_FEED: 'off' });
-    let on = 0;
-    let offCount = 0;
     const run = (target: ServerProcess) =>
       load({
         url: target.url,
@@ -312,10 +385,13 @@ async function httpWorkloads(): Promise<void> {
         seconds: SIZES.slice,
       });
     await run(off);
-    for (let round = 0; round < SIZES.rounds; round++) {
-      offCount += (await run(off)).requests;
-      on += (await run(server)).requests;
-    }
+    const slices = await alternate(
+      SIZES.rounds,
+      () => run(off),
+      () => run(server),
+    );
+    const offCount = total(slices.a, (r) => r.requests);
+    const on = total(slices.b, (r) => r.requests);
     await stop(off);
     figures.attach_nofeed_rps = offCount / (SIZES.rounds * SIZES.slice);
     figures.attach_feed_ratio = on / offCount;
@@ -503,6 +579,7 @@ async function main(): Promise<void> {
   noop = await startNoop();
   started.push(noop);
   if (['attach', 'strengthen', 'get', 'counter'].some(wants)) await httpWorkloads();
+  if (engine === 'postgres' && wants('attach')) await attachVsRawInsert();
   if (wants('bulk')) await bulk();
   // Not part of a full run: it only says something with two or more --cache-mb sizes.
   if (engine === 'sqlite' && only?.has('import-cache')) await importCache(scaleContext(), BULK);
@@ -514,14 +591,6 @@ async function main(): Promise<void> {
       largeWarmupSeconds: opts.scaleWarmup,
     });
   if (noopRates.length > 0) figures.noop_rps = median(noopRates);
-  // PostgreSQL's target: attach against raw single-row INSERTs at the same concurrency.
-  if (
-    engine === 'postgres' &&
-    typeof figures.attach_rps === 'number' &&
-    typeof figures.raw_rows_per_s === 'number'
-  ) {
-    figures.attach_vs_raw_insert = figures.attach_rps / figures.raw_rows_per_s;
-  }
   figures.seconds = (performance.now() - t0) / 1000;
   // The machine is shared: the 1-minute load average at the end tells how busy it was.
   figures.load_avg = loadavg()[0]!;
