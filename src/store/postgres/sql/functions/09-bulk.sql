@@ -182,7 +182,9 @@ BEGIN
     END IF;
     -- The aggregate changes of new relations, grouped per row straight from the staging (what
     -- ties_deltas gives for each with no old weights, summed): A's and B's totals, and A's row of
-    -- each property its relations have, with the int sum when the property keeps one.
+    -- each property its relations have, with the int sum when the property keeps one. Each item's
+    -- values are read out of its weights before grouping (OFFSET 0 keeps that subquery apart):
+    -- grouped directly, the sort carried every item's jsonb once per property and spilled to disk.
     PERFORM ties_apply(ARRAY(
       SELECT ROW(d.profile_id, p_rel, d.side, d.ord, d.prop, d.n, d.isum, NULL, NULL, v_slot)::ties_delta
         FROM (SELECT s.a AS profile_id, 'a' AS side, 0 AS ord, '' AS prop, count(*) AS n, 0::numeric AS isum
@@ -190,13 +192,15 @@ BEGIN
               UNION ALL
               SELECT s.b, 'b', 0, '', count(*), 0 FROM ties_stage s WHERE s.status = 'ok' GROUP BY s.b
               UNION ALL
-              SELECT s.a, 'a', p.ord::integer, p.name, count(*),
-                     sum(CASE WHEN p.isum THEN (s.weights -> p.name)::numeric ELSE 0 END)
-                FROM ties_stage s
-               CROSS JOIN (SELECT e->>'name' AS name, x.ord, ties_keeps_sum(e) AND e->>'type' = 'int' AS isum
-                             FROM jsonb_array_elements(t.properties) WITH ORDINALITY AS x(e, ord)) p
-               WHERE s.status = 'ok' AND s.weights ? p.name
-               GROUP BY s.a, p.ord, p.name, p.isum) d), false, false);
+              SELECT v.a, 'a', v.ord::integer, v.name, count(*), sum(v.isum)
+                FROM (SELECT s.a, p.ord, p.name,
+                             CASE WHEN p.isum THEN (s.weights -> p.name)::numeric ELSE 0 END AS isum
+                        FROM ties_stage s
+                       CROSS JOIN (SELECT e->>'name' AS name, x.ord, ties_keeps_sum(e) AND e->>'type' = 'int' AS isum
+                                     FROM jsonb_array_elements(t.properties) WITH ORDINALITY AS x(e, ord)) p
+                       WHERE s.status = 'ok' AND s.weights ? p.name
+                      OFFSET 0) v
+               GROUP BY v.a, v.ord, v.name) d), false, false);
   END IF;
 
   -- The change feed: one event per attached item, in item order, last (10-change-log.sql).
