@@ -88,12 +88,11 @@ export async function openStore(
     });
   }
   const onMigrationProgress = options.onMigrationProgress ?? migrationProgressPrinter(process.stderr);
-  const cacheSizeKiB = options.sqliteCacheMb === undefined ? undefined : options.sqliteCacheMb * 1024;
   if (db === ':memory:')
     return openSqliteStore({
       path: db,
       changeFeed: options.changeFeed,
-      cacheSizeKiB,
+      cacheMb: options.sqliteCacheMb,
       ...(logger ? { logger } : {}),
     });
   mkdirSync(dirname(db), { recursive: true });
@@ -103,7 +102,7 @@ export async function openStore(
     onMigrationProgress,
     adoptForeign: options.adoptForeign,
     busyTimeoutMs: options.sqliteBusyTimeoutMs,
-    cacheSizeKiB,
+    cacheMb: options.sqliteCacheMb,
     changeFeed: options.changeFeed,
     ...(logger ? { logger } : {}),
   });

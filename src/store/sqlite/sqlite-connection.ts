@@ -18,8 +18,8 @@ export interface SqliteEngineOptions {
   readonly busyTimeoutMs?: number | undefined;
   /** Opens the file read-only: reads work, every write fails with STORE_UNAVAILABLE. */
   readonly readonly?: boolean | undefined;
-  /** Page cache per connection; bounds memory whatever the data size (default DEFAULT_CACHE_MB). */
-  readonly cacheSizeKiB?: number | undefined;
+  /** Page cache per connection in MiB (TIES_SQLITE_CACHE_MB; default DEFAULT_CACHE_MB). */
+  readonly cacheMb?: number | undefined;
   readonly logger?: StoreLogger | undefined;
   /** Reports of schema migrations at work while the file opens (a 0.1.0 store takes a while). */
   readonly onMigrationProgress?: ProgressListener | undefined;
@@ -44,14 +44,14 @@ export const DEFAULT_CACHE_MB = 32;
  * The settings that decide what a write costs and how durable it is, in the order they are applied.
  * Exported so that the benchmark's raw-store baseline writes with the very same ones.
  */
-export function storagePragmas(cacheSizeKiB = DEFAULT_CACHE_MB * 1024): readonly string[] {
+export function storagePragmas(cacheMb = DEFAULT_CACHE_MB): readonly string[] {
   return [
     // WAL lets readers (the CLI, backups, the worker store's reader) work during writes.
     'journal_mode = WAL',
     // An acknowledged write must survive a machine crash; group commit pays for the fsync.
     'synchronous = FULL',
     // Page cache per connection; bounds memory whatever the data size.
-    `cache_size = -${Math.max(1024, Math.trunc(cacheSizeKiB))}`,
+    `cache_size = -${Math.trunc(cacheMb * 1024)}`,
     // Keeps the WAL file from staying at its high-water mark after a checkpoint.
     'journal_size_limit = 67108864',
     // Checkpoints every 10,000 pages (~40 MiB of WAL) rather than 1,000: a page written by many
@@ -97,7 +97,7 @@ export function openConnection(options: SqliteEngineOptions): Db {
   }
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
-    const storage = storagePragmas(options.cacheSizeKiB);
+    const storage = storagePragmas(options.cacheMb);
     // A read-only or in-memory database keeps its journal mode (:memory: has no WAL).
     for (const pragma of storage)
       if (!pragma.startsWith('journal_') || (!readonly && !db.memory)) db.pragma(pragma);

@@ -45,12 +45,12 @@ interface SubRow {
  */
 export function openSqliteTransfer(
   path: string,
-  options: { readonly snapshot: boolean; readonly cacheSizeKiB?: number | undefined },
+  options: { readonly snapshot: boolean; readonly cacheMb?: number | undefined },
 ): TransferWriter {
   let db: Db;
   if (!options.snapshot && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   try {
-    db = openConnection({ path, readonly: options.snapshot, cacheSizeKiB: options.cacheSizeKiB });
+    db = openConnection({ path, readonly: options.snapshot, cacheMb: options.cacheMb });
   } catch (err) {
     if (options.snapshot && /needs migrating/.test((err as Error).message)) {
       throw new Error(

@@ -52,7 +52,7 @@ export async function openSqliteWorkerStore(options: SqliteWorkerStoreOptions): 
   const workerOptions: WorkerOptions = {
     path: options.path,
     busyTimeoutMs: options.busyTimeoutMs,
-    cacheSizeKiB: options.cacheSizeKiB,
+    cacheMb: options.cacheMb,
     topRows: options.topRows,
     adoptForeign: options.adoptForeign,
     changeFeed: options.changeFeed,
@@ -80,7 +80,7 @@ export async function openSqliteWorkerStore(options: SqliteWorkerStoreOptions): 
       readonly: true,
       // The setting is per connection: reads of a file much larger than the cache miss it as the
       // writer's attaches do, so the reader gets the same size (it fills only as pages are read).
-      cacheSizeKiB: options.cacheSizeKiB,
+      cacheMb: options.cacheMb,
       busyTimeoutMs: options.busyTimeoutMs,
       logger: options.logger,
     });

@@ -15,8 +15,7 @@ export async function openTransferSource(
 ): Promise<TransferReader> {
   if (isPostgresUrl(db)) return openPostgresTransfer(db, { snapshot: true });
   if (!existsSync(db)) throw new Error(`${db}: no such SQLite store`);
-  const cacheSizeKiB = options.sqliteCacheMb === undefined ? undefined : options.sqliteCacheMb * 1024;
-  return openSqliteTransfer(db, { snapshot: true, cacheSizeKiB });
+  return openSqliteTransfer(db, { snapshot: true, cacheMb: options.sqliteCacheMb });
 }
 
 /** A store to write a copy into, created (and its schema made) when missing. */
