@@ -13,6 +13,7 @@ import type { BatchItemParams } from '../../core/relation-service.js';
 import { createTies, type Ties } from '../../core/ties.js';
 import type { ValueEncoding } from '../../core/values.js';
 import { openConfiguredStore } from '../../store/configured-store.js';
+import { PG_BULK_CHUNK } from '../../store/postgres/postgres-store.js';
 import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
 import { CsvSyntaxError, csvRecords } from '../csv-reader.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
@@ -23,7 +24,7 @@ export const IMPORT_COMMAND: StoreCommand = {
     'Usage: ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH|URL] [--errors FILE]\n' +
     '                            [--format csv|ndjson] [--batch N]\n' +
     '  Loads relations from a file, streamed, in batches of one commit each (--batch: lines per\n' +
-    `  batch, default ${S.MAX_BATCH_ITEMS.toLocaleString('en-US')}; on PostgreSQL 8,000). CSV: a header naming\n` +
+    `  batch, default ${S.MAX_BATCH_ITEMS.toLocaleString('en-US')}; on PostgreSQL ${PG_BULK_CHUNK.toLocaleString('en-US')}). CSV: a header naming\n` +
     '  profile_a,profile_b (ids) or a_email, b_phone, … and property columns; NDJSON: one\n' +
     '  attach_batch item per line. Existing relations are counted, not failed: re-run to resume.\n',
   options: {

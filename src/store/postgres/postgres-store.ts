@@ -77,6 +77,9 @@ export interface PostgresStoreOptions {
 }
 
 export const DEFAULT_POOL_MAX = 10;
+
+/** Items per ties_attach_many call for `ties import` (PostgresStore.bulkChunk says why). */
+export const PG_BULK_CHUNK = 8000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
@@ -272,7 +275,7 @@ export class PostgresStore implements Store {
    * (bench/pg-import-split.ts, docs/benchmarks.md "PostgreSQL import: where the time goes"); past
    * 8,000 it gained nothing more.
    */
-  readonly bulkChunk = 8000;
+  readonly bulkChunk = PG_BULK_CHUNK;
 
   attachMany(inputs: readonly AttachInput[]): Promise<AttachManyOutcome[]> {
     return this.changes.written(this.relations.attachMany(inputs));
