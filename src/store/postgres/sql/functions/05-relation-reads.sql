@@ -110,6 +110,7 @@ CREATE FUNCTION ties_counter(p_rel integer, p_q jsonb,
 LANGUAGE plpgsql STABLE AS $f$
 DECLARE
   t relation_types;
+  v_kept boolean;
 BEGIN
   SELECT * INTO t FROM relation_types WHERE rel_id = p_rel;
   IF NOT FOUND THEN
@@ -127,24 +128,22 @@ BEGIN
             FROM relation_stats WHERE profile_id = ids[1] AND rel_id = p_rel AND side = 'a'
            GROUP BY prop) x;
   -- Top rows exist for a profile past the threshold only (03-aggregates.sql, ties_tops_kept);
-  -- below it, its few relations are ranked here, in the same order (value descending, then B).
+  -- below it, its few relations are ranked here, in the same order (value descending, then B):
+  -- of the two sources one is switched off by v_kept, a constant the planner reads once.
   -- One snapshot for the whole function (STABLE): the mark and what it says are read together.
-  IF EXISTS (SELECT 1 FROM relation_stats
-              WHERE profile_id = ids[1] AND rel_id = p_rel AND side = 't' AND prop = '' AND slot = 0) THEN
-    SELECT coalesce(jsonb_object_agg(e->>'name', (
-        SELECT coalesce(jsonb_agg(jsonb_build_array(x.b, x.value) ORDER BY x.value DESC, x.b), '[]')
-          FROM (SELECT b, value FROM relation_tops
-                 WHERE a = ids[1] AND rel_id = p_rel AND prop = e->>'name'
-                 ORDER BY value DESC, b LIMIT (e->>'top')::integer) x)), '{}') INTO tops
-      FROM jsonb_array_elements(t.properties) e WHERE ties_keeps_top(e);
-  ELSE
-    SELECT coalesce(jsonb_object_agg(e->>'name', (
-        SELECT coalesce(jsonb_agg(jsonb_build_array(x.b, x.value) ORDER BY x.value DESC, x.b), '[]')
-          FROM (SELECT r.b, (r.weights -> (e->>'name'))::float8 AS value FROM relations r
-                 WHERE r.a = ids[1] AND r.rel_id = p_rel AND jsonb_typeof(r.weights -> (e->>'name')) = 'number'
-                 ORDER BY 2 DESC, r.b LIMIT (e->>'top')::integer) x)), '{}') INTO tops
-      FROM jsonb_array_elements(t.properties) e WHERE ties_keeps_top(e);
-  END IF;
+  v_kept := EXISTS (SELECT 1 FROM relation_stats
+                     WHERE profile_id = ids[1] AND rel_id = p_rel AND side = 't' AND prop = '' AND slot = 0);
+  SELECT coalesce(jsonb_object_agg(e->>'name', (
+      SELECT coalesce(jsonb_agg(jsonb_build_array(x.b, x.value) ORDER BY x.value DESC, x.b), '[]')
+        FROM ((SELECT b, value FROM relation_tops
+                WHERE v_kept AND a = ids[1] AND rel_id = p_rel AND prop = e->>'name'
+                ORDER BY value DESC, b LIMIT (e->>'top')::integer)
+              UNION ALL
+              (SELECT r.b, (r.weights -> (e->>'name'))::float8 FROM relations r
+                WHERE NOT v_kept AND r.a = ids[1] AND r.rel_id = p_rel
+                  AND jsonb_typeof(r.weights -> (e->>'name')) = 'number'
+                ORDER BY 2 DESC, r.b LIMIT (e->>'top')::integer)) x)), '{}') INTO tops
+    FROM jsonb_array_elements(t.properties) e WHERE ties_keeps_top(e);
   status := 'ok';
 END
 $f$;
