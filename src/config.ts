@@ -14,8 +14,8 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS } from './core/limits.js';
 import { DEFAULT_MAX_GET_ROWS } from './core/ties.js';
-import { DEFAULT_POOL_MAX, DEFAULT_STATEMENT_TIMEOUT_MS } from './store/postgres/postgres-store.js';
-import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_CACHE_MB } from './store/sqlite/sqlite-connection.js';
+import { DEFAULT_POOL_MAX, DEFAULT_STATEMENT_TIMEOUT_MS } from './store/postgres/pg-defaults.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_CACHE_MB } from './store/sqlite/sqlite-defaults.js';
 
 export type HttpStatusMode = 'mirror' | 'always200';
 /** Where the SQLite store runs its group commits: on the main thread, or in a worker thread. */

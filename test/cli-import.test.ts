@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import * as S from '../src/api/schemas.js';
+import { BATCH_ITEM_JSON } from '../src/api/schemas-json.generated.js';
 import { importCommand, importRelations } from '../src/cli/commands/import.js';
 import { USAGE } from '../src/cli/main.js';
 import { createTies, type Ties } from '../src/core/ties.js';
@@ -304,3 +306,33 @@ for (const engine of ENGINES)
       assert.match(written.join(''), /cannot tell the format of .*rel\.txt: name it \.csv or \.ndjson/);
     });
   });
+
+test('the JSON schema ties import coerces lines with is BatchItem of schemas.ts (else: npm run schemas:embed)', () => {
+  assert.deepEqual(BATCH_ITEM_JSON, JSON.parse(JSON.stringify(S.BatchItem)));
+});
+
+/** Node's --import of a module hook that prints `PACKAGE <name>` for each package module loaded. */
+const PACKAGE_HOOK = (() => {
+  const hook = `export async function load(url, context, next) {
+    const m = /\\/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(url);
+    if (m) process.stderr.write('PACKAGE ' + m[1] + '\\n');
+    return next(url, context);
+  }`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  return ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
+})();
+
+test('ties import on a SQLite file loads neither TypeBox nor the PostgreSQL driver (~0.45 s of start)', async () => {
+  const w = await world(join(dir, `${++files}.db`));
+  const csv = file('header.csv', 'profile_a,profile_b\n');
+  const result = await runTies(
+    ['import', 'relations', csv, '--rel-id', String(w.relId), '--db', w.db],
+    {},
+    PACKAGE_HOOK,
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const loaded = new Set([...result.stderr.matchAll(/^PACKAGE (\S+)$/gm)].map((m) => m[1]));
+  assert.ok(loaded.has('better-sqlite3'), `the hook sees the packages loaded: ${[...loaded].join(', ')}`);
+  assert.ok(!loaded.has('typebox'), 'TypeBox is loaded');
+  assert.ok(!loaded.has('pg'), 'the PostgreSQL driver is loaded');
+});

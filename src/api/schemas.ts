@@ -12,6 +12,7 @@ import {
 } from '../core/model.js';
 import { MAX_TOP } from '../core/property-types.js';
 import { MAX_OFFSET, MAX_PAGE } from '../core/relation-service.js';
+import { MAX_BATCH_ITEMS } from './limits.js';
 
 // The cast keeps the value types: `values.map` yields an array, not a tuple, whose Static is never
 // (the client and the services would see no valid matching, side, rights…). One literal of the
@@ -102,8 +103,7 @@ export const RelationAnswer = Type.Object({
   relation_id: Type.Integer({ description: 'The rel_id' }),
 });
 
-/** Most items relations/attach_batch and strengthen_batch take in one call. */
-export const MAX_BATCH_ITEMS = 1000;
+export { MAX_BATCH_ITEMS };
 
 /** One item of a batch call: the single call's parameters but the token (docs/decisions.md). */
 export const BatchItem = Type.Object(

@@ -3,9 +3,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store } from '../core/store.js';
 import type { MigrationProgress, ProgressListener } from './migration-runner.js';
-import { openPostgresStore } from './postgres/postgres-store.js';
-import { openSqliteStore } from './sqlite/sqlite-store.js';
-import { openSqliteWorkerStore } from './sqlite/sqlite-worker-store.js';
 
 export interface StoreLogger {
   warn(obj: object, msg: string): void;
@@ -76,7 +73,10 @@ export async function openStore(
   logger?: StoreLogger,
   options: OpenStoreOptions = {},
 ): Promise<Store> {
+  // Each engine's modules are loaded when a store of it opens: a command on a SQLite file then never
+  // loads the PostgreSQL driver (~0.15 s of CPU at every start), nor the reverse.
   if (isPostgresUrl(db)) {
+    const { openPostgresStore } = await import('./postgres/postgres-store.js');
     // A `schema` query parameter (postgres://…/db?schema=ties) selects the schema to work in.
     return openPostgresStore({
       url: db,
@@ -88,6 +88,7 @@ export async function openStore(
     });
   }
   const onMigrationProgress = options.onMigrationProgress ?? migrationProgressPrinter(process.stderr);
+  const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
   if (db === ':memory:')
     return openSqliteStore({
       path: db,
@@ -96,7 +97,10 @@ export async function openStore(
       ...(logger ? { logger } : {}),
     });
   mkdirSync(dirname(db), { recursive: true });
-  const open = options.sqliteWriter === 'worker' ? openSqliteWorkerStore : openSqliteStore;
+  const open =
+    options.sqliteWriter === 'worker'
+      ? (await import('./sqlite/sqlite-worker-store.js')).openSqliteWorkerStore
+      : openSqliteStore;
   return open({
     path: db,
     onMigrationProgress,

@@ -10,17 +10,25 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Spawns `ties <args>`; the caller waits for it or signals it. */
-export function spawnTies(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
+/** Spawns `ties <args>` (`nodeArgs`: Node's own options); the caller waits for it or signals it. */
+export function spawnTies(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  nodeArgs: readonly string[] = [],
+): ChildProcess {
   const script = `import(${JSON.stringify(MAIN)}).then((m) => m.main(${JSON.stringify(args)})).then((c) => { process.exitCode = c; })`;
-  return spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', '-e', script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-export function runTies(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const child = spawnTies(args, env);
+export function runTies(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  nodeArgs: readonly string[] = [],
+): Promise<CliResult> {
+  const child = spawnTies(args, env, nodeArgs);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -45,6 +45,7 @@ import type {
 } from '../../core/store.js';
 import type { ProgressListener } from '../migration-runner.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
+import { DEFAULT_POOL_MAX, DEFAULT_STATEMENT_TIMEOUT_MS, PG_BULK_CHUNK } from './pg-defaults.js';
 import { PostgresCatalog } from './postgres-catalog.js';
 import { PostgresChanges } from './postgres-changes.js';
 import { breaksConnection, type StoreLogger, sqlState, toStoreError } from './postgres-errors.js';
@@ -76,12 +77,8 @@ export interface PostgresStoreOptions {
   readonly changeFeed?: boolean | undefined;
 }
 
-export const DEFAULT_POOL_MAX = 10;
-
-/** Items per ties_attach_many call for `ties import` (PostgresStore.bulkChunk says why). */
-export const PG_BULK_CHUNK = 8000;
+export { DEFAULT_POOL_MAX, DEFAULT_STATEMENT_TIMEOUT_MS, PG_BULK_CHUNK };
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

@@ -3,6 +3,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { ProgressListener } from '../migration-runner.js';
 import { MIGRATIONS, migrate, SchemaTooNewError, schemaVersion } from './migrations.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_CACHE_MB } from './sqlite-defaults.js';
 import { type StoreLogger, toStoreError } from './sqlite-errors.js';
 import type { TopRowsThreshold } from './sqlite-layout.js';
 import type { Db } from './sqlite-statements.js';
@@ -31,14 +32,7 @@ export interface SqliteEngineOptions {
   readonly changeFeed?: boolean | undefined;
 }
 
-/** How long a write waits for another process's write lock before it answers 503 (ms). */
-export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
-
-/**
- * SQLite's page cache per connection, MiB (TIES_SQLITE_CACHE_MB). It holds the B-tree pages a call
- * reads; a page past it comes from the OS's file cache (a system call and a copy) or the disk.
- */
-export const DEFAULT_CACHE_MB = 32;
+export { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_CACHE_MB };
 
 /**
  * The settings that decide what a write costs and how durable it is, in the order they are applied.
