@@ -23,6 +23,7 @@ DECLARE
   v_ordered boolean;
   v_citus boolean;
   v_ids text[];
+  v_gone text[];
   v_top text[];
   v_as text[];
   v_build text[];
@@ -94,31 +95,31 @@ BEGIN
      CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab;
   END IF;
   -- Shared locks on every profile of a pair, in one order (a deletion takes the exclusive lock),
-  -- then the profiles looked for again: a deletion may have committed in between.
+  -- then the profiles looked for again: a deletion may have committed in between. The profiles are
+  -- taken once each (a chunk names each of a few thousand profiles several times), for the locks
+  -- and for the second look alike.
+  v_ids := ARRAY(SELECT s.a FROM ties_stage s WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1
+                 UNION SELECT s.b FROM ties_stage s WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1);
   PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), l.h)
-     FROM (SELECT DISTINCT hashtext(id) AS h FROM ties_stage s, unnest(s.a_ids || s.b_ids) id
-            WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1 ORDER BY 1) l
+     FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest(v_ids) id ORDER BY 1) l
     ORDER BY l.h;
   -- Deleted between the lookup and the lock: not found, as a single attach would answer. Only
   -- such items are rewritten (the staging already holds every other item's pair and status).
   IF v_citus THEN
-    v_ids := ARRAY(SELECT DISTINCT id FROM ties_stage s, unnest(s.a_ids || s.b_ids) id
-                    WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1);
     TRUNCATE ties_found;
     INSERT INTO ties_found (id, db_id) SELECT p.id, p.db_id FROM profiles p WHERE p.id = ANY (v_ids);
-    UPDATE ties_stage s SET
-      status = 'pair',
-      a_ids = CASE WHEN EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.a) THEN s.a_ids ELSE '{}' END,
-      b_ids = '{}'
-     WHERE s.status = 'ok' AND (NOT EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.a)
-                                OR NOT EXISTS (SELECT 1 FROM ties_found f WHERE f.id = s.b));
+    v_gone := ARRAY(SELECT u.id FROM unnest(v_ids) AS u(id)
+                     WHERE NOT EXISTS (SELECT 1 FROM ties_found f WHERE f.id = u.id));
   ELSE
+    v_gone := ARRAY(SELECT u.id FROM unnest(v_ids) AS u(id)
+                     WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = u.id));
+  END IF;
+  IF v_gone <> '{}' THEN
     UPDATE ties_stage s SET
       status = 'pair',
-      a_ids = CASE WHEN EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a) THEN s.a_ids ELSE '{}' END,
+      a_ids = CASE WHEN s.a = ANY (v_gone) THEN '{}' ELSE s.a_ids END,
       b_ids = '{}'
-     WHERE s.status = 'ok' AND (NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a)
-                                OR NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b));
+     WHERE s.status = 'ok' AND (s.a = ANY (v_gone) OR s.b = ANY (v_gone));
   END IF;
   -- A later item naming the pair an earlier one names is a duplicate, whatever the store holds.
   UPDATE ties_stage s SET status = 'duplicate'
@@ -180,27 +181,14 @@ BEGIN
          WHERE s.status = 'ok' AND s.weights ? n.name AND s.a = ANY (v_kept);
       END IF;
     END IF;
-    -- The aggregate changes of new relations, grouped per row straight from the staging (what
-    -- ties_deltas gives for each with no old weights, summed): A's and B's totals, and A's row of
-    -- each property its relations have, with the int sum when the property keeps one. Each item's
-    -- values are read out of its weights before grouping (OFFSET 0 keeps that subquery apart):
-    -- grouped directly, the sort carried every item's jsonb once per property and spilled to disk.
-    PERFORM ties_apply(ARRAY(
-      SELECT ROW(d.profile_id, p_rel, d.side, d.ord, d.prop, d.n, d.isum, NULL, NULL, v_slot)::ties_delta
-        FROM (SELECT s.a AS profile_id, 'a' AS side, 0 AS ord, '' AS prop, count(*) AS n, 0::numeric AS isum
-                FROM ties_stage s WHERE s.status = 'ok' GROUP BY s.a
-              UNION ALL
-              SELECT s.b, 'b', 0, '', count(*), 0 FROM ties_stage s WHERE s.status = 'ok' GROUP BY s.b
-              UNION ALL
-              SELECT v.a, 'a', v.ord::integer, v.name, count(*), sum(v.isum)
-                FROM (SELECT s.a, p.ord, p.name,
-                             CASE WHEN p.isum THEN (s.weights -> p.name)::numeric ELSE 0 END AS isum
-                        FROM ties_stage s
-                       CROSS JOIN (SELECT e->>'name' AS name, x.ord, ties_keeps_sum(e) AND e->>'type' = 'int' AS isum
-                                     FROM jsonb_array_elements(t.properties) WITH ORDINALITY AS x(e, ord)) p
-                       WHERE s.status = 'ok' AND s.weights ? p.name
-                      OFFSET 0) v
-               GROUP BY v.a, v.ord, v.name) d), false, false);
+    -- The aggregate changes of new relations (what ties_deltas gives for each with no old weights,
+    -- summed): A's and B's totals, and A's row of each property its relations have, with the int
+    -- sum when the property keeps one; no float sum here (v_ordered), so only counts and int sums
+    -- change. One pass groups the chunk per A with a column pair per property, written out for
+    -- the type (ties_bulk_stats_sql: one row per relation read once, where a row per relation and
+    -- property grouped on the property sorted three times as many), then one upsert in
+    -- ties_apply's row order (profile, side, total before properties in the type's order).
+    EXECUTE ties_bulk_stats_sql(t.properties) USING p_rel, v_slot;
   END IF;
 
   -- The change feed: one event per attached item, in item order, last (10-change-log.sql).
@@ -213,4 +201,30 @@ BEGIN
 
   RETURN QUERY SELECT s.idx, s.status, s.a_ids, s.b_ids FROM ties_stage s ORDER BY s.idx;
 END
+$f$;
+
+-- The statement merging a chunk's new relations into the aggregate rows ($1 the type, $2 the
+-- slot), for a type's properties: per A one count and, when the property keeps an int sum, one
+-- sum per property, read from the staged weights in the same pass as A's total, then spread into
+-- one row per property the chunk has (a lateral VALUES list); B's totals grouped apart.
+CREATE FUNCTION ties_bulk_stats_sql(p_props jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
+  SELECT format($q$
+    INSERT INTO relation_stats AS r (profile_id, rel_id, side, prop, slot, count, isum)
+    SELECT d.profile_id, $1, d.side, d.prop, $2, d.n, d.isum
+      FROM (SELECT g.a AS profile_id, 'a' AS side, v.ord, v.prop, v.n, v.isum
+              FROM (SELECT s.a, count(*) AS c0%s
+                      FROM ties_stage s WHERE s.status = 'ok' GROUP BY s.a) g
+             CROSS JOIN LATERAL (VALUES (0, '', g.c0, 0::numeric)%s) AS v(ord, prop, n, isum)
+             WHERE v.n > 0
+            UNION ALL
+            SELECT s.b, 'b', 0, '', count(*), 0 FROM ties_stage s WHERE s.status = 'ok' GROUP BY s.b) d
+     ORDER BY d.profile_id, d.side, d.ord
+    ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
+      count = r.count + EXCLUDED.count, isum = r.isum + EXCLUDED.isum$q$,
+    coalesce(string_agg(format(', count(*) FILTER (WHERE s.weights ? %1$L) AS c%2$s, %3$s AS s%2$s', p.name, p.ord,
+                               CASE WHEN p.isum THEN format('sum((s.weights -> %L)::numeric)', p.name)
+                                    ELSE '0::numeric' END), '' ORDER BY p.ord), ''),
+    coalesce(string_agg(format(', (%1$s, %2$L, g.c%1$s, coalesce(g.s%1$s, 0))', p.ord, p.name), '' ORDER BY p.ord), ''))
+  FROM (SELECT e->>'name' AS name, x.ord, ties_keeps_sum(e) AND e->>'type' = 'int' AS isum
+          FROM jsonb_array_elements(p_props) WITH ORDINALITY AS x(e, ord)) p
 $f$;

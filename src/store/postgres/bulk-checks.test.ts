@@ -1,0 +1,138 @@
+// The checks of set-based attach_batch (ties_attach_many, sql/functions/09-bulk.sql) that only a
+// concurrent writer reaches: a profile deleted after the chunk looked it up and before the chunk
+// took its profile locks. The deletion is held open at that point on purpose (its transaction holds
+// the profile's exclusive lock while the batch waits for the shared one), so the check after the
+// locks runs every time, not only when timing happens to allow it. On plain PostgreSQL and Citus.
+import assert from 'node:assert/strict';
+import { describe, it, test } from 'node:test';
+import { CITUS_URL, openCitusTestStore } from '../../../test/support/citus-engine.js';
+import { openPgTestStore, PG_SKIPPED, PG_URL, type PgTestStore } from '../../../test/support/pg-engine.js';
+import type { PropertyDef } from '../../core/model.js';
+import type { AttachInput, ProfileQuery } from '../../core/store.js';
+
+const NOW = '2026-03-01T10:00:00.000Z';
+const byId = (id: string): ProfileQuery => ({ by: 'id', id });
+
+const PROPS: readonly PropertyDef[] = [
+  { name: 'hits', type: 'int', top: 3, sum: true },
+  { name: 'fan', type: 'bool', top: 0, sum: false },
+];
+
+function suite(engine: string, open: () => Promise<PgTestStore>) {
+  describe(`${engine}: attach_batch and a profile deleted while it runs`, () => {
+    it('answers not found for every item naming a profile deleted between the lookup and the locks, and keeps nothing of it', async () => {
+      const { store, cleanup } = await open();
+      try {
+        const database = await store.createDatabase({
+          name: 'db',
+          description: '',
+          customFields: [],
+          now: NOW,
+        });
+        const type = await store.createRelationType({
+          name: 'type',
+          dbA: database.id,
+          dbB: database.id,
+          properties: PROPS,
+          now: NOW,
+        });
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const id = `d${i}`.padStart(24, '0');
+          const saved = await store.saveProfile({
+            database,
+            mode: 'add',
+            set: {},
+            setOnCreate: {},
+            subscriptions: [],
+            newId: id,
+            now: NOW,
+          });
+          assert.equal(saved.kind, 'ok');
+          ids.push(id);
+        }
+        const [victim, p1, p2, p3, p4] = ids as [string, string, string, string, string];
+        const item = (a: string, b: string, hits: number): AttachInput => ({
+          type,
+          a: byId(a),
+          b: byId(b),
+          weights: { hits, fan: true },
+          now: NOW,
+        });
+        const items = [
+          item(p1, victim, 1), // B goes
+          item(victim, p2, 2), // A goes
+          item(p1, p2, 3),
+          item(p1, victim, 4), // the pair of the first item: its profile went, so not a duplicate
+          item(p1, p2, 5), // a duplicate of the third
+          item(p3, p4, 6),
+        ];
+
+        // The deletion, held open: it holds the victim's exclusive lock and has deleted its row.
+        const deleter = await store.pool.connect();
+        let batch: Promise<Awaited<ReturnType<NonNullable<typeof store.attachMany>>>> | undefined;
+        try {
+          await deleter.query('BEGIN');
+          const { rows } = await deleter.query<{ status: string }>(
+            'SELECT status FROM ties_delete_profile($1, $2)',
+            [database.id, JSON.stringify(byId(victim))],
+          );
+          assert.equal(rows[0]!.status, 'ok');
+          // The batch finds the victim (the deletion is not committed) and waits for its lock.
+          batch = store.attachMany!(items);
+          const deadline = Date.now() + 10_000;
+          for (;;) {
+            const waiting = await deleter.query<{ n: string }>(
+              `SELECT count(*) AS n FROM pg_locks
+                WHERE locktype = 'advisory' AND NOT granted AND classid = ties_ns('profile')::oid
+                  AND objid = hashtext($1)::oid`,
+              [victim],
+            );
+            if (Number(waiting.rows[0]!.n) > 0) break;
+            if (Date.now() > deadline) assert.fail('the batch never waited for the profile lock');
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          await deleter.query('COMMIT');
+        } catch (err) {
+          await deleter.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        } finally {
+          deleter.release();
+        }
+        const outcomes = await batch!;
+        assert.deepEqual(
+          outcomes.map((o) => o.kind),
+          ['not_found', 'not_found', 'ok', 'not_found', 'duplicate', 'ok'],
+        );
+        // Each not-found answer is the one a single attach gives now that the profile is gone.
+        for (const k of [0, 1, 3]) assert.deepEqual(outcomes[k], await store.attach(items[k]!), `item ${k}`);
+
+        const { rows } = await store.pool.query<{ left: string }>(
+          `SELECT (SELECT count(*) FROM relations WHERE a = $1 OR b = $1)
+                + (SELECT count(*) FROM relations_by_b WHERE a = $1 OR b = $1)
+                + (SELECT count(*) FROM relation_stats WHERE profile_id = $1) AS left`,
+          [victim],
+        );
+        assert.equal(Number(rows[0]!.left), 0, 'nothing of the deleted profile is left');
+        const counter = await store.counter({ type, profile: byId(p1) });
+        assert.ok(counter.kind === 'ok');
+        assert.equal(counter.total, 1, 'p1 has the third item only');
+        assert.deepEqual(
+          counter.props.find((p) => p.name === 'hits'),
+          { name: 'hits', count: 1, sum: 3, top: [{ profileId: p2, value: 3 }] },
+        );
+        // p2 is B of the third item only (side 'b' lists the rows by B), with the third item's weights.
+        const toP2 = await store.listRelations({ type, side: 'b', profile: byId(p2), limit: 10 });
+        assert.ok(toP2.kind === 'ok');
+        assert.equal(toP2.total, 1);
+        assert.deepEqual(toP2.rows, [[p1, JSON.stringify({ fan: true, hits: 3 })]]);
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}
+
+if (!PG_URL) test('PostgreSQL attach_batch checks', { skip: PG_SKIPPED }, () => undefined);
+else suite('postgres', () => openPgTestStore({ poolMax: 3 }));
+if (CITUS_URL) suite('citus', () => openCitusTestStore({ poolMax: 3 }));
