@@ -17,7 +17,7 @@ import type { ValueEncoding } from '../../core/values.js';
 import { openConfiguredStore } from '../../store/configured-store.js';
 import { PG_BULK_CHUNK } from '../../store/postgres/pg-defaults.js';
 import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
-import { CsvSyntaxError, csvRecords } from '../csv-reader.js';
+import { CsvSyntaxError, csvRecordBatches } from '../csv-reader.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
 
 export const IMPORT_COMMAND: StoreCommand = {
@@ -93,24 +93,20 @@ function csvItem(columns: readonly Column[], fields: readonly string[]): Record<
   const b: Record<string, string> = {};
   const weights: Record<string, string> = {};
   const item: Record<string, unknown> = { profile_a: a, profile_b: b, weights };
-  columns.forEach((column, i) => {
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i]!;
     const value = fields[i]!;
     // An empty cell gives nothing: no weight, no identification field.
-    if (value === '') return;
+    if (value === '') continue;
     if (column.kind === 'side') (column.side === 'profile_a' ? a : b)[column.field] = value;
     else if (column.kind === 'rel_id') item.rel_id = value;
     else weights[column.name] = value;
-  });
+  }
   return item;
 }
 
 /** A line that cannot become an item; reported with its line number. */
 class LineError extends Error {}
-
-interface Pending {
-  readonly line: number;
-  readonly item: BatchItemParams;
-}
 
 /** Imports one file; answers the counts. Failed lines go to `report` as they are known. */
 export async function importRelations(options: {
@@ -136,34 +132,38 @@ export async function importRelations(options: {
     options.report(line, error);
   };
 
-  const submit = async (chunk: readonly Pending[]) => {
-    const outcomes = await ties.relations.attachBatch(
-      { rel_id: relId, items: chunk.map((p) => p.item) },
-      { encoding },
-    );
+  /** Sends one chunk: `lines[i]` is the line of `items[i]`. */
+  const submit = async (lines: readonly number[], items: BatchItemParams[]) => {
+    const outcomes = await ties.relations.attachBatch({ rel_id: relId, items }, { encoding });
     outcomes.forEach((o, i) => {
       if (o.ok) summary.created++;
       else if (o.error.code === 'DUPLICATE_RELATION') summary.existed++;
-      else fail(chunk[i]!.line, `${o.error.status} ${o.error.message}`);
+      else fail(lines[i]!, `${o.error.status} ${o.error.message}`);
     });
   };
   // Two batches in flight: the next one is read and checked while the previous one commits.
   const inFlight: Promise<void>[] = [];
-  let chunk: Pending[] = [];
-  const accept = async (line: number, raw: unknown) => {
+  let lines: number[] = [];
+  let items: BatchItemParams[] = [];
+  /** Takes one line's item (or its failure); answers whether the chunk is full. */
+  const accept = (line: number, raw: unknown): boolean => {
     summary.lines++;
     try {
-      chunk.push({ line, item: coerceParams(BATCH_ITEM_JSON, raw, encoding) as BatchItemParams });
+      items.push(coerceParams(BATCH_ITEM_JSON, raw, encoding) as BatchItemParams);
+      lines.push(line);
     } catch (err) {
       if (!isTiesError(err)) throw err;
       fail(line, `${err.status} ${err.message}`);
     }
-    if (chunk.length >= options.batch) {
-      inFlight.push(submit(chunk));
-      chunk = [];
-      if (inFlight.length >= 2) await inFlight.shift();
-      options.progress?.update(summary.lines, size > 0 ? consumed / size : undefined);
-    }
+    return items.length >= options.batch;
+  };
+  /** Sends the full chunk; waits while two are in flight. */
+  const flush = async () => {
+    inFlight.push(submit(lines, items));
+    lines = [];
+    items = [];
+    if (inFlight.length >= 2) await inFlight.shift();
+    options.progress?.update(summary.lines, size > 0 ? consumed / size : undefined);
   };
 
   if (options.format === 'csv') {
@@ -175,21 +175,23 @@ export async function importRelations(options: {
           yield chunk;
         }
       };
-      for await (const record of csvRecords(counted())) {
-        if (!columns) {
-          columns = csvColumns(record.fields, type);
-          continue;
+      for await (const records of csvRecordBatches(counted())) {
+        for (const record of records) {
+          if (!columns) {
+            columns = csvColumns(record.fields, type);
+            continue;
+          }
+          let raw: Record<string, unknown>;
+          try {
+            raw = csvItem(columns, record.fields);
+          } catch (err) {
+            if (!(err instanceof LineError)) throw err;
+            summary.lines++;
+            fail(record.line, `400 ${err.message}`);
+            continue;
+          }
+          if (accept(record.line, raw)) await flush();
         }
-        let raw: Record<string, unknown>;
-        try {
-          raw = csvItem(columns, record.fields);
-        } catch (err) {
-          if (!(err instanceof LineError)) throw err;
-          summary.lines++;
-          fail(record.line, `400 ${err.message}`);
-          continue;
-        }
-        await accept(record.line, raw);
       }
     } catch (err) {
       if (!(err instanceof CsvSyntaxError)) throw err;
@@ -211,10 +213,10 @@ export async function importRelations(options: {
         fail(line, `400 malformed JSON: ${(err as Error).message.slice(0, 120)}`);
         continue;
       }
-      await accept(line, raw);
+      if (accept(line, raw)) await flush();
     }
   }
-  if (chunk.length > 0) inFlight.push(submit(chunk));
+  if (items.length > 0) inFlight.push(submit(lines, items));
   await Promise.all(inFlight);
   return summary;
 }

@@ -25,6 +25,7 @@ import type {
   StrengthenInput,
   StrengthenOutcome,
 } from '../../core/store.js';
+import { ID_ARRAY_TYPES } from './pg-id-arrays.js';
 import type { MatchRow, PairRow, PgStatements } from './postgres-statements.js';
 
 function pairOutcome(row: PairRow): PairFailure | PairOk {
@@ -82,6 +83,7 @@ export class PostgresRelations {
             JSON.stringify(positions.map((i) => [inputs[i]!.a, inputs[i]!.b, inputs[i]!.weights])),
             inputs[positions[0]!]!.now,
           ],
+          types: ID_ARRAY_TYPES,
         });
       } catch (err) {
         if (!isTiesError(err) || err.code !== 'INT_OVERFLOW') throw err;
