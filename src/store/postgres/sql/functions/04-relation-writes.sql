@@ -9,9 +9,14 @@ CREATE FUNCTION ties_attach(p_rel integer, p_a jsonb, p_b jsonb, p_weights jsonb
 LANGUAGE plpgsql AS $f$
 DECLARE
   t relation_types;
+  v_a text;
+  v_b text;
+  v_top text[];
 BEGIN
-  -- The hottest call: the type's lock and the lookups by id written out here rather than through
-  -- ties_type_for_write and ties_pair (same locks, same order, fewer nested calls).
+  -- The hottest call, written out rather than through ties_type_for_write, ties_pair, ties_account
+  -- and ties_log (same locks, same order, same rows): each nested PL/pgSQL call and the generic
+  -- delta set cost backend CPU, which bounds attach on a machine whose cores are saturated
+  -- (docs/benchmarks.md, "PostgreSQL attach, lean side by side").
   PERFORM pg_advisory_xact_lock_shared(ties_ns('type'), p_rel);
   SELECT * INTO t FROM relation_types WHERE rel_id = p_rel;
   IF NOT FOUND THEN
@@ -34,16 +39,53 @@ BEGIN
     status := 'pair';
     RETURN;
   END IF;
+  v_a := a_ids[1];
+  v_b := b_ids[1];
   INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
-  VALUES (a_ids[1], p_rel, b_ids[1], p_weights, p_now, p_now)
+  VALUES (v_a, p_rel, v_b, p_weights, p_now, p_now)
   ON CONFLICT DO NOTHING;
   IF NOT FOUND THEN
     status := 'duplicate';
     RETURN;
   END IF;
-  INSERT INTO relations_by_b (b, rel_id, a) VALUES (b_ids[1], p_rel, a_ids[1]);
-  PERFORM ties_account(t, a_ids[1], b_ids[1], NULL, p_weights);
-  PERFORM ties_log(p_call, p_rel, t.db_a, a_ids[1], t.db_b, b_ids[1], NULL, p_weights, p_now);
+  INSERT INTO relations_by_b (b, rel_id, a) VALUES (v_b, p_rel, v_a);
+  IF t.properties @? '$[*] ? (@.sum == true && @.type == "float")' THEN
+    -- A float sum's compensated steps: the general path (ties_apply).
+    PERFORM ties_account(t, v_a, v_b, NULL, p_weights);
+  ELSE
+    IF t.properties @? '$[*] ? (@.top > 0 && (@.type == "int" || @.type == "float"))'
+       AND ties_tops_kept(p_rel, t.properties, v_a, 1) THEN
+      v_top := ties_top_props(t.properties);
+    END IF;
+    -- What ties_deltas and ties_apply make of a new relation without float sums: A's total, B's
+    -- total and A's row of each property it has (count 1, the int sum), in this connection's slot,
+    -- one statement, rows in ties_apply's order (profile, side, the total before the properties).
+    INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
+    SELECT d.profile_id, p_rel, d.side, d.prop, ties_slot(), 1, d.isum
+      FROM (SELECT v_a AS profile_id, 'a' AS side, 0::bigint AS ord, '' AS prop, 0::numeric AS isum
+            UNION ALL
+            SELECT v_b, 'b', 0, '', 0
+            UNION ALL
+            SELECT v_a, 'a', x.ord, x.e->>'name',
+                   CASE WHEN ties_keeps_sum(x.e) THEN (p_weights -> (x.e->>'name'))::numeric ELSE 0 END
+              FROM jsonb_array_elements(t.properties) WITH ORDINALITY AS x(e, ord)
+             WHERE p_weights ? (x.e->>'name')) d
+     ORDER BY d.profile_id COLLATE "C", d.side COLLATE "C", d.ord
+    ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
+      count = s.count + 1, isum = s.isum + EXCLUDED.isum;
+    IF v_top IS NOT NULL THEN
+      INSERT INTO relation_tops AS x (a, rel_id, prop, b, value)
+      SELECT v_a, p_rel, n.name, v_b, (p_weights -> n.name)::float8
+        FROM unnest(v_top) AS n(name)
+       WHERE p_weights ? n.name
+      ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
+    END IF;
+  END IF;
+  IF ties_feed_on() THEN
+    PERFORM ties_feed_lock();
+    INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
+    VALUES (nextval('change_seq'), p_now, p_call, p_rel, v_a, t.db_a, v_b, t.db_b, NULL, p_weights);
+  END IF;
   status := 'ok';
 END
 $f$;
