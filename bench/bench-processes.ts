@@ -168,6 +168,16 @@ export async function startLeanAttach(db: string): Promise<ServerProcess> {
   return wrap(child, url);
 }
 
+/** bench/pg-lean-attach-server.mjs on a copy of a PostgreSQL Ties store: attach's storage work and nothing else. */
+export async function startPgLeanAttach(url: string, relId: number): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [`${ROOT}bench/pg-lean-attach-server.mjs`, url, String(relId)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.on('data', (d) => process.stderr.write(`[lean] ${d}`));
+  const url2 = await waitForUrl(child, 'PostgreSQL lean attach server');
+  return wrap(child, url2);
+}
+
 /** Runs a command to completion; rejects on a non-zero exit with its output. */
 export function runCommand(
   args: readonly string[],

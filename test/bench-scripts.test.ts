@@ -8,7 +8,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function script(
-  name: 'run' | 'soak' | 'citus-compare' | 'lean-bulk' | 'lean-attach' | 'sorted-get' | 'pg-lean-load',
+  name:
+    | 'run'
+    | 'soak'
+    | 'citus-compare'
+    | 'lean-bulk'
+    | 'lean-attach'
+    | 'sorted-get'
+    | 'pg-lean-load'
+    | 'pg-lean-attach',
   args: readonly string[],
 ) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
@@ -101,4 +109,15 @@ test('npm run bench:citus -- --help lists every option; a bad value exits 2', ()
   const bad = script('citus-compare', ['--rounds', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--rounds: expected 1 to 50/);
+});
+
+test('bench/pg-lean-attach.ts --help lists every option; a bad value exits 2 before any database', () => {
+  const help = script('pg-lean-attach', ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const option of ['--rounds', '--seconds', '--base', '--pg-url'])
+    assert.ok(help.stdout.includes(option), option);
+  const bad = script('pg-lean-attach', ['--seconds', 'long']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--seconds/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
 });

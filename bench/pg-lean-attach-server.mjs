@@ -1,0 +1,101 @@
+// The "same semantics, lean" attach of issue #11 on PostgreSQL, for bench/pg-lean-attach.ts: a
+// Fastify server (the noop's options) that does exactly the storage work of Ties' attach on a copy
+// of a Ties store (schema version 9), with nothing else: no validation beyond the body's shape, no
+// core, no token check, the one relation type it is given. Each call is one prepared statement of
+// one plpgsql function (lean_attach, created here) on a pool of 10 connections (Ties' default),
+// answered after COMMIT. The function writes the rows Ties' ties_attach writes and takes the same
+// locks in the same order, written straight out instead of through ties_account / ties_tops_kept /
+// ties_deltas / ties_apply / ties_log:
+//   the type's shared advisory lock and row; each profile's shared advisory lock and lookup by id
+//   (checked against the type's database); the relation (ON CONFLICT DO NOTHING) and its entry by B;
+//   A's shared top-row lock and one read of A's mark and total (a build past 64 relations is left
+//   out: the side-by-side keeps every A below it); A's total, B's total and A's row per property
+//   (count, int sum) in this connection's slot, one INSERT … ON CONFLICT; the feed's shared lock
+//   and the change-log event.
+// Usage: node pg-lean-attach-server.mjs POSTGRES_URL REL_ID
+import Fastify from 'fastify';
+import pg from 'pg';
+
+const [url, relIdText] = process.argv.slice(2);
+const relId = Number(relIdText);
+// As Ties' pool: 10 connections, closed after 30 s idle.
+const pool = new pg.Pool({
+  connectionString: url,
+  max: 10,
+  idleTimeoutMillis: 30_000,
+  application_name: 'ties-lean',
+});
+
+const LEAN_ATTACH = `
+CREATE OR REPLACE FUNCTION lean_attach(p_rel integer, p_a text, p_b text, p_w jsonb, p_now text)
+RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+  v_db_a integer;
+  v_db_b integer;
+  v_slot smallint := (pg_backend_pid() % 16)::smallint;
+  v_kept boolean;
+  v_total bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(ties_ns('type'), p_rel);
+  SELECT db_a, db_b INTO v_db_a, v_db_b FROM relation_types WHERE rel_id = p_rel;
+  PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), hashtext(p_a));
+  PERFORM 1 FROM profiles WHERE id = p_a AND db_id = v_db_a;
+  IF NOT FOUND THEN RETURN 'pair'; END IF;
+  PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), hashtext(p_b));
+  PERFORM 1 FROM profiles WHERE id = p_b AND db_id = v_db_b;
+  IF NOT FOUND THEN RETURN 'pair'; END IF;
+  INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+  VALUES (p_a, p_rel, p_b, p_w, p_now, p_now) ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN RETURN 'duplicate'; END IF;
+  INSERT INTO relations_by_b (b, rel_id, a) VALUES (p_b, p_rel, p_a);
+  PERFORM pg_advisory_xact_lock_shared(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
+  SELECT coalesce(bool_or(side = 't'), false), coalesce(sum(count) FILTER (WHERE side = 'a'), 0)
+    INTO v_kept, v_total
+    FROM relation_stats WHERE profile_id = p_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
+  INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
+  VALUES (p_a, p_rel, 'a', '', v_slot, 1, 0),
+         (p_a, p_rel, 'a', 'user_like', v_slot, 1, (p_w->>'user_like')::numeric),
+         (p_a, p_rel, 'a', 'donate', v_slot, 1, (p_w->>'donate')::numeric),
+         (p_a, p_rel, 'a', 'is_online', v_slot, 1, 0),
+         (p_b, p_rel, 'b', '', v_slot, 1, 0)
+  ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
+    count = s.count + EXCLUDED.count, isum = s.isum + EXCLUDED.isum;
+  PERFORM pg_advisory_xact_lock_shared(ties_ns('feed'), 0);
+  INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
+  VALUES (nextval('change_seq'), p_now, 'relations/attach', p_rel, p_a, v_db_a, p_b, v_db_b, NULL, p_w);
+  RETURN 'ok';
+END
+$f$`;
+await pool.query(LEAN_ATTACH);
+
+const app = Fastify({
+  logger: false,
+  bodyLimit: 1_048_576,
+  routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+});
+app.post('/api/v1.1/relations/attach', async (request, reply) => {
+  const body = request.body;
+  const a = body?.profile_a?.profile_id;
+  const b = body?.profile_b?.profile_id;
+  if (typeof a !== 'string' || typeof b !== 'string' || body.rel_id !== relId)
+    return reply.code(400).send('{}');
+  const { rows } = await pool.query({
+    name: 'lean_attach',
+    text: 'SELECT lean_attach($1, $2, $3, $4, $5) AS status',
+    values: [relId, a, b, JSON.stringify(body.weights ?? {}), new Date().toISOString()],
+  });
+  reply.header('content-type', 'application/json; charset=utf-8');
+  if (rows[0].status !== 'ok') return reply.code(409).send(`{"error":1,"error_text":"${rows[0].status}"}`);
+  return reply.send(
+    `{"error":0,"error_text":"","profile_a":"${a}","profile_b":"${b}","relation_id":${relId}}`,
+  );
+});
+
+const address = await app.listen({ port: 0, host: '127.0.0.1' });
+process.stdout.write(`lean attach listening on ${address}\n`);
+const stop = () =>
+  app
+    .close()
+    .then(() => pool.end())
+    .then(() => process.exit(0));
+process.once('SIGTERM', stop);
