@@ -37,8 +37,10 @@ BEGIN
     RETURN;
   END IF;
   IF to_regclass('pg_temp.ties_stage') IS NULL THEN
+    -- No index: every statement reads the whole chunk, and one on idx cost about half of the
+    -- staging's own writes (docs/benchmarks.md, "ties_attach_many: the aggregates in one pass").
     CREATE TEMP TABLE ties_stage (
-      idx integer PRIMARY KEY,
+      idx integer NOT NULL,
       weights jsonb NOT NULL,
       a_ids text[] NOT NULL,
       b_ids text[] NOT NULL,
