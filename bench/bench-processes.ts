@@ -169,10 +169,14 @@ export async function startLeanAttach(db: string): Promise<ServerProcess> {
 }
 
 /** bench/pg-lean-attach-server.mjs on a copy of a PostgreSQL Ties store: attach's storage work and nothing else. */
-export async function startPgLeanAttach(url: string, relId: number): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [`${ROOT}bench/pg-lean-attach-server.mjs`, url, String(relId)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startPgLeanAttach(url: string, relId: number, layout = 'rows'): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [`${ROOT}bench/pg-lean-attach-server.mjs`, url, String(relId), layout],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stderr!.on('data', (d) => process.stderr.write(`[lean] ${d}`));
   const url2 = await waitForUrl(child, 'PostgreSQL lean attach server');
   return wrap(child, url2);

@@ -12,11 +12,14 @@
 //   out: the side-by-side keeps every A below it); A's total, B's total and A's row per property
 //   (count, int sum) in this connection's slot, one INSERT … ON CONFLICT; the feed's shared lock
 //   and the change-log event.
-// Usage: node pg-lean-attach-server.mjs POSTGRES_URL REL_ID
+// With LAYOUT `one-row` (an experiment on the layout, not Ties'): A's total and its three property
+// aggregates in one row of a table of its own (lean_stats, keyed by profile, type, side and slot),
+// B's total in one row of it: two aggregate rows per attach instead of five, the rest as above.
+// Usage: node pg-lean-attach-server.mjs POSTGRES_URL REL_ID [rows|one-row]
 import Fastify from 'fastify';
 import pg from 'pg';
 
-const [url, relIdText] = process.argv.slice(2);
+const [url, relIdText, layout = 'rows'] = process.argv.slice(2);
 const relId = Number(relIdText);
 // As Ties' pool: 10 connections, closed after 30 s idle.
 const pool = new pg.Pool({
@@ -52,21 +55,32 @@ BEGIN
   SELECT coalesce(bool_or(side = 't'), false), coalesce(sum(count) FILTER (WHERE side = 'a'), 0)
     INTO v_kept, v_total
     FROM relation_stats WHERE profile_id = p_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
-  INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
-  VALUES (p_a, p_rel, 'a', '', v_slot, 1, 0),
-         (p_a, p_rel, 'a', 'user_like', v_slot, 1, (p_w->>'user_like')::numeric),
-         (p_a, p_rel, 'a', 'donate', v_slot, 1, (p_w->>'donate')::numeric),
-         (p_a, p_rel, 'a', 'is_online', v_slot, 1, 0),
-         (p_b, p_rel, 'b', '', v_slot, 1, 0)
-  ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
-    count = s.count + EXCLUDED.count, isum = s.isum + EXCLUDED.isum;
+  __STATS__
   PERFORM pg_advisory_xact_lock_shared(ties_ns('feed'), 0);
   INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
   VALUES (nextval('change_seq'), p_now, 'relations/attach', p_rel, p_a, v_db_a, p_b, v_db_b, NULL, p_w);
   RETURN 'ok';
 END
 $f$`;
-await pool.query(LEAN_ATTACH);
+const ROWS = `INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
+  VALUES (p_a, p_rel, 'a', '', v_slot, 1, 0),
+         (p_a, p_rel, 'a', 'user_like', v_slot, 1, (p_w->>'user_like')::numeric),
+         (p_a, p_rel, 'a', 'donate', v_slot, 1, (p_w->>'donate')::numeric),
+         (p_a, p_rel, 'a', 'is_online', v_slot, 1, 0),
+         (p_b, p_rel, 'b', '', v_slot, 1, 0)
+  ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
+    count = s.count + EXCLUDED.count, isum = s.isum + EXCLUDED.isum;`;
+const ONE_ROW = `INSERT INTO lean_stats AS s (profile_id, rel_id, side, slot, count, c1, s1, c2, s2, c3)
+  VALUES (p_a, p_rel, 'a', v_slot, 1, 1, (p_w->>'user_like')::numeric, 1, (p_w->>'donate')::numeric, 1),
+         (p_b, p_rel, 'b', v_slot, 1, 0, 0, 0, 0, 0)
+  ON CONFLICT (profile_id, rel_id, side, slot) DO UPDATE SET
+    count = s.count + 1, c1 = s.c1 + EXCLUDED.c1, s1 = s.s1 + EXCLUDED.s1, c2 = s.c2 + EXCLUDED.c2,
+    s2 = s.s2 + EXCLUDED.s2, c3 = s.c3 + EXCLUDED.c3;`;
+if (layout === 'one-row')
+  await pool.query(`CREATE TABLE IF NOT EXISTS lean_stats (profile_id text COLLATE "C" NOT NULL, rel_id integer NOT NULL,
+    side text COLLATE "C" NOT NULL, slot smallint NOT NULL, count bigint NOT NULL, c1 bigint NOT NULL, s1 numeric NOT NULL,
+    c2 bigint NOT NULL, s2 numeric NOT NULL, c3 bigint NOT NULL, PRIMARY KEY (profile_id, rel_id, side, slot))`);
+await pool.query(LEAN_ATTACH.replace('__STATS__', layout === 'one-row' ? ONE_ROW : ROWS));
 
 const app = Fastify({
   logger: false,

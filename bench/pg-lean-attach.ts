@@ -11,7 +11,9 @@
 // generator, and the raw side's client), WAL records and bytes (pg_stat_wal: cluster-wide, other
 // helpers' writes included), and the machine's busy CPU over the slice ÷ (cores × wall): near 1,
 // the cores are saturated and a call's CPU is what bounds the rate.
-// With --base DIR, a fourth side `base`: `ties serve` of another built checkout (an A/B of a change).
+// With --one-row, a side `lean1`: the lean server with A's aggregates in one row (an experiment on
+// the layout: two aggregate rows per attach instead of five).
+// With --base DIR, a side `base`: `ties serve` of another built checkout (an A/B of a change).
 //   node --import tsx bench/pg-lean-attach.ts [--rounds N] [--seconds N] [--base DIR] [--pg-url URL]
 // Needs `npm run build` (Ties runs from dist/). Results in docs/benchmarks.md.
 import { readFileSync } from 'node:fs';
@@ -33,9 +35,10 @@ import {
 import { dropPgDbs, freshPgDb, pgAdmin, pgDbUrl } from './pg-scratch.js';
 import { scriptArgs } from './script-args.js';
 
-const USAGE = `usage: node --import tsx bench/pg-lean-attach.ts [--rounds N] [--seconds N] [--base DIR] [--pg-url URL]
+const USAGE = `usage: node --import tsx bench/pg-lean-attach.ts [--rounds N] [--seconds N] [--one-row] [--base DIR] [--pg-url URL]
   --rounds N     rounds of ties / lean / raw slices, alternating (default 4)
   --seconds N    length of one slice (default 2)
+  --one-row      also run the lean server with A's aggregates in one row (side \`lean1\`)
   --base DIR     also run \`ties serve\` of the built checkout DIR (side \`base\`), e.g. main's
   --pg-url URL   a PostgreSQL server's admin URL (scratch databases are made and dropped there)`;
 const opts = scriptArgs(
@@ -46,6 +49,7 @@ const opts = scriptArgs(
         rounds: { type: 'string' },
         seconds: { type: 'string' },
         base: { type: 'string' },
+        'one-row': { type: 'boolean' },
         'pg-url': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -54,14 +58,22 @@ const opts = scriptArgs(
     rounds: int('--rounds', v.rounds ?? '4', 1, 100),
     seconds: int('--seconds', v.seconds ?? '2', 1, 600),
     base: v.base,
+    oneRow: v['one-row'] ?? false,
     pgUrl: v['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   }),
 );
 
 const CONNECTIONS = 50;
 const POOL = 10;
-const names = ['ties', 'lean', 'raw', 'space', 'base'].map((s) => `ties_pglean_${process.pid}_${s}`);
-const [TIES_DB, LEAN_DB, RAW_DB, SPACE_DB, BASE_DB] = names as [string, string, string, string, string];
+const names = ['ties', 'lean', 'raw', 'space', 'base', 'lean1'].map((s) => `ties_pglean_${process.pid}_${s}`);
+const [TIES_DB, LEAN_DB, RAW_DB, SPACE_DB, BASE_DB, LEAN1_DB] = names as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 
 /** The machine's busy and total CPU time so far, in clock ticks (/proc/stat's first line). */
 function machineTicks(): { busy: number; all: number } {
@@ -116,6 +128,7 @@ try {
   const tiesUrl = await freshPgDb(opts.pgUrl, TIES_DB, SPACE_DB);
   const leanUrl = await freshPgDb(opts.pgUrl, LEAN_DB, SPACE_DB);
   const rawUrl = await freshPgDb(opts.pgUrl, RAW_DB);
+  const lean1Url = opts.oneRow ? await freshPgDb(opts.pgUrl, LEAN1_DB, SPACE_DB) : undefined;
   const baseUrl = opts.base ? await freshPgDb(opts.pgUrl, BASE_DB, SPACE_DB) : undefined;
   await admin.connect();
   const ties = await startTies(tiesUrl);
@@ -124,6 +137,8 @@ try {
   servers.push(lean);
   const base = baseUrl ? await startTies(baseUrl, {}, [], join(opts.base!, 'bin/ties.js')) : undefined;
   if (base) servers.push(base);
+  const lean1 = lean1Url ? await startPgLeanAttach(lean1Url, w.relId, 'one-row') : undefined;
+  if (lean1) servers.push(lean1);
   raw = await openRawPg(rawUrl, POOL);
   const as = w.as.slice(2);
   // Fresh pairs as the bench's attach: A fastest over as[2..], so no A passes 64 relations (no
@@ -143,6 +158,9 @@ try {
     { name: 'ties', server: ties as ServerProcess | undefined, db: TIES_DB, body: pairs() },
     { name: 'lean', server: lean as ServerProcess | undefined, db: LEAN_DB, body: pairs() },
     { name: 'raw', server: undefined as ServerProcess | undefined, db: RAW_DB, body: pairs() },
+    ...(lean1
+      ? [{ name: 'lean1', server: lean1 as ServerProcess | undefined, db: LEAN1_DB, body: pairs() }]
+      : []),
     ...(base
       ? [{ name: 'base', server: base as ServerProcess | undefined, db: BASE_DB, body: pairs() }]
       : []),
@@ -263,6 +281,7 @@ try {
   out.ties_vs_raw = r3(median(perRound.map((r) => r.ties! / r.raw!)));
   out.lean_vs_raw = r3(median(perRound.map((r) => r.lean! / r.raw!)));
   out.ties_vs_lean = r3(median(perRound.map((r) => r.ties! / r.lean!)));
+  if (lean1) out.lean1_vs_raw = r3(median(perRound.map((r) => r.lean1! / r.raw!)));
   if (base) out.base_vs_raw = r3(median(perRound.map((r) => r.base! / r.raw!)));
   process.stdout.write(
     `per round ties/raw ${perRound.map((r) => (r.ties! / r.raw!).toFixed(2)).join(', ')}; lean/raw ${perRound.map((r) => (r.lean! / r.raw!).toFixed(2)).join(', ')}\n`,
