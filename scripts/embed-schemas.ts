@@ -1,10 +1,9 @@
 // Writes the JSON Schema of the API schemas that `ties import` coerces its lines with into a
 // generated module that does not load TypeBox: TypeBox is ~370 ES modules, ~0.3 s of every start
 // of the command, while the coercer (src/api/coerce.ts) reads only the schema's JSON.
-//   node --import tsx scripts/embed-schemas.ts [--check]
-// writes src/api/schemas-json.generated.ts; `--check` only tells whether it is current (exit 1 if
-// not). A test compares the module with src/api/schemas.ts too.
-import { readFileSync, writeFileSync } from 'node:fs';
+//   npm run schemas:embed
+// writes src/api/schemas-json.generated.ts; test/cli-import.test.ts checks that it is current.
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchItem } from '../src/api/schemas.js';
@@ -19,15 +18,4 @@ import type { TSchema } from 'typebox';
 export const BATCH_ITEM_JSON = ${JSON.stringify(BatchItem, null, 2)} as unknown as TSchema;
 `;
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {}
-  if (current !== text) {
-    process.stderr.write(`${target} does not match src/api/schemas.ts: run \`npm run schemas:embed\`\n`);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, text);
-}
+writeFileSync(target, text);
