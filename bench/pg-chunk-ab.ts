@@ -7,7 +7,7 @@
 // table of (a, b, weights) runs alongside as the floor. Then single attaches of fresh pairs, 10 in
 // flight, alternating slices, each side on its own schema.
 //   git archive <before> | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/
-//   node --import tsx bench/pg-chunk-ab.ts --base /tmp/base [--rows 50000] [--pg-url URL]
+//   node --import tsx bench/pg-chunk-ab.ts --base /tmp/base [--rows 50000] [--chunk 1000] [--attaches 10000] [--pg-url URL]
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     base: { type: 'string' },
     rows: { type: 'string', default: '50000' },
     attaches: { type: 'string', default: '10000' },
+    chunk: { type: 'string', default: '1000' },
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
@@ -29,7 +30,7 @@ if (!values.base) throw new Error('--base DIR (a checkout of the build to compar
 const url = values['pg-url']!;
 const rows = Number(values.rows);
 const attaches = Number(values.attaches);
-const CHUNK = 1000;
+const CHUNK = Number(values.chunk); // attach_batch's 1,000; `ties import` sends 8,000
 const NOW = '2026-12-04T00:00:00.000Z';
 const silent = { warn() {}, error() {} };
 
