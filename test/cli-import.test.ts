@@ -6,10 +6,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { coerceParams } from '../src/api/coerce.js';
 import * as S from '../src/api/schemas.js';
 import { BATCH_ITEM_JSON } from '../src/api/schemas-json.generated.js';
-import { importCommand, importRelations } from '../src/cli/commands/import.js';
+import {
+  csvColumns,
+  csvItem,
+  csvItemIsCoerced,
+  importCommand,
+  importRelations,
+} from '../src/cli/commands/import.js';
 import { USAGE } from '../src/cli/main.js';
+import type { RelationType } from '../src/core/model.js';
 import { createTies, type Ties } from '../src/core/ties.js';
 import { openStore } from '../src/store/open-store.js';
 import { CITUS_URL } from './support/citus-engine.js';
@@ -306,6 +314,48 @@ for (const engine of ENGINES)
       assert.match(written.join(''), /cannot tell the format of .*rel\.txt: name it \.csv or \.ndjson/);
     });
   });
+
+test('a CSV line ties import takes without coercion is what the coercion answers; others are coerced', () => {
+  const type = {
+    relId: 7,
+    name: 't',
+    dbA: 1,
+    dbB: 1,
+    properties: [{ name: 'w' }, { name: 'flag' }],
+    createdAt: '',
+  } as unknown as RelationType;
+  const columns = csvColumns(
+    ['profile_a', 'b_email', 'b_phone', 'a_field_name', 'a_field_value', 'a_resource_id', 'w', 'flag'],
+    type,
+  );
+  const id = '0123456789abcdef01234567';
+  const plain = [
+    [id, 'x@example.com', '', '', '', '', '5', 'true'],
+    [id, '', '+1 555', '', '', '', '', ''],
+    [`${id}  `, '😀@example.com', '', 'f', '', '', 'not a number', 'x\ny'],
+    [id, `${'e'.repeat(318)}@x`, '9'.repeat(64), '', '', '', '', ''],
+  ];
+  // Each needs the coercion: a column that converts (field_value, resource_id), text an engine
+  // cannot store, or a string longer than the schema allows (or longer in UTF-16 than its limit).
+  const coerced = [
+    [id, 'x@example.com', '', '', 'v', '', '', ''],
+    [id, 'x@example.com', '', '', '', '3', '', ''],
+    [id, 'x\u0000@example.com', '', '', '', '', '', ''],
+    [id, '', '', '', '', '', '\uD800', ''],
+    [id, `${'e'.repeat(319)}@x`, '', '', '', '', '', ''],
+    [id, '', '😀'.repeat(40), '', '', '', '', ''],
+  ];
+  for (const fields of plain) {
+    assert.equal(csvItemIsCoerced(columns, fields), true, fields.join(','));
+    const item = csvItem(columns, fields);
+    assert.deepStrictEqual(item, coerceParams(BATCH_ITEM_JSON, item, 'text'));
+  }
+  for (const fields of coerced) assert.equal(csvItemIsCoerced(columns, fields), false, fields.join(','));
+  // An unknown header column never reaches the check; rel_id always takes the coercion's integer.
+  const withRelId = csvColumns(['profile_a', 'profile_b', 'rel_id'], type);
+  assert.equal(csvItemIsCoerced(withRelId, [id, id, '7']), false);
+  assert.equal(csvItemIsCoerced(withRelId, [id, id, '']), true);
+});
 
 test('the JSON schema ties import coerces lines with is BatchItem of schemas.ts (else: npm run schemas:embed)', () => {
   assert.deepEqual(BATCH_ITEM_JSON, JSON.parse(JSON.stringify(S.BatchItem)));

@@ -428,6 +428,11 @@ function booleanNode(): Node {
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const STORABLE_TEXT = 'text without U+0000 or lone surrogates';
 
+/** Whether a string has neither U+0000 nor a lone surrogate (what every string schema checks). */
+export function isStorableText(s: string): boolean {
+  return !UNSTORABLE.test(s);
+}
+
 /** The first unstorable string (or name) inside a free value (a json field), as a Failure with its path. */
 function unstorableIn(value: unknown): Failure | undefined {
   if (typeof value === 'string') return UNSTORABLE.test(value) ? fail(STORABLE_TEXT, true) : undefined;
