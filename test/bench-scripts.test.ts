@@ -16,7 +16,8 @@ function script(
     | 'lean-attach'
     | 'sorted-get'
     | 'pg-lean-load'
-    | 'pg-lean-attach',
+    | 'pg-lean-attach'
+    | 'pg-attach-body',
   args: readonly string[],
 ) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
@@ -119,5 +120,16 @@ test('bench/pg-lean-attach.ts --help lists every option; a bad value exits 2 bef
   const bad = script('pg-lean-attach', ['--seconds', 'long']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--seconds/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('bench/pg-attach-body.ts --help lists every option; a bad value exits 2 before any database', () => {
+  const help = script('pg-attach-body', ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const option of ['--rounds', '--calls', '--base', '--pg-url'])
+    assert.ok(help.stdout.includes(option), option);
+  const bad = script('pg-attach-body', ['--calls', '10']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--calls/);
   assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
 });
