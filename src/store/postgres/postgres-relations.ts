@@ -20,7 +20,6 @@ import type {
   ListRelationsOutcome,
   PairFailure,
   PairOk,
-  ProfileQuery,
   PropertyAggregate,
   RelationTuple,
   StrengthenInput,
@@ -40,14 +39,6 @@ function asBatchItem(input: AttachInput): AttachInput {
 
 function noType(relId: number): TiesError {
   return new TiesError('RELATION_TYPE_NOT_FOUND', { rel_id: relId });
-}
-
-/**
- * A lookup as ties_attach_many takes it: by id the id alone (a JSON string), any other the query.
- * The chunk's jsonb parse was half of its cost with `{"by":"id","id":…}` objects (docs/benchmarks.md).
- */
-function bulkQuery(q: ProfileQuery): ProfileQuery | string {
-  return q.by === 'id' ? q.id : q;
 }
 
 /** A ties_attach_many row: a and b for 'ok' and 'duplicate', the id arrays only for 'pair'. */
@@ -114,9 +105,7 @@ export class PostgresRelations {
           text: 'SELECT * FROM ties_attach_many($1, $2, $3)',
           values: [
             relId,
-            JSON.stringify(
-              positions.map((i) => [bulkQuery(inputs[i]!.a), bulkQuery(inputs[i]!.b), inputs[i]!.weights]),
-            ),
+            JSON.stringify(positions.map((i) => [inputs[i]!.a, inputs[i]!.b, inputs[i]!.weights])),
             inputs[positions[0]!]!.now,
           ],
           types: ID_ARRAY_TYPES,

@@ -11,9 +11,7 @@
 -- key order, in this connection's slot. A type keeping a float sum applies its relations one by
 -- one in item order instead (a float sum's steps must keep that order to stay SQLite's doubles).
 
--- p_items: [[a query, b query, weights], ...], a query by id sent as the id's JSON string (a jsonb
--- parse of the chunk took half the time with ids alone: docs/benchmarks.md, "the chunk's
--- parameter"), any other as its ProfileQuery object (ties_find). Answers one row per item, in order: status 'ok',
+-- p_items: [[a query, b query, weights], ...]. Answers one row per item, in order: status 'ok',
 -- 'no_type', 'pair' (core reads a_ids / b_ids, set only on such rows) or 'duplicate' (a and b).
 CREATE FUNCTION ties_attach_many(p_rel integer, p_items jsonb, p_now text)
 RETURNS TABLE (idx integer, status text, a text, b text, a_ids text[], b_ids text[])
@@ -67,9 +65,9 @@ BEGIN
     ELSE
       TRUNCATE ties_found;
     END IF;
-    v_ids := ARRAY(SELECT DISTINCT x.e->>q.n
+    v_ids := ARRAY(SELECT DISTINCT x.e->q.n->>'id'
                      FROM jsonb_array_elements(p_items) AS x(e), (VALUES (0), (1)) AS q(n)
-                    WHERE jsonb_typeof(x.e->q.n) = 'string');
+                    WHERE x.e->q.n->>'by' = 'id');
     INSERT INTO ties_found (id, db_id) SELECT p.id, p.db_id FROM profiles p WHERE p.id = ANY (v_ids);
     INSERT INTO ties_stage (idx, weights, a_ids, b_ids, a, b, status)
     SELECT x.ord, x.e->2, CASE WHEN k.pair THEN fa.ids END, CASE WHEN k.pair THEN ab.b_ids END,
@@ -77,11 +75,11 @@ BEGIN
            CASE WHEN cardinality(ab.b_ids) = 1 THEN ab.b_ids[1] END,
            CASE WHEN k.pair THEN 'pair' ELSE 'ok' END
       FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
-     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->0) = 'string'
-         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->>0 AND f.db_id = t.db_a), '{}')
+     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
+         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->0->>'id' AND f.db_id = t.db_a), '{}')
          ELSE ties_find(t.db_a, x.e->0) END AS ids OFFSET 0) fa
-     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->1) = 'string'
-         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->>1 AND f.db_id = t.db_b), '{}')
+     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
+         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->1->>'id' AND f.db_id = t.db_b), '{}')
          ELSE ties_find(t.db_b, x.e->1) END AS ids OFFSET 0) fb
      CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab
      CROSS JOIN LATERAL (SELECT cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1
@@ -96,11 +94,11 @@ BEGIN
            CASE WHEN cardinality(ab.b_ids) = 1 THEN ab.b_ids[1] END,
            CASE WHEN k.pair THEN 'pair' ELSE 'ok' END
       FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
-     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->0) = 'string'
-         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->>0 AND p.db_id = t.db_a), '{}')
+     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
+         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->0->>'id' AND p.db_id = t.db_a), '{}')
          ELSE ties_find(t.db_a, x.e->0) END AS ids OFFSET 0) fa
-     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->1) = 'string'
-         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->>1 AND p.db_id = t.db_b), '{}')
+     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
+         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->1->>'id' AND p.db_id = t.db_b), '{}')
          ELSE ties_find(t.db_b, x.e->1) END AS ids OFFSET 0) fb
      CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab
      CROSS JOIN LATERAL (SELECT cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1
