@@ -13,10 +13,10 @@ DECLARE
   v_b text;
   v_top text[];
 BEGIN
-  -- The hottest call, written out rather than through ties_type_for_write, ties_pair, ties_account
-  -- and ties_log (same locks, same order, same rows): each nested PL/pgSQL call and the generic
-  -- delta set cost backend CPU, which bounds attach on a machine whose cores are saturated
-  -- (docs/benchmarks.md, "PostgreSQL attach, lean side by side").
+  -- The hottest call, written out rather than through ties_type_for_write, ties_pair and
+  -- ties_account (same locks, same order, same rows): the generic delta set costs backend CPU, which
+  -- bounds attach on a machine whose cores are saturated (docs/benchmarks.md, "PostgreSQL attach,
+  -- lean side by side"). The change-log event stays ties_log's: writing it out measured no gain.
   PERFORM pg_advisory_xact_lock_shared(ties_ns('type'), p_rel);
   SELECT * INTO t FROM relation_types WHERE rel_id = p_rel;
   IF NOT FOUND THEN
@@ -81,11 +81,7 @@ BEGIN
       ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
     END IF;
   END IF;
-  IF ties_feed_on() THEN
-    PERFORM ties_feed_lock();
-    INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
-    VALUES (nextval('change_seq'), p_now, p_call, p_rel, v_a, t.db_a, v_b, t.db_b, NULL, p_weights);
-  END IF;
+  PERFORM ties_log(p_call, p_rel, t.db_a, v_a, t.db_b, v_b, NULL, p_weights, p_now);
   status := 'ok';
 END
 $f$;
