@@ -15,7 +15,13 @@
 // With LAYOUT `one-row` (an experiment on the layout, not Ties'): A's total and its three property
 // aggregates in one row of a table of its own (lean_stats, keyed by profile, type, side and slot),
 // B's total in one row of it: two aggregate rows per attach instead of five, the rest as above.
-// Usage: node pg-lean-attach-server.mjs POSTGRES_URL REL_ID [rows|one-row]
+// Two floors, each doing strictly less than Ties' attach must (so a rate they cannot beat, Ties cannot):
+//   `min`     one prepared SQL statement, no plpgsql and no locks: both profiles checked, the
+//             relation and its entry by B, A's total and B's total in this connection's slot; no
+//             property aggregates, no top-row read, no change log.
+//   `insert`  one single-row INSERT into the raw side's own table (bench_raw), no lookups: the
+//             cost of an HTTP server in front of exactly the raw baseline's statement.
+// Usage: node pg-lean-attach-server.mjs POSTGRES_URL REL_ID [rows|one-row|min|insert]
 import Fastify from 'fastify';
 import pg from 'pg';
 
@@ -80,7 +86,33 @@ if (layout === 'one-row')
   await pool.query(`CREATE TABLE IF NOT EXISTS lean_stats (profile_id text COLLATE "C" NOT NULL, rel_id integer NOT NULL,
     side text COLLATE "C" NOT NULL, slot smallint NOT NULL, count bigint NOT NULL, c1 bigint NOT NULL, s1 numeric NOT NULL,
     c2 bigint NOT NULL, s2 numeric NOT NULL, c3 bigint NOT NULL, PRIMARY KEY (profile_id, rel_id, side, slot))`);
-await pool.query(LEAN_ATTACH.replace('__STATS__', layout === 'one-row' ? ONE_ROW : ROWS));
+const MIN = `WITH t AS (SELECT db_a, db_b FROM relation_types WHERE rel_id = $1),
+r AS (
+  INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+  SELECT $2, $1, $3, $4, $5, $5 FROM t
+   WHERE EXISTS (SELECT 1 FROM profiles WHERE id = $2 AND db_id = t.db_a)
+     AND EXISTS (SELECT 1 FROM profiles WHERE id = $3 AND db_id = t.db_b)
+  ON CONFLICT DO NOTHING RETURNING 1),
+y AS (INSERT INTO relations_by_b (b, rel_id, a) SELECT $3, $1, $2 FROM r),
+s AS (
+  INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
+  SELECT v.p, $1, v.side, '', (pg_backend_pid() % 16)::smallint, 1, 0
+    FROM r, (VALUES ($2::text, 'a'), ($3::text, 'b')) v (p, side)
+  ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET count = s.count + 1)
+SELECT CASE WHEN EXISTS (SELECT 1 FROM r) THEN 'ok' ELSE 'duplicate' END AS status`;
+const INSERT = 'INSERT INTO bench_raw (a, rel_id, b, weights) VALUES ($2, $1, $3, $4)';
+if (layout === 'insert')
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS bench_raw (a TEXT NOT NULL, rel_id INTEGER NOT NULL, b TEXT NOT NULL, weights JSONB NOT NULL, PRIMARY KEY (a, rel_id, b))',
+  );
+else if (layout !== 'min')
+  await pool.query(LEAN_ATTACH.replace('__STATS__', layout === 'one-row' ? ONE_ROW : ROWS));
+const statement =
+  layout === 'min'
+    ? { name: 'lean_min', text: MIN }
+    : layout === 'insert'
+      ? { name: 'lean_insert', text: INSERT }
+      : { name: 'lean_attach', text: 'SELECT lean_attach($1, $2, $3, $4, $5) AS status' };
 
 const app = Fastify({
   logger: false,
@@ -93,13 +125,14 @@ app.post('/api/v1.1/relations/attach', async (request, reply) => {
   const b = body?.profile_b?.profile_id;
   if (typeof a !== 'string' || typeof b !== 'string' || body.rel_id !== relId)
     return reply.code(400).send('{}');
+  const w = JSON.stringify(body.weights ?? {});
   const { rows } = await pool.query({
-    name: 'lean_attach',
-    text: 'SELECT lean_attach($1, $2, $3, $4, $5) AS status',
-    values: [relId, a, b, JSON.stringify(body.weights ?? {}), new Date().toISOString()],
+    ...statement,
+    values: layout === 'insert' ? [relId, a, b, w] : [relId, a, b, w, new Date().toISOString()],
   });
   reply.header('content-type', 'application/json; charset=utf-8');
-  if (rows[0].status !== 'ok') return reply.code(409).send(`{"error":1,"error_text":"${rows[0].status}"}`);
+  if (layout !== 'insert' && rows[0].status !== 'ok')
+    return reply.code(409).send(`{"error":1,"error_text":"${rows[0].status}"}`);
   return reply.send(
     `{"error":0,"error_text":"","profile_a":"${a}","profile_b":"${b}","relation_id":${relId}}`,
   );

@@ -13,6 +13,10 @@
 // the cores are saturated and a call's CPU is what bounds the rate.
 // With --one-row, a side `lean1`: the lean server with A's aggregates in one row (an experiment on
 // the layout: two aggregate rows per attach instead of five).
+// With --floor, two sides doing strictly less than Ties' attach must (the lean server's `min` and
+// `insert` layouts): `min`, one SQL statement writing the relation, its entry by B and the two
+// totals, nothing else; `ins`, an HTTP server in front of the raw side's own single-row INSERT. A
+// rate they do not reach is out of reach of any attach on this stack and machine.
 // With --base DIR, a side `base`: `ties serve` of another built checkout (an A/B of a change).
 //   node --import tsx bench/pg-lean-attach.ts [--rounds N] [--seconds N] [--base DIR] [--pg-url URL]
 // Needs `npm run build` (Ties runs from dist/). Results in docs/benchmarks.md.
@@ -35,10 +39,12 @@ import {
 import { dropPgDbs, freshPgDb, pgAdmin, pgDbUrl } from './pg-scratch.js';
 import { scriptArgs } from './script-args.js';
 
-const USAGE = `usage: node --import tsx bench/pg-lean-attach.ts [--rounds N] [--seconds N] [--one-row] [--base DIR] [--pg-url URL]
+const USAGE = `usage: node --import tsx bench/pg-lean-attach.ts [--rounds N] [--seconds N] [--one-row] [--floor] [--base DIR] [--pg-url URL]
   --rounds N     rounds of ties / lean / raw slices, alternating (default 4)
   --seconds N    length of one slice (default 2)
   --one-row      also run the lean server with A's aggregates in one row (side \`lean1\`)
+  --floor        also run two floors: \`min\` (one statement: relation, by-B entry, two totals) and
+                 \`ins\` (HTTP in front of the raw side's single-row INSERT)
   --base DIR     also run \`ties serve\` of the built checkout DIR (side \`base\`), e.g. main's
   --pg-url URL   a PostgreSQL server's admin URL (scratch databases are made and dropped there)`;
 const opts = scriptArgs(
@@ -50,6 +56,7 @@ const opts = scriptArgs(
         seconds: { type: 'string' },
         base: { type: 'string' },
         'one-row': { type: 'boolean' },
+        floor: { type: 'boolean' },
         'pg-url': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -59,14 +66,19 @@ const opts = scriptArgs(
     seconds: int('--seconds', v.seconds ?? '2', 1, 600),
     base: v.base,
     oneRow: v['one-row'] ?? false,
+    floor: v.floor ?? false,
     pgUrl: v['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   }),
 );
 
 const CONNECTIONS = 50;
 const POOL = 10;
-const names = ['ties', 'lean', 'raw', 'space', 'base', 'lean1'].map((s) => `ties_pglean_${process.pid}_${s}`);
-const [TIES_DB, LEAN_DB, RAW_DB, SPACE_DB, BASE_DB, LEAN1_DB] = names as [
+const names = ['ties', 'lean', 'raw', 'space', 'base', 'lean1', 'min', 'ins'].map(
+  (s) => `ties_pglean_${process.pid}_${s}`,
+);
+const [TIES_DB, LEAN_DB, RAW_DB, SPACE_DB, BASE_DB, LEAN1_DB, MIN_DB, INS_DB] = names as [
+  string,
+  string,
   string,
   string,
   string,
@@ -129,6 +141,8 @@ try {
   const leanUrl = await freshPgDb(opts.pgUrl, LEAN_DB, SPACE_DB);
   const rawUrl = await freshPgDb(opts.pgUrl, RAW_DB);
   const lean1Url = opts.oneRow ? await freshPgDb(opts.pgUrl, LEAN1_DB, SPACE_DB) : undefined;
+  const minUrl = opts.floor ? await freshPgDb(opts.pgUrl, MIN_DB, SPACE_DB) : undefined;
+  const insUrl = opts.floor ? await freshPgDb(opts.pgUrl, INS_DB) : undefined;
   const baseUrl = opts.base ? await freshPgDb(opts.pgUrl, BASE_DB, SPACE_DB) : undefined;
   await admin.connect();
   const ties = await startTies(tiesUrl);
@@ -139,6 +153,10 @@ try {
   if (base) servers.push(base);
   const lean1 = lean1Url ? await startPgLeanAttach(lean1Url, w.relId, 'one-row') : undefined;
   if (lean1) servers.push(lean1);
+  const min = minUrl ? await startPgLeanAttach(minUrl, w.relId, 'min') : undefined;
+  if (min) servers.push(min);
+  const ins = insUrl ? await startPgLeanAttach(insUrl, w.relId, 'insert') : undefined;
+  if (ins) servers.push(ins);
   raw = await openRawPg(rawUrl, POOL);
   const as = w.as.slice(2);
   // Fresh pairs as the bench's attach: A fastest over as[2..], so no A passes 64 relations (no
@@ -161,6 +179,8 @@ try {
     ...(lean1
       ? [{ name: 'lean1', server: lean1 as ServerProcess | undefined, db: LEAN1_DB, body: pairs() }]
       : []),
+    ...(min ? [{ name: 'min', server: min as ServerProcess | undefined, db: MIN_DB, body: pairs() }] : []),
+    ...(ins ? [{ name: 'ins', server: ins as ServerProcess | undefined, db: INS_DB, body: pairs() }] : []),
     ...(base
       ? [{ name: 'base', server: base as ServerProcess | undefined, db: BASE_DB, body: pairs() }]
       : []),
@@ -282,13 +302,16 @@ try {
   out.lean_vs_raw = r3(median(perRound.map((r) => r.lean! / r.raw!)));
   out.ties_vs_lean = r3(median(perRound.map((r) => r.ties! / r.lean!)));
   if (lean1) out.lean1_vs_raw = r3(median(perRound.map((r) => r.lean1! / r.raw!)));
+  if (min) out.min_vs_raw = r3(median(perRound.map((r) => r.min! / r.raw!)));
+  if (ins) out.ins_vs_raw = r3(median(perRound.map((r) => r.ins! / r.raw!)));
   if (base) out.base_vs_raw = r3(median(perRound.map((r) => r.base! / r.raw!)));
   process.stdout.write(
     `per round ties/raw ${perRound.map((r) => (r.ties! / r.raw!).toFixed(2)).join(', ')}; lean/raw ${perRound.map((r) => (r.lean! / r.raw!).toFixed(2)).join(', ')}\n`,
   );
   // Where the backend time goes, per function (track_functions = 'pl', set by freshPgDb): self time
   // per attach, the whole run's calls (warm-up included) over the side's attaches.
-  for (const side of sides.filter((x) => x.server)) {
+  // The floors run no function (and `ins` has no relation_stats).
+  for (const side of sides.filter((x) => x.server && x.name !== 'min' && x.name !== 'ins')) {
     const { rows } = await pgAdmin(pgDbUrl(opts.pgUrl, side.db), (c) =>
       c.query(
         'SELECT funcname, calls::float8 AS calls, self_time, total_time FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 8',

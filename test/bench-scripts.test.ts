@@ -115,7 +115,7 @@ test('npm run bench:citus -- --help lists every option; a bad value exits 2', ()
 test('bench/pg-lean-attach.ts --help lists every option; a bad value exits 2 before any database', () => {
   const help = script('pg-lean-attach', ['--help']);
   assert.equal(help.code, 0, help.stderr);
-  for (const option of ['--rounds', '--seconds', '--one-row', '--base', '--pg-url'])
+  for (const option of ['--rounds', '--seconds', '--one-row', '--floor', '--base', '--pg-url'])
     assert.ok(help.stdout.includes(option), option);
   const bad = script('pg-lean-attach', ['--seconds', 'long']);
   assert.equal(bad.code, 2);
