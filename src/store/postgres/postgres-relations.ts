@@ -20,6 +20,7 @@ import type {
   ListRelationsOutcome,
   PairFailure,
   PairOk,
+  ProfileQuery,
   PropertyAggregate,
   RelationTuple,
   StrengthenInput,
@@ -39,6 +40,36 @@ function asBatchItem(input: AttachInput): AttachInput {
 
 function noType(relId: number): TiesError {
   return new TiesError('RELATION_TYPE_NOT_FOUND', { rel_id: relId });
+}
+
+/**
+ * A lookup as ties_attach_many takes it: by id the id alone (a JSON string), any other the query.
+ * The chunk's jsonb parse was half of its cost with `{"by":"id","id":…}` objects (docs/benchmarks.md).
+ */
+function bulkQuery(q: ProfileQuery): ProfileQuery | string {
+  return q.by === 'id' ? q.id : q;
+}
+
+/** A ties_attach_many row: a and b for 'ok' and 'duplicate', the id arrays only for 'pair'. */
+interface AttachManyRow extends PairRow {
+  idx: number;
+  a: string | null;
+  b: string | null;
+}
+
+function attachManyOutcome(relId: number, row: AttachManyRow): AttachManyOutcome {
+  switch (row.status) {
+    case 'ok':
+      return { kind: 'ok', a: row.a ?? '', b: row.b ?? '' };
+    case 'duplicate':
+      return { kind: 'duplicate', a: row.a ?? '', b: row.b ?? '' };
+    case 'pair':
+      return pairOutcome(row);
+    case 'no_type':
+      return { kind: 'error', error: noType(relId) };
+    default:
+      throw new Error(`ties_attach_many answered status ${row.status}`);
+  }
 }
 
 export class PostgresRelations {
@@ -76,14 +107,16 @@ export class PostgresRelations {
       else byType.set(input.type.relId, [i]);
     });
     for (const [relId, positions] of byType) {
-      let rows: (PairRow & { idx: number })[];
+      let rows: AttachManyRow[];
       try {
         rows = await this.db.run({
           name: 'ties_attach_many',
           text: 'SELECT * FROM ties_attach_many($1, $2, $3)',
           values: [
             relId,
-            JSON.stringify(positions.map((i) => [inputs[i]!.a, inputs[i]!.b, inputs[i]!.weights])),
+            JSON.stringify(
+              positions.map((i) => [bulkQuery(inputs[i]!.a), bulkQuery(inputs[i]!.b), inputs[i]!.weights]),
+            ),
             inputs[positions[0]!]!.now,
           ],
           types: ID_ARRAY_TYPES,
@@ -96,10 +129,7 @@ export class PostgresRelations {
         continue;
       }
       rows.forEach((row, k) => {
-        outcomes[positions[k]!] =
-          row.status === 'no_type'
-            ? { kind: 'error', error: noType(relId) }
-            : (this.relationOutcome(relId, row) as AttachOutcome);
+        outcomes[positions[k]!] = attachManyOutcome(relId, row);
       });
     }
     return outcomes;

@@ -11,10 +11,12 @@
 -- key order, in this connection's slot. A type keeping a float sum applies its relations one by
 -- one in item order instead (a float sum's steps must keep that order to stay SQLite's doubles).
 
--- p_items: [[a query, b query, weights], ...]. Answers one row per item, in order: status 'ok',
--- 'no_type', 'pair' (core reads a_ids / b_ids) or 'duplicate'.
+-- p_items: [[a query, b query, weights], ...], a query by id sent as the id's JSON string (a jsonb
+-- parse of the chunk took half the time with ids alone: docs/benchmarks.md, "the chunk's
+-- parameter"), any other as its ProfileQuery object (ties_find). Answers one row per item, in order: status 'ok',
+-- 'no_type', 'pair' (core reads a_ids / b_ids, set only on such rows) or 'duplicate' (a and b).
 CREATE FUNCTION ties_attach_many(p_rel integer, p_items jsonb, p_now text)
-RETURNS TABLE (idx integer, status text, a_ids text[], b_ids text[])
+RETURNS TABLE (idx integer, status text, a text, b text, a_ids text[], b_ids text[])
 LANGUAGE plpgsql AS $f$
 #variable_conflict use_column
 DECLARE
@@ -32,18 +34,20 @@ DECLARE
   v_kept text[];
 BEGIN
   IF t.rel_id IS NULL THEN
-    RETURN QUERY SELECT x.ord::integer, 'no_type', NULL::text[], NULL::text[]
+    RETURN QUERY SELECT x.ord::integer, 'no_type', NULL::text, NULL::text, NULL::text[], NULL::text[]
       FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord);
     RETURN;
   END IF;
   IF to_regclass('pg_temp.ties_stage') IS NULL THEN
     -- No index: every statement reads the whole chunk, and one on idx cost about half of the
     -- staging's own writes (docs/benchmarks.md, "ties_attach_many: the aggregates in one pass").
+    -- a and b are set when each side found exactly one profile; a_ids and b_ids (what a 'pair'
+    -- answer reports) only on 'pair' rows: kept for every item they widened each later pass.
     CREATE TEMP TABLE ties_stage (
       idx integer NOT NULL,
       weights jsonb NOT NULL,
-      a_ids text[] NOT NULL,
-      b_ids text[] NOT NULL,
+      a_ids text[],
+      b_ids text[],
       a text COLLATE "C",
       b text COLLATE "C",
       status text
@@ -63,45 +67,51 @@ BEGIN
     ELSE
       TRUNCATE ties_found;
     END IF;
-    v_ids := ARRAY(SELECT DISTINCT x.e->q.n->>'id'
+    v_ids := ARRAY(SELECT DISTINCT x.e->>q.n
                      FROM jsonb_array_elements(p_items) AS x(e), (VALUES (0), (1)) AS q(n)
-                    WHERE x.e->q.n->>'by' = 'id');
+                    WHERE jsonb_typeof(x.e->q.n) = 'string');
     INSERT INTO ties_found (id, db_id) SELECT p.id, p.db_id FROM profiles p WHERE p.id = ANY (v_ids);
     INSERT INTO ties_stage (idx, weights, a_ids, b_ids, a, b, status)
-    SELECT x.ord, x.e->2, fa.ids, ab.b_ids, fa.ids[1], ab.b_ids[1],
-           CASE WHEN cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1 OR fa.ids[1] = ab.b_ids[1]
-             THEN 'pair' ELSE 'ok' END
+    SELECT x.ord, x.e->2, CASE WHEN k.pair THEN fa.ids END, CASE WHEN k.pair THEN ab.b_ids END,
+           CASE WHEN cardinality(fa.ids) = 1 THEN fa.ids[1] END,
+           CASE WHEN cardinality(ab.b_ids) = 1 THEN ab.b_ids[1] END,
+           CASE WHEN k.pair THEN 'pair' ELSE 'ok' END
       FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
-     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
-         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->0->>'id' AND f.db_id = t.db_a), '{}')
+     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->0) = 'string'
+         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->>0 AND f.db_id = t.db_a), '{}')
          ELSE ties_find(t.db_a, x.e->0) END AS ids OFFSET 0) fa
-     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
-         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->1->>'id' AND f.db_id = t.db_b), '{}')
+     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->1) = 'string'
+         THEN coalesce((SELECT array_agg(f.id) FROM ties_found f WHERE f.id = x.e->>1 AND f.db_id = t.db_b), '{}')
          ELSE ties_find(t.db_b, x.e->1) END AS ids OFFSET 0) fb
-     CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab;
+     CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab
+     CROSS JOIN LATERAL (SELECT cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1
+                                OR fa.ids[1] = ab.b_ids[1] AS pair) k;
   ELSE
     -- Lookups: by id one index probe, the other kinds through ties_find; B counts only when A is one.
     -- OFFSET 0 keeps each lookup a subquery run once per item: flattened, every use of fa.ids and
     -- fb.ids below would repeat the lookup.
     INSERT INTO ties_stage (idx, weights, a_ids, b_ids, a, b, status)
-    SELECT x.ord, x.e->2, fa.ids, ab.b_ids, fa.ids[1], ab.b_ids[1],
-           CASE WHEN cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1 OR fa.ids[1] = ab.b_ids[1]
-             THEN 'pair' ELSE 'ok' END
+    SELECT x.ord, x.e->2, CASE WHEN k.pair THEN fa.ids END, CASE WHEN k.pair THEN ab.b_ids END,
+           CASE WHEN cardinality(fa.ids) = 1 THEN fa.ids[1] END,
+           CASE WHEN cardinality(ab.b_ids) = 1 THEN ab.b_ids[1] END,
+           CASE WHEN k.pair THEN 'pair' ELSE 'ok' END
       FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
-     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->0->>'by' = 'id'
-         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->0->>'id' AND p.db_id = t.db_a), '{}')
+     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->0) = 'string'
+         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->>0 AND p.db_id = t.db_a), '{}')
          ELSE ties_find(t.db_a, x.e->0) END AS ids OFFSET 0) fa
-     CROSS JOIN LATERAL (SELECT CASE WHEN x.e->1->>'by' = 'id'
-         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->1->>'id' AND p.db_id = t.db_b), '{}')
+     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->1) = 'string'
+         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->>1 AND p.db_id = t.db_b), '{}')
          ELSE ties_find(t.db_b, x.e->1) END AS ids OFFSET 0) fb
-     CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab;
+     CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab
+     CROSS JOIN LATERAL (SELECT cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1
+                                OR fa.ids[1] = ab.b_ids[1] AS pair) k;
   END IF;
   -- Shared locks on every profile of a pair, in one order (a deletion takes the exclusive lock),
   -- then the profiles looked for again: a deletion may have committed in between. The profiles are
   -- taken once each (a chunk names each of a few thousand profiles several times), for the locks
   -- and for the second look alike.
-  v_ids := ARRAY(SELECT s.a FROM ties_stage s WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1
-                 UNION SELECT s.b FROM ties_stage s WHERE cardinality(s.a_ids) = 1 AND cardinality(s.b_ids) = 1);
+  v_ids := ARRAY(SELECT s.a FROM ties_stage s WHERE s.a IS NOT NULL AND s.b IS NOT NULL
+                 UNION SELECT s.b FROM ties_stage s WHERE s.a IS NOT NULL AND s.b IS NOT NULL);
   PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), l.h)
      FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest(v_ids) id ORDER BY 1) l
     ORDER BY l.h;
@@ -119,17 +129,25 @@ BEGIN
   IF v_gone <> '{}' THEN
     UPDATE ties_stage s SET
       status = 'pair',
-      a_ids = CASE WHEN s.a = ANY (v_gone) THEN '{}' ELSE s.a_ids END,
+      a_ids = CASE WHEN s.a = ANY (v_gone) THEN '{}' ELSE ARRAY[s.a] END,
       b_ids = '{}'
      WHERE s.status = 'ok' AND (s.a = ANY (v_gone) OR s.b = ANY (v_gone));
   END IF;
   -- A later item naming the pair an earlier one names is a duplicate, whatever the store holds.
-  UPDATE ties_stage s SET status = 'duplicate'
-    FROM (SELECT e.idx, row_number() OVER (PARTITION BY e.a, e.b ORDER BY e.idx) AS n
-            FROM ties_stage e WHERE e.status = 'ok') d
-   WHERE d.idx = s.idx AND d.n > 1;
+  -- The window (a sort of the chunk and a join back) runs only when some pair repeats: a hashed
+  -- count finds that in a fraction of its time, and an import's chunks seldom repeat a pair.
+  IF EXISTS (SELECT 1 FROM ties_stage e WHERE e.status = 'ok' GROUP BY e.a, e.b HAVING count(*) > 1) THEN
+    UPDATE ties_stage s SET status = 'duplicate'
+      FROM (SELECT e.idx, row_number() OVER (PARTITION BY e.a, e.b ORDER BY e.idx) AS n
+              FROM ties_stage e WHERE e.status = 'ok') d
+     WHERE d.idx = s.idx AND d.n > 1;
+  END IF;
 
-  -- The items still 'ok' attach; those whose relation exists already are duplicates.
+  -- The items still 'ok' attach; those whose relation exists already are duplicates. NOT IN, not
+  -- NOT EXISTS: it stays a hashed subplan whatever the estimates. The staging has no statistics and
+  -- its estimates depend on its width: with 'ok' rows 4 of 1,000, NOT EXISTS became a nested loop
+  -- anti join, 500,000 comparisons and ~90 ms per 1,000 items (docs/benchmarks.md, "the chunk's
+  -- parameter"). No NULLs on either side (an 'ok' row has both a and b; relations' key is NOT NULL).
   WITH inserted AS (
     INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
     SELECT s.a, p_rel, s.b, s.weights, p_now, p_now FROM ties_stage s WHERE s.status = 'ok'
@@ -138,7 +156,7 @@ BEGIN
     RETURNING relations.a, relations.b
   )
   UPDATE ties_stage s SET status = 'duplicate'
-   WHERE s.status = 'ok' AND NOT EXISTS (SELECT 1 FROM inserted i WHERE i.a = s.a AND i.b = s.b);
+   WHERE s.status = 'ok' AND (s.a, s.b) NOT IN (SELECT i.a, i.b FROM inserted i);
   INSERT INTO relations_by_b (b, rel_id, a)
   SELECT s.b, p_rel, s.a FROM ties_stage s WHERE s.status = 'ok' ORDER BY s.b, s.a;
 
@@ -201,7 +219,7 @@ BEGIN
       FROM (SELECT x.a, x.b, x.weights FROM ties_stage x WHERE x.status = 'ok' ORDER BY x.idx) o;
   END IF;
 
-  RETURN QUERY SELECT s.idx, s.status, s.a_ids, s.b_ids FROM ties_stage s ORDER BY s.idx;
+  RETURN QUERY SELECT s.idx, s.status, s.a, s.b, s.a_ids, s.b_ids FROM ties_stage s ORDER BY s.idx;
 END
 $f$;
 
