@@ -386,3 +386,18 @@ test('ties import on a SQLite file loads neither TypeBox nor the PostgreSQL driv
   assert.ok(!loaded.has('typebox'), 'TypeBox is loaded');
   assert.ok(!loaded.has('pg'), 'the PostgreSQL driver is loaded');
 });
+
+test('ties import on PostgreSQL does not make Node load undici (pg asks for Response: ~15 ms of start)', {
+  skip: !PG_URL && 'no TIES_TEST_PG_URL',
+}, async () => {
+  const w = await world(inFreshSchema(PG_URL!));
+  const csv = file('header.csv', 'profile_a,profile_b\n');
+  // At exit: whether Node loaded its undici, and that Response is still Node's lazy global.
+  const probe = `process.on('exit', () => process.stderr.write('UNDICI ' + process.moduleLoadList.some((m) => m.includes('undici')) + ' RESPONSE ' + typeof Object.getOwnPropertyDescriptor(globalThis, 'Response').get + '\\n'));`;
+  const result = await runTies(['import', 'relations', csv, '--rel-id', String(w.relId), '--db', w.db], {}, [
+    '--import',
+    `data:text/javascript,${encodeURIComponent(probe)}`,
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^UNDICI false RESPONSE function$/m);
+});

@@ -3,10 +3,14 @@
 // class and per element) was ~15% of the CPU of a `ties import` on PostgreSQL. Profile ids never
 // need quoting in an array literal, so such an answer is split on its commas; any other literal
 // (quoted or escaped elements, NULL, nested arrays, explicit bounds) goes to pg's own parser.
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-driver.js';
 
 const TEXT_ARRAY_OID = 1009; // text[] (pg_type.oid; pg.types.builtins lists no array types)
-const builtinParser = pg.types.getTypeParser as (oid: number, format?: string) => (text: string) => unknown;
+const builtinParser = pgDriver.types.getTypeParser as (
+  oid: number,
+  format?: string,
+) => (text: string) => unknown;
 const generic = builtinParser(TEXT_ARRAY_OID, 'text');
 const NEEDS_GENERIC = /["\\{}]|NULL/i;
 

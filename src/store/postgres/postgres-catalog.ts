@@ -4,7 +4,7 @@
 // the schema) in its transaction; each server listens on a connection of its own and drops its
 // cache on a notification. While that connection is down, cached entries are trusted for 1 s at
 // most and tokens are not cached.
-import pg from 'pg';
+import type pg from 'pg';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
 import type {
   NewDatabase,
@@ -22,6 +22,7 @@ import {
   catalogMappers,
   pageOf,
 } from '../catalog-rows.js';
+import { pgDriver } from './pg-driver.js';
 import type { StoreLogger } from './postgres-errors.js';
 import type { PgStatements } from './postgres-statements.js';
 
@@ -114,7 +115,7 @@ export class PostgresCatalog {
   async listen(): Promise<void> {
     this.listenTimer = undefined;
     if (this.db.closed) return;
-    const client = new pg.Client(this.clientConfig);
+    const client = new pgDriver.Client(this.clientConfig);
     client.on('error', (err) => this.listenerLost(client, err));
     client.on('end', () => this.listenerLost(client));
     client.on('notification', (message) => {

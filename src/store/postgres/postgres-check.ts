@@ -1,9 +1,10 @@
 // `ties check` on PostgreSQL: the connection, the schema and its version, and that every table of
 // the schema can be read. Changes nothing (no schema is created, nothing migrated).
-import pg from 'pg';
+
 import type { CheckReport } from '../check-report.js';
 import { newestVersion } from '../migration-runner.js';
 import { MIGRATIONS, schemaVersion } from './migrations.js';
+import { pgDriver } from './pg-driver.js';
 
 /** The URL as it may be shown: without its password. */
 function shown(url: URL): string {
@@ -17,7 +18,7 @@ export async function checkPostgres(rawUrl: string): Promise<CheckReport> {
   const schema = url.searchParams.get('schema') ?? undefined;
   url.searchParams.delete('schema');
   const where = shown(new URL(rawUrl));
-  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000 });
+  const client = new pgDriver.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
   } catch (err) {

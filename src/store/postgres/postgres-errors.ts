@@ -1,8 +1,9 @@
 // Turns pg failures that mean "the store cannot work right now" (server down or restarting,
 // connection lost or timed out, too many connections, disk full, read-only) into STORE_UNAVAILABLE,
 // by SQLSTATE or by where the error came from — never by matching message text.
-import pg from 'pg';
+import type pg from 'pg';
 import { TiesError } from '../../core/errors.js';
+import { pgDriver } from './pg-driver.js';
 
 export interface StoreLogger {
   warn(obj: object, msg: string): void;
@@ -60,7 +61,7 @@ export function isSchemaGone(err: unknown): boolean {
 }
 
 export function sqlState(err: unknown): string | undefined {
-  return err instanceof pg.DatabaseError ? err.code : undefined;
+  return err instanceof pgDriver.DatabaseError ? err.code : undefined;
 }
 
 export function isRetryable(err: unknown): boolean {

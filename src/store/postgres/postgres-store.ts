@@ -4,7 +4,7 @@
 // the schema's migrations (migrations.ts). Every call is one statement — a call of a server-side
 // function (sql/functions/*.sql) for relation and profile calls — so one round trip and one
 // transaction. See README.md in this folder.
-import pg from 'pg';
+import type pg from 'pg';
 import type { ChangeFilter, ChangePage, PruneInput } from '../../core/change-feed.js';
 import { TiesError } from '../../core/errors.js';
 import type { Database, FieldDef, RelationType, Resource, TokenInfo, TokenRecord } from '../../core/model.js';
@@ -46,6 +46,7 @@ import type {
 import type { ProgressListener } from '../migration-runner.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 import { DEFAULT_POOL_MAX, DEFAULT_STATEMENT_TIMEOUT_MS, PG_BULK_CHUNK } from './pg-defaults.js';
+import { pgDriver } from './pg-driver.js';
 import { PostgresCatalog } from './postgres-catalog.js';
 import { PostgresChanges } from './postgres-changes.js';
 import { breaksConnection, type StoreLogger, sqlState, toStoreError } from './postgres-errors.js';
@@ -138,7 +139,7 @@ export class PostgresStore implements Store {
       application_name: 'ties',
       options: settings.join(' '),
     };
-    this.pool = new pg.Pool({
+    this.pool = new pgDriver.Pool({
       ...clientConfig,
       max: Math.max(1, options.poolMax ?? DEFAULT_POOL_MAX),
       idleTimeoutMillis: 30_000,
@@ -218,7 +219,10 @@ export class PostgresStore implements Store {
         onProgress: this.onMigrationProgress,
         watch: {
           open: async () => {
-            const watcher = new pg.Client({ ...this.clientConfig, application_name: 'ties migration watch' });
+            const watcher = new pgDriver.Client({
+              ...this.clientConfig,
+              application_name: 'ties migration watch',
+            });
             // A connection that dies while idle must not take the process with it.
             watcher.on('error', () => undefined);
             await watcher.connect();
