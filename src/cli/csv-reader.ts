@@ -22,6 +22,12 @@ const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
 
+/** The position of `char` in `text` at or after `from`, or text.length if there is none. */
+function indexOrEnd(text: string, char: string, from: number): number {
+  const at = text.indexOf(char, from);
+  return at === -1 ? text.length : at;
+}
+
 /**
  * Yields every record of the input, as the records each chunk of text completes (an await per
  * record cost a few microseconds of promises and garbage each); blank lines are skipped. An
@@ -50,18 +56,46 @@ export async function* csvRecordBatches(chunks: AsyncIterable<string | Buffer>):
 
   for await (const raw of chunks) {
     let text = typeof raw === 'string' ? raw : raw.toString('utf8');
-    if (first) {
+    if (first && text.length > 0) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       first = false;
     }
     const records: CsvRecord[] = [];
+    /** Where the next quote and CR are at or after the fast path's position (text.length: none). */
+    let nextQuote = -1;
+    let nextCr = -1;
+    /**
+     * At the start of a record: takes the lines from `from` on that are plain — no quote, no CR
+     * but a CRLF's — with one split each (the character loop below costs ~3x more per line);
+     * answers where it stopped: at a line that is not plain, or the chunk's unterminated tail.
+     */
+    const plainLines = (from: number): number => {
+      let pos = from;
+      for (;;) {
+        const lf = text.indexOf('\n', pos);
+        if (lf === -1) break;
+        if (nextQuote < pos) nextQuote = indexOrEnd(text, '"', pos);
+        if (nextQuote < lf) break;
+        if (nextCr < pos) nextCr = indexOrEnd(text, '\r', pos);
+        if (nextCr < lf - 1) break;
+        const end = nextCr === lf - 1 ? lf - 1 : lf;
+        // A blank line is skipped, as endRecord skips a record of one empty field.
+        if (end > pos) records.push({ line, fields: text.slice(pos, end).split(',') });
+        line++;
+        pos = lf + 1;
+      }
+      recordLine = line;
+      return pos;
+    };
     let start = 0;
-    for (let i = 0; i < text.length; i++) {
+    if (fields.length === 0 && field === '' && atFieldStart && !inQuotes && !pendingCr) start = plainLines(0);
+    for (let i = start; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (pendingCr) {
         pendingCr = false;
         if (c === LF) {
-          start = i + 1;
+          start = plainLines(i + 1);
+          i = start - 1;
           continue;
         }
       }
@@ -101,8 +135,12 @@ export async function* csvRecordBatches(chunks: AsyncIterable<string | Buffer>):
         if (record) records.push(record);
         line++;
         recordLine = line;
-        if (c === CR) pendingCr = true;
         atFieldStart = true;
+        if (c === CR) pendingCr = true;
+        else {
+          start = plainLines(i + 1);
+          i = start - 1;
+        }
       }
     }
     field += text.slice(start);
