@@ -85,8 +85,14 @@ export function identificationFromData(ident: Identification, data: unknown): Id
 
 /** The parts of a top-level identification that serve as defaults for profile_a and profile_b. */
 export function sideDefaults(top: Identification): Identification {
+  // Most calls give none: one shared object then, not one per call or batch item.
+  if (top.matching === undefined && top.resource_id === undefined && top.field_name === undefined) {
+    return NO_DEFAULTS;
+  }
   return { matching: top.matching, resource_id: top.resource_id, field_name: top.field_name };
 }
+
+const NO_DEFAULTS: Identification = Object.freeze({});
 
 function inferMode(ident: Identification, fieldName: string | undefined): MatchingMode | undefined {
   // Altcraft's default is email; without an email the mode follows the field that is present.

@@ -68,11 +68,55 @@ export function parseAttachWeights(
   limits: Limits,
 ): Record<string, WeightValue> {
   const out: Record<string, WeightValue> = Object.create(null);
-  for (const [name, value] of entriesOf(toRecord(weights, encoding, 'weights'))) {
-    const path = `weights.${name}`;
-    out[name] = parseWeight(requireProperty(type, name, path), value, encoding, limits, path);
+  const record = toRecord(weights, encoding, 'weights');
+  // The hot path of attach and `ties import` (three weights a row): no `weights.<name>` string and
+  // no entry arrays per weight; a weight that fails is parsed again below, which names it.
+  for (const name of Object.keys(record)) {
+    const value = record[name];
+    const property = isValidName(name) ? findProperty(type, name) : undefined;
+    const parsed = property && plainWeight(property, value, encoding);
+    if (parsed !== undefined) out[name] = parsed;
+    else {
+      const path = `weights.${name}`;
+      out[name] = parseWeight(requireProperty(type, name, path), value, encoding, limits, path);
+    }
   }
   return out;
+}
+
+/**
+ * A weight that parseWeight would accept unchanged, answered as parseWeight answers it; undefined
+ * for anything else (parseWeight then gives the answer or the error).
+ */
+function plainWeight(
+  property: PropertyDef,
+  value: unknown,
+  encoding: ValueEncoding,
+): WeightValue | undefined {
+  switch (property.type) {
+    case 'int':
+      if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+      return encoding === 'text' && typeof value === 'string' ? plainIntText(value) : undefined;
+    case 'bool':
+      if (typeof value === 'boolean') return value;
+      if (encoding !== 'text') return undefined;
+      return value === 'true' ? true : value === 'false' ? false : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** An integer written as 1 to 15 ASCII digits, optionally signed (within ±(2^53 − 1)), as a number. */
+function plainIntText(text: string): number | undefined {
+  const n = text.length;
+  if (n === 0 || n > 15) return undefined;
+  let i = text.charCodeAt(0) === 0x2d || text.charCodeAt(0) === 0x2b ? 1 : 0;
+  if (i === n) return undefined;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+  }
+  return Number(text);
 }
 
 /** edit: values overwrite, null removes the property (SPEC §5 edit). */
