@@ -18,7 +18,7 @@ import { openConfiguredStore } from '../../store/configured-store.js';
 import { PG_BULK_CHUNK } from '../../store/postgres/pg-defaults.js';
 import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
 import { CsvSyntaxError, csvRecordBatches } from '../csv-reader.js';
-import { type ProgressBar, progressBar } from '../progress-bar.js';
+import { groupDigits, type ProgressBar, progressBar } from '../progress-bar.js';
 
 export const IMPORT_COMMAND: StoreCommand = {
   name: 'import',
@@ -26,7 +26,7 @@ export const IMPORT_COMMAND: StoreCommand = {
     'Usage: ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH|URL] [--errors FILE]\n' +
     '                            [--format csv|ndjson] [--batch N]\n' +
     '  Loads relations from a file, streamed, in batches of one commit each (--batch: lines per\n' +
-    `  batch, default ${MAX_BATCH_ITEMS.toLocaleString('en-US')}; on PostgreSQL ${PG_BULK_CHUNK.toLocaleString('en-US')}). CSV: a header naming\n` +
+    `  batch, default ${groupDigits(MAX_BATCH_ITEMS)}; on PostgreSQL ${groupDigits(PG_BULK_CHUNK)}). CSV: a header naming\n` +
     '  profile_a,profile_b (ids) or a_email, b_phone, … and property columns; NDJSON: one\n' +
     '  attach_batch item per line. Existing relations are counted, not failed: re-run to resume.\n',
   options: {
@@ -334,7 +334,7 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
     });
     progress.finish(summary.lines);
     const seconds = (performance.now() - started) / 1000;
-    const n = (x: number) => x.toLocaleString('en-US');
+    const n = groupDigits;
     process.stdout.write(
       `Imported ${file} into relation type ${relId}: ${n(summary.created)} created, ` +
         `${n(summary.existed)} already existed, ${n(summary.failed)} failed ` +
