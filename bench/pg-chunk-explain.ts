@@ -1,6 +1,6 @@
 // Scratch: one checkout's ties_attach_many on a fresh schema, called directly on one connection,
 // chunk by chunk; per-chunk ms, optionally with session settings (--set "plan_cache_mode=force_custom_plan")
-// and auto_explain of nested statements sent to the client as notices (--explain N: chunk N's plans).
+// (--ids object for checkouts before 5e46448) and auto_explain of nested statements sent to the client as notices (--explain N: chunk N's plans).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -15,13 +15,17 @@ const { values } = parseArgs({
     chunk: { type: 'string', default: '1000' },
     set: { type: 'string', multiple: true, default: [] },
     explain: { type: 'string', multiple: true, default: [] },
+    // 'string': a lookup by id as the id's JSON string (the store since 5e46448); 'object': {by, id}
+    ids: { type: 'string', default: 'string' },
+    keep: { type: 'boolean', default: false },
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
 const url = values['pg-url']!;
 const dir = values.code!.startsWith('/') ? values.code! : join(process.cwd(), values.code!);
 const fixtures = (await import(join(dir, 'bench/bench-fixtures.ts'))) as typeof import('./bench-fixtures.js');
-const schema = freshSchemaName();
+// A kept schema is not named as the tests' (they drop those of processes gone).
+const schema = values.keep ? `chunk_scratch_${process.pid}` : freshSchemaName();
 const space = (await fixtures.buildWorkspace(`${url}?schema=${schema}`, {
   as: 1000,
   bs: 1000,
@@ -44,7 +48,9 @@ try {
   for (let start = 0, c = 0; start < rows; start += CHUNK, c++) {
     const items = Array.from({ length: Math.min(CHUNK, rows - start) }, (_, i) => {
       const [a, b] = pairAt(space, start + i);
-      return [{ by: 'id', id: a }, { by: 'id', id: b }, ATTACH_WEIGHTS];
+      return values.ids === 'object'
+        ? [{ by: 'id', id: a }, { by: 'id', id: b }, ATTACH_WEIGHTS]
+        : [a, b, ATTACH_WEIGHTS];
     });
     if (explain.has(c)) {
       await client.query(`LOAD 'auto_explain'`);
@@ -72,6 +78,10 @@ try {
   console.log(JSON.stringify({ code: dir, set: values.set, ms: times.map((t) => +t.toFixed(1)) }));
 } finally {
   await client.end();
+  if (values.keep) {
+    console.log(`kept schema ${schema}`);
+    process.exit(0);
+  }
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`DROP SCHEMA ${schema} CASCADE`);

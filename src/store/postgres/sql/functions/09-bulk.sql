@@ -87,24 +87,31 @@ BEGIN
      CROSS JOIN LATERAL (SELECT cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1
                                 OR fa.ids[1] = ab.b_ids[1] AS pair) k;
   ELSE
-    -- Lookups: by id one index probe, the other kinds through ties_find; B counts only when A is one.
-    -- OFFSET 0 keeps each lookup a subquery run once per item: flattened, every use of fa.ids and
-    -- fb.ids below would repeat the lookup.
+    -- Lookups: by id one index probe (a scalar subquery: at most one row, the primary key), the
+    -- other kinds through ties_find (its id array); a1 / b1 the side's one profile, else NULL; B
+    -- counts only when A is one. OFFSET 0 keeps each lookup run once per item: flattened, every
+    -- use of pa, fa … below would repeat it. Arrays are built only for 'pair' rows: the lateral
+    -- array per side and item this replaces cost ~25 ms per 8,000 items (docs/benchmarks.md, "the
+    -- chunk's parameter").
     INSERT INTO ties_stage (idx, weights, a_ids, b_ids, a, b, status)
-    SELECT x.ord, x.e->2, CASE WHEN k.pair THEN fa.ids END, CASE WHEN k.pair THEN ab.b_ids END,
-           CASE WHEN cardinality(fa.ids) = 1 THEN fa.ids[1] END,
-           CASE WHEN cardinality(ab.b_ids) = 1 THEN ab.b_ids[1] END,
-           CASE WHEN k.pair THEN 'pair' ELSE 'ok' END
-      FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord)
-     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->0) = 'string'
-         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->>0 AND p.db_id = t.db_a), '{}')
-         ELSE ties_find(t.db_a, x.e->0) END AS ids OFFSET 0) fa
-     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.e->1) = 'string'
-         THEN coalesce((SELECT array_agg(p.id) FROM profiles p WHERE p.id = x.e->>1 AND p.db_id = t.db_b), '{}')
-         ELSE ties_find(t.db_b, x.e->1) END AS ids OFFSET 0) fb
-     CROSS JOIN LATERAL (SELECT CASE WHEN cardinality(fa.ids) = 1 THEN fb.ids ELSE '{}' END AS b_ids) ab
-     CROSS JOIN LATERAL (SELECT cardinality(fa.ids) <> 1 OR cardinality(ab.b_ids) <> 1
-                                OR fa.ids[1] = ab.b_ids[1] AS pair) k;
+    SELECT v.ord, v.e->2,
+           CASE WHEN v.pair THEN coalesce(v.fa, CASE WHEN v.pa IS NULL THEN '{}' ELSE ARRAY[v.pa] END) END,
+           CASE WHEN v.pair THEN CASE WHEN v.a1 IS NULL THEN '{}'
+             ELSE coalesce(v.fb, CASE WHEN v.pb IS NULL THEN '{}' ELSE ARRAY[v.pb] END) END END,
+           v.a1, CASE WHEN v.a1 IS NOT NULL THEN v.b1 END,
+           CASE WHEN v.pair THEN 'pair' ELSE 'ok' END
+      FROM (SELECT u.*, u.a1 IS NULL OR u.b1 IS NULL OR u.a1 = u.b1 AS pair
+              FROM (SELECT l.*,
+                           CASE WHEN l.fa IS NULL THEN l.pa WHEN cardinality(l.fa) = 1 THEN l.fa[1] END AS a1,
+                           CASE WHEN l.fb IS NULL THEN l.pb WHEN cardinality(l.fb) = 1 THEN l.fb[1] END AS b1
+                      FROM (SELECT x.ord, x.e,
+                              CASE WHEN jsonb_typeof(x.e->0) = 'string' THEN
+                                (SELECT p.id FROM profiles p WHERE p.id = x.e->>0 AND p.db_id = t.db_a) END AS pa,
+                              CASE WHEN jsonb_typeof(x.e->1) = 'string' THEN
+                                (SELECT p.id FROM profiles p WHERE p.id = x.e->>1 AND p.db_id = t.db_b) END AS pb,
+                              CASE WHEN jsonb_typeof(x.e->0) <> 'string' THEN ties_find(t.db_a, x.e->0) END AS fa,
+                              CASE WHEN jsonb_typeof(x.e->1) <> 'string' THEN ties_find(t.db_b, x.e->1) END AS fb
+                             FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord) OFFSET 0) l) u) v;
   END IF;
   -- Shared locks on every profile of a pair, in one order (a deletion takes the exclusive lock),
   -- then the profiles looked for again: a deletion may have committed in between. The profiles are
