@@ -205,7 +205,8 @@ BEGIN
         INSERT INTO relation_tops (a, rel_id, prop, b, value)
         SELECT s.a, p_rel, n.name, s.b, (s.weights -> n.name)::float8
           FROM ties_stage s CROSS JOIN unnest(v_top) AS n(name)
-         WHERE s.status = 'ok' AND s.weights ? n.name AND s.a = ANY (v_kept);
+         WHERE s.status = 'ok' AND s.weights ? n.name AND s.a = ANY (v_kept)
+         ORDER BY s.a, n.name, s.b;
       END IF;
     END IF;
     -- The aggregate changes of new relations (what ties_deltas gives for each with no old weights,
