@@ -80,8 +80,10 @@ export class PostgresRelations {
       name: 'ties_attach',
       // The function called in a subquery's select list (OFFSET 0: run once, not flattened) rather
       // than FROM ties_attach(…): no function scan materialising its one row (backend CPU per call
-      // 380 against 408 µs, docs/benchmarks.md, "`ties_attach`'s body alone").
-      text: 'SELECT (x.r).status, (x.r).a_ids, (x.r).b_ids FROM (SELECT ties_attach($1, $2, $3, $4, $5, $6) AS r OFFSET 0) x',
+      // 380 against 408 µs, docs/benchmarks.md, "`ties_attach`'s body alone"). The two ids come as
+      // text; the id arrays only when core resolves them (status 'pair'), so the common answer
+      // parses no array.
+      text: "SELECT (x.r).status, (x.r).a_ids[1] AS a, (x.r).b_ids[1] AS b, CASE WHEN (x.r).status = 'pair' THEN (x.r).a_ids END AS a_ids, CASE WHEN (x.r).status = 'pair' THEN (x.r).b_ids END AS b_ids FROM (SELECT ties_attach($1, $2, $3, $4, $5, $6) AS r OFFSET 0) x",
       values: [
         input.type.relId,
         JSON.stringify(input.a),
@@ -194,8 +196,8 @@ export class PostgresRelations {
   }
 
   private relationOutcome(relId: number, row: PairRow) {
-    const a = row.a_ids?.[0] ?? '';
-    const b = row.b_ids?.[0] ?? '';
+    const a = row.a ?? row.a_ids?.[0] ?? '';
+    const b = row.b ?? row.b_ids?.[0] ?? '';
     switch (row.status) {
       case 'no_type':
         throw noType(relId);

@@ -17,6 +17,9 @@ export interface PairRow {
   status: 'ok' | 'no_type' | 'pair' | 'duplicate' | 'no_relation' | 'overflow';
   a_ids: string[] | null;
   b_ids: string[] | null;
+  /** The two profiles' ids as text, where a call answers them so (attach); else a_ids[0], b_ids[0]. */
+  a?: string | null;
+  b?: string | null;
   created?: boolean | null;
   overflow_property?: string | null;
   overflow_result?: string | null;

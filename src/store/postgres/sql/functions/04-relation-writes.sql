@@ -12,40 +12,53 @@ DECLARE
   v_a text;
   v_b text;
   v_top text[];
+  v_kept boolean;
+  v_total bigint;
+  v_locked boolean;
 BEGIN
-  -- The hottest call, written out rather than through ties_type_for_write, ties_pair and
-  -- ties_account (same locks, same order, same rows): the generic delta set costs backend CPU, which
-  -- bounds attach on a machine whose cores are saturated (docs/benchmarks.md, "PostgreSQL attach,
-  -- lean side by side"). The change-log event stays ties_log's: writing it out measured no gain.
-  PERFORM pg_advisory_xact_lock_shared(ties_ns('type'), p_rel);
+  -- The hottest call, written out rather than through ties_type_for_write, ties_pair,
+  -- ties_account and ties_tops_kept (same locks, same order, same rows): the generic delta set
+  -- costs backend CPU, which bounds attach on a machine whose cores are saturated
+  -- (docs/benchmarks.md, "PostgreSQL attach, lean side by side"). Locks and calls returning void
+  -- are taken as expressions (v_locked := …), not PERFORM: PL/pgSQL evaluates a plain expression
+  -- directly, where PERFORM runs a query through the executor.
+  v_locked := pg_advisory_xact_lock_shared(ties_ns('type'), p_rel) IS NOT NULL;
   SELECT * INTO t FROM relation_types WHERE rel_id = p_rel;
   IF NOT FOUND THEN
     status := 'no_type';
     RETURN;
   END IF;
   IF p_a->>'by' = 'id' AND p_b->>'by' = 'id' THEN
-    PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), hashtext(p_a->>'id'));
-    a_ids := ARRAY(SELECT id FROM profiles WHERE id = p_a->>'id' AND db_id = t.db_a);
-    IF cardinality(a_ids) = 1 THEN
-      PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), hashtext(p_b->>'id'));
-      b_ids := ARRAY(SELECT id FROM profiles WHERE id = p_b->>'id' AND db_id = t.db_b);
-    ELSE
-      b_ids := '{}';
+    -- By id (profiles.id is the key): at most one profile per side; B is looked up only when A
+    -- was found, as ties_pair does.
+    v_locked := pg_advisory_xact_lock_shared(ties_ns('profile'), hashtext(p_a->>'id')) IS NOT NULL;
+    SELECT id INTO v_a FROM profiles WHERE id = p_a->>'id' AND db_id = t.db_a;
+    IF v_a IS NOT NULL THEN
+      v_locked := pg_advisory_xact_lock_shared(ties_ns('profile'), hashtext(p_b->>'id')) IS NOT NULL;
+      SELECT id INTO v_b FROM profiles WHERE id = p_b->>'id' AND db_id = t.db_b;
+    END IF;
+    IF v_a IS NULL OR v_b IS NULL OR v_a = v_b THEN
+      status := 'pair';
+      a_ids := CASE WHEN v_a IS NULL THEN '{}'::text[] ELSE ARRAY[v_a] END;
+      b_ids := CASE WHEN v_b IS NULL THEN '{}'::text[] ELSE ARRAY[v_b] END;
+      RETURN;
     END IF;
   ELSE
     SELECT * INTO a_ids, b_ids FROM ties_pair(t, p_a, p_b);
+    IF cardinality(a_ids) <> 1 OR cardinality(b_ids) <> 1 OR a_ids[1] = b_ids[1] THEN
+      status := 'pair';
+      RETURN;
+    END IF;
+    v_a := a_ids[1];
+    v_b := b_ids[1];
   END IF;
-  IF cardinality(a_ids) <> 1 OR cardinality(b_ids) <> 1 OR a_ids[1] = b_ids[1] THEN
-    status := 'pair';
-    RETURN;
-  END IF;
-  v_a := a_ids[1];
-  v_b := b_ids[1];
   INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
   VALUES (v_a, p_rel, v_b, p_weights, p_now, p_now)
   ON CONFLICT DO NOTHING;
   IF NOT FOUND THEN
     status := 'duplicate';
+    a_ids := ARRAY[v_a];
+    b_ids := ARRAY[v_b];
     RETURN;
   END IF;
   INSERT INTO relations_by_b (b, rel_id, a) VALUES (v_b, p_rel, v_a);
@@ -53,9 +66,17 @@ BEGIN
     -- A float sum's compensated steps: the general path (ties_apply).
     PERFORM ties_account(t, v_a, v_b, NULL, p_weights);
   ELSE
-    IF t.properties @? '$[*] ? (@.top > 0 && (@.type == "int" || @.type == "float"))'
-       AND ties_tops_kept(p_rel, t.properties, v_a, 1) THEN
-      v_top := ties_top_props(t.properties);
+    IF t.properties @? '$[*] ? (@.top > 0 && (@.type == "int" || @.type == "float"))' THEN
+      -- ties_tops_kept's common case written out: A's top-row lock shared and one read of its
+      -- mark and total; ties_tops_kept itself (the exclusive lock and the build) only when this
+      -- relation takes an unmarked A past the threshold.
+      v_locked := pg_advisory_xact_lock_shared(ties_ns('tops'), ties_top_lock_key(p_rel, v_a)) IS NOT NULL;
+      SELECT coalesce(bool_or(side = 't'), false), coalesce(sum(count) FILTER (WHERE side = 'a'), 0)
+        INTO v_kept, v_total
+        FROM relation_stats WHERE profile_id = v_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
+      IF v_kept OR (v_total + 1 > ties_top_rows_from() AND ties_tops_kept(p_rel, t.properties, v_a, 1)) THEN
+        v_top := ties_top_props(t.properties);
+      END IF;
     END IF;
     -- What ties_deltas and ties_apply make of a new relation without float sums: A's total, B's
     -- total and A's row of each property it has (count 1, the int sum), in this connection's slot,
@@ -81,8 +102,10 @@ BEGIN
       ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
     END IF;
   END IF;
-  PERFORM ties_log(p_call, p_rel, t.db_a, v_a, t.db_b, v_b, NULL, p_weights, p_now);
+  v_locked := ties_log(p_call, p_rel, t.db_a, v_a, t.db_b, v_b, NULL, p_weights, p_now) IS NOT NULL;
   status := 'ok';
+  a_ids := ARRAY[v_a];
+  b_ids := ARRAY[v_b];
 END
 $f$;
 

@@ -55,11 +55,14 @@ $f$;
 CREATE FUNCTION ties_log(p_call text, p_rel integer, p_db_a integer, p_a text, p_db_b integer, p_b text,
   p_before jsonb, p_after jsonb, p_at text) RETURNS void
 LANGUAGE plpgsql AS $f$
+DECLARE
+  v_locked boolean;
 BEGIN
   IF NOT ties_feed_on() THEN
     RETURN;
   END IF;
-  PERFORM ties_feed_lock();
+  -- An expression, not PERFORM (no executor run for a call returning void).
+  v_locked := ties_feed_lock() IS NOT NULL;
   INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
   VALUES (nextval('change_seq'), coalesce(p_at, ties_now_text()), p_call, p_rel, p_a, p_db_a, p_b, p_db_b,
           p_before, p_after);
