@@ -29,6 +29,14 @@ import type {
 import { ID_ARRAY_TYPES } from './pg-id-arrays.js';
 import type { MatchRow, PairRow, PgStatements } from './postgres-statements.js';
 
+/** ties_attach's text[] as the other writes' row: [status, a, b], or ['pair', nA, nB, ids…]. */
+function attachRow(r: readonly string[]): PairRow {
+  const status = r[0] as PairRow['status'];
+  if (status !== 'pair') return { status, a_ids: null, b_ids: null, a: r[1] ?? null, b: r[2] ?? null };
+  const nA = Number(r[1]);
+  return { status, a_ids: r.slice(3, 3 + nA), b_ids: r.slice(3 + nA, 3 + nA + Number(r[2])) };
+}
+
 function pairOutcome(row: PairRow): PairFailure | PairOk {
   return resolvePair(row.a_ids ?? [], row.b_ids ?? []);
 }
@@ -76,14 +84,10 @@ export class PostgresRelations {
   constructor(private readonly db: PgStatements) {}
 
   async attach(input: AttachInput): Promise<AttachOutcome> {
-    const row = await this.db.one<PairRow>({
+    const { r } = await this.db.one<{ r: string[] }>({
       name: 'ties_attach',
-      // The function called in a subquery's select list (OFFSET 0: run once, not flattened) rather
-      // than FROM ties_attach(…): no function scan materialising its one row (backend CPU per call
-      // 380 against 408 µs, docs/benchmarks.md, "`ties_attach`'s body alone"). The two ids come as
-      // text; the id arrays only when core resolves them (status 'pair'), so the common answer
-      // parses no array.
-      text: "SELECT (x.r).status, (x.r).a_ids[1] AS a, (x.r).b_ids[1] AS b, CASE WHEN (x.r).status = 'pair' THEN (x.r).a_ids END AS a_ids, CASE WHEN (x.r).status = 'pair' THEN (x.r).b_ids END AS b_ids FROM (SELECT ties_attach($1, $2, $3, $4, $5, $6) AS r OFFSET 0) x",
+      // One text[] (sql/functions/04-relation-writes.sql): no record to take apart, one column.
+      text: 'SELECT ties_attach($1, $2, $3, $4, $5, $6) AS r',
       values: [
         input.type.relId,
         JSON.stringify(input.a),
@@ -93,7 +97,7 @@ export class PostgresRelations {
         input.call ?? 'relations/attach',
       ],
     });
-    return this.relationOutcome(input.type.relId, row) as AttachOutcome;
+    return this.relationOutcome(input.type.relId, attachRow(r)) as AttachOutcome;
   }
 
   /**

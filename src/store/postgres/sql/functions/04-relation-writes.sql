@@ -4,11 +4,18 @@
 -- 'no_relation', 'overflow'. p_call: the call the change feed records (10-change-log.sql); each
 -- function appends its event last, once the change is made.
 
-CREATE FUNCTION ties_attach(p_rel integer, p_a jsonb, p_b jsonb, p_weights jsonb, p_now text, p_call text,
-  OUT status text, OUT a_ids text[], OUT b_ids text[])
-LANGUAGE plpgsql AS $f$
+-- ties_attach answers one text[] rather than the others' (status, a_ids, b_ids) row: [status, a, b]
+-- ('ok', 'duplicate'), ['no_type'], or ['pair', count of A's ids, count of B's ids, A's ids…, B's
+-- ids…] — one column to send and parse instead of a record taken apart field by field.
+CREATE FUNCTION ties_attach(p_rel integer, p_a jsonb, p_b jsonb, p_weights jsonb, p_now text, p_call text)
+RETURNS text[] LANGUAGE plpgsql AS $f$
 DECLARE
   t relation_types;
+  v_db_a integer;
+  v_db_b integer;
+  v_props jsonb;
+  a_ids text[];
+  b_ids text[];
   v_a text;
   v_b text;
   v_top text[];
@@ -23,31 +30,31 @@ BEGIN
   -- are taken as expressions (v_locked := …), not PERFORM: PL/pgSQL evaluates a plain expression
   -- directly, where PERFORM runs a query through the executor.
   v_locked := pg_advisory_xact_lock_shared(ties_ns('type'), p_rel) IS NOT NULL;
-  SELECT * INTO t FROM relation_types WHERE rel_id = p_rel;
+  -- The type's three columns as plain variables; the whole row (a record variable, costlier to
+  -- fill) only on the paths that hand it on (ties_pair, ties_account). Under the type's lock it
+  -- cannot change in between.
+  SELECT db_a, db_b, properties INTO v_db_a, v_db_b, v_props FROM relation_types WHERE rel_id = p_rel;
   IF NOT FOUND THEN
-    status := 'no_type';
-    RETURN;
+    RETURN ARRAY['no_type'];
   END IF;
   IF p_a->>'by' = 'id' AND p_b->>'by' = 'id' THEN
     -- By id (profiles.id is the key): at most one profile per side; B is looked up only when A
     -- was found, as ties_pair does.
     v_locked := pg_advisory_xact_lock_shared(ties_ns('profile'), hashtext(p_a->>'id')) IS NOT NULL;
-    SELECT id INTO v_a FROM profiles WHERE id = p_a->>'id' AND db_id = t.db_a;
+    SELECT id INTO v_a FROM profiles WHERE id = p_a->>'id' AND db_id = v_db_a;
     IF v_a IS NOT NULL THEN
       v_locked := pg_advisory_xact_lock_shared(ties_ns('profile'), hashtext(p_b->>'id')) IS NOT NULL;
-      SELECT id INTO v_b FROM profiles WHERE id = p_b->>'id' AND db_id = t.db_b;
+      SELECT id INTO v_b FROM profiles WHERE id = p_b->>'id' AND db_id = v_db_b;
     END IF;
     IF v_a IS NULL OR v_b IS NULL OR v_a = v_b THEN
-      status := 'pair';
-      a_ids := CASE WHEN v_a IS NULL THEN '{}'::text[] ELSE ARRAY[v_a] END;
-      b_ids := CASE WHEN v_b IS NULL THEN '{}'::text[] ELSE ARRAY[v_b] END;
-      RETURN;
+      RETURN ARRAY['pair', (v_a IS NOT NULL)::integer::text, (v_b IS NOT NULL)::integer::text]
+        || array_remove(ARRAY[v_a, v_b], NULL);
     END IF;
   ELSE
+    SELECT * INTO t FROM relation_types WHERE rel_id = p_rel;
     SELECT * INTO a_ids, b_ids FROM ties_pair(t, p_a, p_b);
     IF cardinality(a_ids) <> 1 OR cardinality(b_ids) <> 1 OR a_ids[1] = b_ids[1] THEN
-      status := 'pair';
-      RETURN;
+      RETURN ARRAY['pair', cardinality(a_ids)::text, cardinality(b_ids)::text] || a_ids || b_ids;
     END IF;
     v_a := a_ids[1];
     v_b := b_ids[1];
@@ -56,17 +63,17 @@ BEGIN
   VALUES (v_a, p_rel, v_b, p_weights, p_now, p_now)
   ON CONFLICT DO NOTHING;
   IF NOT FOUND THEN
-    status := 'duplicate';
-    a_ids := ARRAY[v_a];
-    b_ids := ARRAY[v_b];
-    RETURN;
+    RETURN ARRAY['duplicate', v_a, v_b];
   END IF;
   INSERT INTO relations_by_b (b, rel_id, a) VALUES (v_b, p_rel, v_a);
-  IF t.properties @? '$[*] ? (@.sum == true && @.type == "float")' THEN
+  IF v_props @? '$[*] ? (@.sum == true && @.type == "float")' THEN
     -- A float sum's compensated steps: the general path (ties_apply).
+    IF t.rel_id IS NULL THEN
+      SELECT * INTO t FROM relation_types WHERE rel_id = p_rel;
+    END IF;
     PERFORM ties_account(t, v_a, v_b, NULL, p_weights);
   ELSE
-    IF t.properties @? '$[*] ? (@.top > 0 && (@.type == "int" || @.type == "float"))' THEN
+    IF v_props @? '$[*] ? (@.top > 0 && (@.type == "int" || @.type == "float"))' THEN
       -- ties_tops_kept's common case written out: A's top-row lock shared and one read of its
       -- mark and total; ties_tops_kept itself (the exclusive lock and the build) only when this
       -- relation takes an unmarked A past the threshold.
@@ -74,8 +81,8 @@ BEGIN
       SELECT coalesce(bool_or(side = 't'), false), coalesce(sum(count) FILTER (WHERE side = 'a'), 0)
         INTO v_kept, v_total
         FROM relation_stats WHERE profile_id = v_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
-      IF v_kept OR (v_total + 1 > ties_top_rows_from() AND ties_tops_kept(p_rel, t.properties, v_a, 1)) THEN
-        v_top := ties_top_props(t.properties);
+      IF v_kept OR (v_total + 1 > ties_top_rows_from() AND ties_tops_kept(p_rel, v_props, v_a, 1)) THEN
+        v_top := ties_top_props(v_props);
       END IF;
     END IF;
     -- What ties_deltas and ties_apply make of a new relation without float sums: A's total, B's
@@ -89,7 +96,7 @@ BEGIN
             UNION ALL
             SELECT v_a, 'a', x.ord, x.e->>'name',
                    CASE WHEN ties_keeps_sum(x.e) THEN (p_weights -> (x.e->>'name'))::numeric ELSE 0 END
-              FROM jsonb_array_elements(t.properties) WITH ORDINALITY AS x(e, ord)
+              FROM jsonb_array_elements(v_props) WITH ORDINALITY AS x(e, ord)
              WHERE p_weights ? (x.e->>'name')) d
      ORDER BY d.profile_id COLLATE "C", d.side COLLATE "C", d.ord
     ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
@@ -102,10 +109,8 @@ BEGIN
       ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
     END IF;
   END IF;
-  v_locked := ties_log(p_call, p_rel, t.db_a, v_a, t.db_b, v_b, NULL, p_weights, p_now) IS NOT NULL;
-  status := 'ok';
-  a_ids := ARRAY[v_a];
-  b_ids := ARRAY[v_b];
+  v_locked := ties_log(p_call, p_rel, v_db_a, v_a, v_db_b, v_b, NULL, p_weights, p_now) IS NOT NULL;
+  RETURN ARRAY['ok', v_a, v_b];
 END
 $f$;
 
