@@ -304,9 +304,13 @@ try {
   if (lean1) out.lean1_vs_raw = r3(median(perRound.map((r) => r.lean1! / r.raw!)));
   if (min) out.min_vs_raw = r3(median(perRound.map((r) => r.min! / r.raw!)));
   if (ins) out.ins_vs_raw = r3(median(perRound.map((r) => r.ins! / r.raw!)));
-  if (base) out.base_vs_raw = r3(median(perRound.map((r) => r.base! / r.raw!)));
+  if (base) {
+    out.base_vs_raw = r3(median(perRound.map((r) => r.base! / r.raw!)));
+    // The A/B's figure: this checkout over the base, per round (slices of one round are adjacent).
+    out.ties_vs_base = r3(median(perRound.map((r) => r.ties! / r.base!)));
+  }
   process.stdout.write(
-    `per round ties/raw ${perRound.map((r) => (r.ties! / r.raw!).toFixed(2)).join(', ')}; lean/raw ${perRound.map((r) => (r.lean! / r.raw!).toFixed(2)).join(', ')}\n`,
+    `per round ties/raw ${perRound.map((r) => (r.ties! / r.raw!).toFixed(2)).join(', ')}; lean/raw ${perRound.map((r) => (r.lean! / r.raw!).toFixed(2)).join(', ')}${base ? `; ties/base ${perRound.map((r) => (r.ties! / r.base!).toFixed(2)).join(', ')}` : ''}\n`,
   );
   // Where the backend time goes, per function (track_functions = 'pl', set by freshPgDb): self time
   // per attach, the whole run's calls (warm-up included) over the side's attaches.
