@@ -166,6 +166,15 @@ else {
         const ties = createTies({ store });
         for (const r of await replayV010Reads(ties, recordedPostgresReads()))
           assert.deepEqual(r.actual, r.expected, r.label);
+        // Migration 10's storage parameter reached every shard of the distributed table.
+        const shards = await store.pool.query<{ result: string }>(
+          `SELECT DISTINCT result FROM run_command_on_shards('${schema}.relation_stats',
+             $$SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = '%s'::regclass$$)`,
+        );
+        assert.deepEqual(
+          shards.rows.map((r) => r.result),
+          ['fillfactor=50'],
+        );
       } finally {
         await store?.close();
         await dropSchema(schema, url);
