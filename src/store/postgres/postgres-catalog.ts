@@ -79,8 +79,13 @@ export class PostgresCatalog {
   }
 
   private async catalogNow(): Promise<Catalog> {
+    return this.freshCatalog() ?? this.loadCatalog();
+  }
+
+  /** The catalogue in memory while it can be trusted (see catalogNow), else undefined. */
+  private freshCatalog(): Catalog | undefined {
     const fresh = this.catalog && (this.listening || Date.now() - this.catalogAt < UNLISTENED_TTL_MS);
-    return fresh ? this.catalog! : this.loadCatalog();
+    return fresh ? this.catalog : undefined;
   }
 
   loadCatalog(): Promise<Catalog> {
@@ -193,8 +198,12 @@ export class PostgresCatalog {
     return rows[0] ? toDatabase(rows[0]) : null;
   }
 
-  async getDatabase(id: number): Promise<Database | null> {
-    return (await this.catalogNow()).databases.get(id) ?? null;
+  // The three lookups every relation call makes answer from memory without an async function's
+  // awaits when the catalogue is fresh.
+  getDatabase(id: number): Promise<Database | null> {
+    const catalog = this.freshCatalog();
+    if (catalog) return Promise.resolve(catalog.databases.get(id) ?? null);
+    return this.loadCatalog().then((c) => c.databases.get(id) ?? null);
   }
 
   async listDatabases(afterId: number, limit: number): Promise<Page<Database>> {
@@ -217,8 +226,10 @@ export class PostgresCatalog {
     );
   }
 
-  async getResource(id: number): Promise<Resource | null> {
-    return (await this.catalogNow()).resources.get(id) ?? null;
+  getResource(id: number): Promise<Resource | null> {
+    const catalog = this.freshCatalog();
+    if (catalog) return Promise.resolve(catalog.resources.get(id) ?? null);
+    return this.loadCatalog().then((c) => c.resources.get(id) ?? null);
   }
 
   async listResources(afterId: number, limit: number): Promise<Page<Resource>> {
@@ -237,8 +248,10 @@ export class PostgresCatalog {
     );
   }
 
-  async getRelationType(relId: number): Promise<RelationType | null> {
-    return (await this.catalogNow()).types.get(relId) ?? null;
+  getRelationType(relId: number): Promise<RelationType | null> {
+    const catalog = this.freshCatalog();
+    if (catalog) return Promise.resolve(catalog.types.get(relId) ?? null);
+    return this.loadCatalog().then((c) => c.types.get(relId) ?? null);
   }
 
   async listRelationTypes(): Promise<readonly RelationType[]> {

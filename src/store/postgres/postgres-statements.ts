@@ -115,9 +115,12 @@ export class PgStatements {
     return { ...this.counters };
   }
 
-  async one<R extends object>(query: pg.QueryConfig): Promise<R> {
-    const rows = await this.run<R>(query);
-    if (!rows[0]) throw new Error(`postgres store: ${query.name ?? 'query'} answered no row`);
-    return rows[0];
+  /** The statement's one row (a relation or profile call's answer), in the same single pass as run. */
+  one<R extends object>(query: pg.QueryConfig): Promise<R> {
+    return this.retried(async (client) => {
+      const row = (await client.query<R>(query)).rows[0];
+      if (!row) throw new Error(`postgres store: ${query.name ?? 'query'} answered no row`);
+      return row;
+    }, false);
   }
 }
