@@ -133,6 +133,63 @@ function suite(engine: string, open: () => Promise<PgTestStore>) {
   });
 }
 
+function olderStage(engine: string, open: () => Promise<PgTestStore>) {
+  it(`${engine}: attach_batch on a connection holding an earlier version's staging table`, async () => {
+    const { store, cleanup } = await open();
+    try {
+      const database = await store.createDatabase({
+        name: 'db',
+        description: '',
+        customFields: [],
+        now: NOW,
+      });
+      const type = await store.createRelationType({
+        name: 'type',
+        dbA: database.id,
+        dbB: database.id,
+        properties: PROPS,
+        now: NOW,
+      });
+      const ids = ['0000000000000000000000e1', '0000000000000000000000e2'] as const;
+      for (const id of ids) {
+        const saved = await store.saveProfile({
+          database,
+          mode: 'add',
+          set: {},
+          setOnCreate: {},
+          subscriptions: [],
+          newId: id,
+          now: NOW,
+        });
+        assert.equal(saved.kind, 'ok');
+      }
+      const client = await store.pool.connect();
+      try {
+        // What ties_attach_many of 2026-12-04 created on a connection (a server of that version
+        // sharing the schema keeps such connections after a newer one re-applied the functions).
+        await client.query(`CREATE TEMP TABLE ties_stage (idx integer NOT NULL, weights jsonb NOT NULL,
+          a_ids text[] NOT NULL, b_ids text[] NOT NULL, a text COLLATE "C", b text COLLATE "C", status text)`);
+        const { rows } = await client.query<{ status: string; a: string; b: string }>(
+          'SELECT status, a, b FROM ties_attach_many($1, $2, $3)',
+          [type.relId, JSON.stringify([[ids[0], ids[1], { hits: 1 }]]), NOW],
+        );
+        assert.deepEqual(rows, [{ status: 'ok', a: ids[0], b: ids[1] }]);
+      } finally {
+        await client.query('DROP TABLE IF EXISTS pg_temp.ties_stage').catch(() => undefined);
+        client.release();
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+}
+
 if (!PG_URL) test('PostgreSQL attach_batch checks', { skip: PG_SKIPPED }, () => undefined);
-else suite('postgres', () => openPgTestStore({ poolMax: 3 }));
-if (CITUS_URL) suite('citus', () => openCitusTestStore({ poolMax: 3 }));
+else {
+  suite('postgres', () => openPgTestStore({ poolMax: 3 }));
+  olderStage('postgres', () => openPgTestStore({ poolMax: 3 }));
+}
+if (CITUS_URL) {
+  suite('citus', () => openCitusTestStore({ poolMax: 3 }));
+  olderStage('citus', () => openCitusTestStore({ poolMax: 3 }));
+}

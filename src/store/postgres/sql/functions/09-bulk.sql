@@ -38,12 +38,14 @@ BEGIN
       FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord);
     RETURN;
   END IF;
-  IF to_regclass('pg_temp.ties_stage') IS NULL THEN
+  IF to_regclass('pg_temp.ties_chunk') IS NULL THEN
     -- No index: every statement reads the whole chunk, and one on idx cost about half of the
     -- staging's own writes (docs/benchmarks.md, "ties_attach_many: the aggregates in one pass").
     -- a and b are set when each side found exactly one profile; a_ids and b_ids (what a 'pair'
     -- answer reports) only on 'pair' rows: kept for every item they widened each later pass.
-    CREATE TEMP TABLE ties_stage (
+    -- Named for this shape: a connection of a server of an earlier version, sharing the schema,
+    -- may hold a ties_stage of another (id arrays NOT NULL), which these statements would fail on.
+    CREATE TEMP TABLE ties_chunk (
       idx integer NOT NULL,
       weights jsonb NOT NULL,
       a_ids text[],
@@ -54,7 +56,7 @@ BEGIN
     );
   ELSE
     -- Autovacuum never visits temporary tables: start each chunk from an empty file.
-    TRUNCATE ties_stage;
+    TRUNCATE ties_chunk;
   END IF;
   -- On Citus, no statement may join a temporary table with a distributed one through a correlated
   -- subquery (Citus cannot plan it, docs/scaling.md): there the profiles named by id are read in one
@@ -71,7 +73,7 @@ BEGIN
                      FROM jsonb_array_elements(p_items) AS x(e), (VALUES (0), (1)) AS q(n)
                     WHERE jsonb_typeof(x.e->q.n) = 'string');
     INSERT INTO ties_found (id, db_id) SELECT p.id, p.db_id FROM profiles p WHERE p.id = ANY (v_ids);
-    INSERT INTO ties_stage (idx, weights, a_ids, b_ids, a, b, status)
+    INSERT INTO ties_chunk (idx, weights, a_ids, b_ids, a, b, status)
     SELECT x.ord, x.e->2, CASE WHEN k.pair THEN fa.ids END, CASE WHEN k.pair THEN ab.b_ids END,
            CASE WHEN cardinality(fa.ids) = 1 THEN fa.ids[1] END,
            CASE WHEN cardinality(ab.b_ids) = 1 THEN ab.b_ids[1] END,
@@ -93,7 +95,7 @@ BEGIN
     -- use of pa, fa … below would repeat it. Arrays are built only for 'pair' rows: the lateral
     -- array per side and item this replaces cost ~25 ms per 8,000 items (docs/benchmarks.md, "the
     -- chunk's parameter").
-    INSERT INTO ties_stage (idx, weights, a_ids, b_ids, a, b, status)
+    INSERT INTO ties_chunk (idx, weights, a_ids, b_ids, a, b, status)
     SELECT v.ord, v.e->2,
            CASE WHEN v.pair THEN coalesce(v.fa, CASE WHEN v.pa IS NULL THEN '{}' ELSE ARRAY[v.pa] END) END,
            CASE WHEN v.pair THEN CASE WHEN v.a1 IS NULL THEN '{}'
@@ -117,8 +119,8 @@ BEGIN
   -- then the profiles looked for again: a deletion may have committed in between. The profiles are
   -- taken once each (a chunk names each of a few thousand profiles several times), for the locks
   -- and for the second look alike.
-  v_ids := ARRAY(SELECT s.a FROM ties_stage s WHERE s.a IS NOT NULL AND s.b IS NOT NULL
-                 UNION SELECT s.b FROM ties_stage s WHERE s.a IS NOT NULL AND s.b IS NOT NULL);
+  v_ids := ARRAY(SELECT s.a FROM ties_chunk s WHERE s.a IS NOT NULL AND s.b IS NOT NULL
+                 UNION SELECT s.b FROM ties_chunk s WHERE s.a IS NOT NULL AND s.b IS NOT NULL);
   PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), l.h)
      FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest(v_ids) id ORDER BY 1) l
     ORDER BY l.h;
@@ -134,7 +136,7 @@ BEGIN
                      WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = u.id));
   END IF;
   IF v_gone <> '{}' THEN
-    UPDATE ties_stage s SET
+    UPDATE ties_chunk s SET
       status = 'pair',
       a_ids = CASE WHEN s.a = ANY (v_gone) THEN '{}' ELSE ARRAY[s.a] END,
       b_ids = '{}'
@@ -143,10 +145,10 @@ BEGIN
   -- A later item naming the pair an earlier one names is a duplicate, whatever the store holds.
   -- The window (a sort of the chunk and a join back) runs only when some pair repeats: a hashed
   -- count finds that in a fraction of its time, and an import's chunks seldom repeat a pair.
-  IF EXISTS (SELECT 1 FROM ties_stage e WHERE e.status = 'ok' GROUP BY e.a, e.b HAVING count(*) > 1) THEN
-    UPDATE ties_stage s SET status = 'duplicate'
+  IF EXISTS (SELECT 1 FROM ties_chunk e WHERE e.status = 'ok' GROUP BY e.a, e.b HAVING count(*) > 1) THEN
+    UPDATE ties_chunk s SET status = 'duplicate'
       FROM (SELECT e.idx, row_number() OVER (PARTITION BY e.a, e.b ORDER BY e.idx) AS n
-              FROM ties_stage e WHERE e.status = 'ok') d
+              FROM ties_chunk e WHERE e.status = 'ok') d
      WHERE d.idx = s.idx AND d.n > 1;
   END IF;
 
@@ -157,21 +159,21 @@ BEGIN
   -- parameter"). No NULLs on either side (an 'ok' row has both a and b; relations' key is NOT NULL).
   WITH inserted AS (
     INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
-    SELECT s.a, p_rel, s.b, s.weights, p_now, p_now FROM ties_stage s WHERE s.status = 'ok'
+    SELECT s.a, p_rel, s.b, s.weights, p_now, p_now FROM ties_chunk s WHERE s.status = 'ok'
      ORDER BY s.a, s.b
     ON CONFLICT DO NOTHING
     RETURNING relations.a, relations.b
   )
-  UPDATE ties_stage s SET status = 'duplicate'
+  UPDATE ties_chunk s SET status = 'duplicate'
    WHERE s.status = 'ok' AND (s.a, s.b) NOT IN (SELECT i.a, i.b FROM inserted i);
   INSERT INTO relations_by_b (b, rel_id, a)
-  SELECT s.b, p_rel, s.a FROM ties_stage s WHERE s.status = 'ok' ORDER BY s.b, s.a;
+  SELECT s.b, p_rel, s.a FROM ties_chunk s WHERE s.status = 'ok' ORDER BY s.b, s.a;
 
   v_ordered := EXISTS (SELECT 1 FROM jsonb_array_elements(t.properties) e
                         WHERE ties_keeps_sum(e) AND e->>'type' = 'float');
   IF v_ordered THEN
     PERFORM ties_account(t, s.a, s.b, NULL, s.weights)
-       FROM (SELECT * FROM ties_stage x WHERE x.status = 'ok' ORDER BY x.idx) s;
+       FROM (SELECT * FROM ties_chunk x WHERE x.status = 'ok' ORDER BY x.idx) s;
   ELSE
     -- Top rows, set-wise under the rules of 03-aggregates.sql: the marks and totals of the chunk's
     -- As read first, unlocked (a mark never goes while writers run); the unmarked As locked in one
@@ -180,12 +182,12 @@ BEGIN
     -- before locking means a chunk never upgrades a lock it holds.
     v_top := ties_top_props(t.properties);
     IF v_top <> '{}' THEN
-      v_as := ARRAY(SELECT DISTINCT x.a FROM ties_stage x WHERE x.status = 'ok');
+      v_as := ARRAY(SELECT DISTINCT x.a FROM ties_chunk x WHERE x.status = 'ok');
       SELECT coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)
                         AND coalesce(k.total, 0) + g.n > ties_top_rows_from()), '{}'),
              coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)), '{}')
         INTO v_build, v_locked
-        FROM (SELECT x.a, count(*) AS n FROM ties_stage x WHERE x.status = 'ok' GROUP BY x.a) g
+        FROM (SELECT x.a, count(*) AS n FROM ties_chunk x WHERE x.status = 'ok' GROUP BY x.a) g
         LEFT JOIN (SELECT profile_id, bool_or(side = 't') AS kept,
                           sum(count) FILTER (WHERE side = 'a') AS total
                      FROM relation_stats
@@ -204,7 +206,7 @@ BEGIN
       IF v_kept <> '{}' THEN
         INSERT INTO relation_tops (a, rel_id, prop, b, value)
         SELECT s.a, p_rel, n.name, s.b, (s.weights -> n.name)::float8
-          FROM ties_stage s CROSS JOIN unnest(v_top) AS n(name)
+          FROM ties_chunk s CROSS JOIN unnest(v_top) AS n(name)
          WHERE s.status = 'ok' AND s.weights ? n.name AND s.a = ANY (v_kept)
          ORDER BY s.a, n.name, s.b;
       END IF;
@@ -220,14 +222,14 @@ BEGIN
   END IF;
 
   -- The change feed: one event per attached item, in item order, last (10-change-log.sql).
-  IF ties_feed_on() AND EXISTS (SELECT 1 FROM ties_stage x WHERE x.status = 'ok') THEN
+  IF ties_feed_on() AND EXISTS (SELECT 1 FROM ties_chunk x WHERE x.status = 'ok') THEN
     PERFORM ties_feed_lock();
     INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
     SELECT nextval('change_seq'), p_now, 'relations/attach_batch', p_rel, o.a, t.db_a, o.b, t.db_b, NULL, o.weights
-      FROM (SELECT x.a, x.b, x.weights FROM ties_stage x WHERE x.status = 'ok' ORDER BY x.idx) o;
+      FROM (SELECT x.a, x.b, x.weights FROM ties_chunk x WHERE x.status = 'ok' ORDER BY x.idx) o;
   END IF;
 
-  RETURN QUERY SELECT s.idx, s.status, s.a, s.b, s.a_ids, s.b_ids FROM ties_stage s ORDER BY s.idx;
+  RETURN QUERY SELECT s.idx, s.status, s.a, s.b, s.a_ids, s.b_ids FROM ties_chunk s ORDER BY s.idx;
 END
 $f$;
 
@@ -241,11 +243,11 @@ CREATE FUNCTION ties_bulk_stats_sql(p_props jsonb) RETURNS text LANGUAGE sql IMM
     SELECT d.profile_id, $1, d.side, d.prop, $2, d.n, d.isum
       FROM (SELECT g.a AS profile_id, 'a' AS side, v.ord, v.prop, v.n, v.isum
               FROM (SELECT s.a, count(*) AS c0%s
-                      FROM ties_stage s WHERE s.status = 'ok' GROUP BY s.a) g
+                      FROM ties_chunk s WHERE s.status = 'ok' GROUP BY s.a) g
              CROSS JOIN LATERAL (VALUES (0, '', g.c0, 0::numeric)%s) AS v(ord, prop, n, isum)
              WHERE v.n > 0
             UNION ALL
-            SELECT s.b, 'b', 0, '', count(*), 0 FROM ties_stage s WHERE s.status = 'ok' GROUP BY s.b) d
+            SELECT s.b, 'b', 0, '', count(*), 0 FROM ties_chunk s WHERE s.status = 'ok' GROUP BY s.b) d
      ORDER BY d.profile_id, d.side, d.ord
     ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
       count = r.count + EXCLUDED.count, isum = r.isum + EXCLUDED.isum$q$,
