@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
 import { CITUS_URL, openCitusTestStore } from '../../../test/support/citus-engine.js';
 import { openPgTestStore, PG_SKIPPED, PG_URL, type PgTestStore } from '../../../test/support/pg-engine.js';
+import { seedProfiles } from '../../../test/support/store-seed.js';
 import type { PropertyDef } from '../../core/model.js';
 import type { AttachInput, ProfileQuery } from '../../core/store.js';
 
@@ -18,39 +19,16 @@ const PROPS: readonly PropertyDef[] = [
   { name: 'fan', type: 'bool', top: 0, sum: false },
 ];
 
+function seed(store: PgTestStore['store'], prefix: string, count: number) {
+  return seedProfiles(store, PROPS, prefix, count, NOW);
+}
+
 function suite(engine: string, open: () => Promise<PgTestStore>) {
   describe(`${engine}: attach_batch and a profile deleted while it runs`, () => {
     it('answers not found for every item naming a profile deleted between the lookup and the locks, and keeps nothing of it', async () => {
       const { store, cleanup } = await open();
       try {
-        const database = await store.createDatabase({
-          name: 'db',
-          description: '',
-          customFields: [],
-          now: NOW,
-        });
-        const type = await store.createRelationType({
-          name: 'type',
-          dbA: database.id,
-          dbB: database.id,
-          properties: PROPS,
-          now: NOW,
-        });
-        const ids: string[] = [];
-        for (let i = 0; i < 5; i++) {
-          const id = `d${i}`.padStart(24, '0');
-          const saved = await store.saveProfile({
-            database,
-            mode: 'add',
-            set: {},
-            setOnCreate: {},
-            subscriptions: [],
-            newId: id,
-            now: NOW,
-          });
-          assert.equal(saved.kind, 'ok');
-          ids.push(id);
-        }
+        const { database, type, ids } = await seed(store, 'd', 5);
         const [victim, p1, p2, p3, p4] = ids as [string, string, string, string, string];
         const item = (a: string, b: string, hits: number): AttachInput => ({
           type,
@@ -137,32 +115,7 @@ function olderStage(engine: string, open: () => Promise<PgTestStore>) {
   it(`${engine}: attach_batch on a connection holding an earlier version's staging table`, async () => {
     const { store, cleanup } = await open();
     try {
-      const database = await store.createDatabase({
-        name: 'db',
-        description: '',
-        customFields: [],
-        now: NOW,
-      });
-      const type = await store.createRelationType({
-        name: 'type',
-        dbA: database.id,
-        dbB: database.id,
-        properties: PROPS,
-        now: NOW,
-      });
-      const ids = ['0000000000000000000000e1', '0000000000000000000000e2'] as const;
-      for (const id of ids) {
-        const saved = await store.saveProfile({
-          database,
-          mode: 'add',
-          set: {},
-          setOnCreate: {},
-          subscriptions: [],
-          newId: id,
-          now: NOW,
-        });
-        assert.equal(saved.kind, 'ok');
-      }
+      const { type, ids } = await seed(store, 'e', 2);
       const client = await store.pool.connect();
       try {
         // What ties_attach_many of 2026-12-04 created on a connection (a server of that version

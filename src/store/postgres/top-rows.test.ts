@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
 import { CITUS_URL, openCitusTestStore } from '../../../test/support/citus-engine.js';
 import { openPgTestStore, PG_SKIPPED, PG_URL, type PgTestStore } from '../../../test/support/pg-engine.js';
+import { seedProfiles } from '../../../test/support/store-seed.js';
 import type { PropertyDef, RelationType } from '../../core/model.js';
 import type { CounterOutcome, ProfileQuery, Store } from '../../core/store.js';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
@@ -31,36 +32,8 @@ const weights = (i: number) => ({
   fan: i % 3 === 0,
 });
 
-async function seed(store: Store, prefix: string, count: number) {
-  const database = await store.createDatabase({
-    name: `db ${prefix}`,
-    description: '',
-    customFields: [],
-    now: NOW,
-  });
-  const type = await store.createRelationType({
-    name: `type ${prefix}`,
-    dbA: database.id,
-    dbB: database.id,
-    properties: PROPS,
-    now: NOW,
-  });
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = `${prefix}${i.toString(16)}`.padStart(24, '0');
-    const out = await store.saveProfile({
-      database,
-      mode: 'add',
-      set: {},
-      setOnCreate: {},
-      subscriptions: [],
-      newId: id,
-      now: NOW,
-    });
-    assert.equal(out.kind, 'ok');
-    ids.push(id);
-  }
-  return { type, ids };
+function seed(store: Store, prefix: string, count: number) {
+  return seedProfiles(store, PROPS, prefix, count, NOW);
 }
 
 /** What get_counter must answer for A whose relations are `rels` (B id → weights). */
