@@ -71,7 +71,7 @@ export function routinesCreatedBy(sql: string): string[] {
  * store's rows): migrate() lifts that setting for its session, and this lifts the client-side guard
  * (the pool's query_timeout, which pg reads per query, and 0 does not override) to ~24 days.
  */
-const NO_CLIENT_TIMEOUT = 2 ** 31 - 1;
+export const NO_CLIENT_TIMEOUT = 2 ** 31 - 1;
 
 /** The runner's view of one connection whose search_path is the schema to migrate. */
 export function postgresMigrationAdapter(

@@ -17,6 +17,8 @@ function field(value: string | number | null): string {
  */
 export class CopyIn implements pg.Submittable {
   callback: ((err: Error | null) => void) | undefined;
+  /** pg's client-side read timeout for this query (ms), read from the submittable; unset: the client's. */
+  query_timeout: number | undefined;
   private done = false;
   readonly finished: Promise<void>;
   private settle!: (err: Error | null) => void;

@@ -17,6 +17,7 @@ import type {
   StoreCounts,
   TransferWriter,
 } from '../transfer/transfer-port.js';
+import { NO_CLIENT_TIMEOUT } from './migrations.js';
 import { CopyIn, line } from './postgres-copy-in.js';
 import * as feed from './postgres-feed-transfer.js';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
@@ -40,7 +41,7 @@ export async function openPostgresTransfer(
 ): Promise<TransferWriter> {
   const store = await openPostgresStore({ url, onMigrationProgress: () => undefined });
   try {
-    const client = await store.pool.connect();
+    const client = unguarded(await store.pool.connect());
     // Copies and rebuilds of millions of rows outlast the server's per-call statement timeout.
     await client.query('SET statement_timeout = 0');
     if (options.snapshot) {
@@ -54,13 +55,46 @@ export async function openPostgresTransfer(
   }
 }
 
+/** The transfer's one connection: its queries as pg's, the client-side read timeout lifted. */
+export interface TransferClient {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<pg.QueryResult<R>>;
+  copy(copy: CopyIn): Promise<void>;
+  release(): void;
+}
+
+/**
+ * The pool's connections carry a client-side read timeout (statement timeout + 5 s, a guard for a
+ * server that stops answering) that `SET statement_timeout = 0` does not lift: a rebuild of a large
+ * type's aggregates, or a cursor's first FETCH over a sort of millions of rows, ran into it as
+ * "Query read timeout". Each query here sets its own (pg reads query_timeout from the query's
+ * config, though its typings do not declare it there; 0 does not override), as migrations do.
+ */
+export function unguarded(client: pg.PoolClient): TransferClient {
+  return {
+    query: <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) =>
+      client.query<R>({
+        text,
+        values: values as unknown[] | undefined,
+        query_timeout: NO_CLIENT_TIMEOUT,
+      } as pg.QueryConfig),
+    copy: (copy) => {
+      copy.query_timeout = NO_CLIENT_TIMEOUT;
+      return client.query(copy).finished;
+    },
+    release: () => client.release(),
+  };
+}
+
 class PostgresTransfer implements TransferWriter, feed.PgTransferSql {
   readonly engine = 'postgres' as const;
   private cursors = 0;
 
   constructor(
     private readonly store: PostgresStore,
-    private readonly client: pg.PoolClient,
+    private readonly client: TransferClient,
     readonly where: string,
     private readonly snapshot: boolean,
   ) {}
@@ -246,7 +280,7 @@ class PostgresTransfer implements TransferWriter, feed.PgTransferSql {
     // Big messages rather than one per row: COPY's cost here is the number of socket writes.
     const chunks: string[] = [];
     for (let i = 0; i < lines.length; i += 2_000) chunks.push(lines.slice(i, i + 2_000).join(''));
-    await this.client.query(new CopyIn(`COPY ${table} (${columns}) FROM STDIN`, chunks)).finished;
+    await this.client.copy(new CopyIn(`COPY ${table} (${columns}) FROM STDIN`, chunks));
   }
 
   async isEmpty(): Promise<boolean> {
