@@ -486,7 +486,7 @@ export function settingsHelp(keys: readonly SettingKey[]): string {
     .join('\n');
 }
 
-/** Settings a command that opens the store takes: its --db and the rest of the store's settings. */
-export function storeSettingsHelp(): string {
-  return `Store settings (a flag wins over its environment variable):\n${settingsHelp(STORE_KEYS)}\n`;
+/** The store settings a command reads (all of them unless it names fewer), as its --help lists them. */
+export function storeSettingsHelp(keys: readonly StoreKey[] = STORE_KEYS): string {
+  return `Store settings (a flag wins over its environment variable):\n${settingsHelp(keys)}\n`;
 }

@@ -74,6 +74,11 @@ describe('ties check', () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: ties check/);
     assert.match(help.stdout, /--db/);
+    // It reads --db only: the other store settings are neither listed nor taken and then ignored.
+    assert.doesNotMatch(help.stdout, /--sqlite-writer|--feed|--pg-pool-max/);
+    const ignored = await runTies(['check', '--feed', 'off']);
+    assert.equal(ignored.code, 2);
+    assert.match(ignored.stderr, /ties check: .*--feed/);
   });
 
   test('PostgreSQL: a migrated schema passes, a missing schema fails', {

@@ -6,6 +6,7 @@ import {
   readSettings,
   STORE_KEYS,
   type StoreConfig,
+  type StoreKey,
   settingFlags,
   storeSettingsHelp,
 } from '../config.js';
@@ -19,6 +20,11 @@ export interface StoreCommand {
   readonly usage: string;
   /** The command's own options (the store settings' flags are added). */
   readonly options: Readonly<Record<string, ArgOption>>;
+  /**
+   * The store settings it reads, when not all of them (ties check reads only --db): only these are
+   * listed in --help and accepted as flags, so that no flag is taken and then ignored.
+   */
+  readonly settings?: readonly StoreKey[];
 }
 
 export interface ParsedStoreCommand {
@@ -28,7 +34,7 @@ export interface ParsedStoreCommand {
 }
 
 export function storeCommandHelp(command: StoreCommand): string {
-  return `${command.usage}\n${storeSettingsHelp()}`;
+  return `${command.usage}\n${storeSettingsHelp(command.settings)}`;
 }
 
 /**
@@ -44,15 +50,18 @@ export function parseStoreCommand(
     process.stdout.write(storeCommandHelp(command));
     return 0;
   }
+  const keys = command.settings ?? STORE_KEYS;
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
-      options: { ...command.options, ...settingFlags(STORE_KEYS) },
+      options: { ...command.options, ...settingFlags(keys) },
       allowPositionals: true,
       strict: true,
     });
     const flags = values as Record<string, string | boolean | undefined>;
-    return { values: flags, positionals, store: readSettings(STORE_KEYS, env, flags) };
+    // The settings it does not read stay at their defaults (their variables are not looked at).
+    const store = { ...readSettings(STORE_KEYS, {}, {}), ...readSettings(keys, env, flags) };
+    return { values: flags, positionals, store };
   } catch (err) {
     if (!(err instanceof ConfigError) && !(err instanceof TypeError)) throw err;
     return usageError(command, err.message);

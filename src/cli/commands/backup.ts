@@ -15,6 +15,7 @@ export const BACKUP_COMMAND: StoreCommand = {
     "  snapshot: SQLite's backup API, with progress. --force replaces an existing FILE.\n" +
     '  PostgreSQL: use pg_dump or base backups (the refusal says how).\n',
   options: { to: { type: 'string' }, force: { type: 'boolean' } },
+  settings: ['db'],
 };
 
 export const RESTORE_COMMAND: StoreCommand = {
@@ -24,6 +25,7 @@ export const RESTORE_COMMAND: StoreCommand = {
     '  Checks BACKUP (integrity, schema version), then puts it in place of the store FILE. Stop the\n' +
     '  server first. A FILE holding data is replaced only with --force.\n',
   options: { from: { type: 'string' }, force: { type: 'boolean' } },
+  settings: ['db'],
 };
 
 /** What to use instead of `ties backup` on PostgreSQL. */

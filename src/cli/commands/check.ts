@@ -12,6 +12,7 @@ export const CHECK_COMMAND: StoreCommand = {
     '  Checks the store without changing it: SQLite integrity_check (every page and index) or that\n' +
     '  every PostgreSQL table answers, and the schema version. Exit 0: sound; 1: problems (listed).\n',
   options: {},
+  settings: ['db'],
 };
 
 export async function checkCommand(argv: readonly string[]): Promise<number> {

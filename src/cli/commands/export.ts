@@ -23,6 +23,7 @@ export const EXPORT_COMMAND: StoreCommand = {
     format: { type: 'string' },
     out: { type: 'string' },
   },
+  settings: ['db', 'sqliteCacheMb'],
 };
 
 /** Rows read from the store per chunk. */
