@@ -1,5 +1,6 @@
 // Progress of a long CLI job: a redrawn bar with rate and ETA on a terminal, plain periodic lines
 // otherwise (logs and pipes keep every line they are given).
+import { groupDigits } from '../group-digits.js';
 
 export interface ProgressBar {
   /** `done` items so far; `fraction` of the work (0–1) when it can be told, for the bar and the ETA. */
@@ -29,18 +30,6 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const ss = String(s % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
-
-/**
- * A whole number with commas between groups of three digits, as toLocaleString('en-US') writes it
- * (the first toLocaleString call initialises ICU's number formats: ~12 ms of every `ties import`).
- */
-export function groupDigits(n: number): string {
-  if (!Number.isSafeInteger(n) || Object.is(n, -0)) return n.toLocaleString('en-US');
-  const digits = String(Math.abs(n));
-  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
-  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
-  return n < 0 ? `-${out}` : out;
 }
 
 const count = (n: number) => groupDigits(Math.round(n));

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store } from '../core/store.js';
+import { groupDigits } from '../group-digits.js';
 import type { MigrationProgress, ProgressListener } from './migration-runner.js';
 
 export interface StoreLogger {
@@ -43,7 +44,7 @@ export function migrationProgressPrinter(
   let started = 0;
   let last = 0;
   let spoke = false;
-  const n = (x: number) => x.toLocaleString('en-US');
+  const n = groupDigits;
   return (p: MigrationProgress) => {
     if (p.version === null) return;
     const what = `schema version ${p.version} (${p.name})`;

@@ -2,6 +2,7 @@
 // copy of a SQLite store (SQLite's backup API, while the server keeps running), and putting one
 // back. PostgreSQL has its own tools for this, which the refusal names.
 import { existsSync, statSync } from 'node:fs';
+import { groupDigits } from '../../group-digits.js';
 import { isPostgresUrl } from '../../store/open-store.js';
 import { backupSqliteFile, restoreSqliteFile, sqliteStoreHasData } from '../../store/sqlite/sqlite-backup.js';
 import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
@@ -62,7 +63,7 @@ export async function backupCommand(argv: readonly string[]): Promise<number> {
     );
     progress.finish(result.totalPages);
     process.stdout.write(
-      `Backed up ${db} to ${to}: ${result.totalPages.toLocaleString('en-US')} pages ` +
+      `Backed up ${db} to ${to}: ${groupDigits(result.totalPages)} pages ` +
         `(${(statSync(to).size / 1_048_576).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
         'one consistent snapshot. Check it with: ties check --db ' +
         `${to}\n`,

@@ -3,6 +3,7 @@
 // chunks with the engines' bulk paths, resumable, and verified at the end (src/store/transfer).
 import { parseArgs } from 'node:util';
 import { ConfigError, SETTINGS } from '../../config.js';
+import { groupDigits } from '../../group-digits.js';
 import { CopyRefused, copyStore } from '../../store/transfer/copy-store.js';
 import { openTransferSource, openTransferTarget } from '../../store/transfer/open-transfer.js';
 import type { TransferReader, TransferWriter } from '../../store/transfer/transfer-port.js';
@@ -96,7 +97,7 @@ export async function copyCommand(argv: readonly string[]): Promise<number> {
     });
     progress.finish(last);
     const seconds = (performance.now() - started) / 1000;
-    const n = (x: number) => x.toLocaleString('en-US');
+    const n = groupDigits;
     const c = summary.counts;
     const relations = Object.values(c.relations).reduce((s, x) => s + x, 0);
     const out = summary.problems.length === 0 ? process.stdout : process.stderr;

@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { RelationType, Weights, WeightValue } from '../../core/model.js';
+import { groupDigits } from '../../group-digits.js';
 import { openTransferSource } from '../../store/transfer/open-transfer.js';
 import type { RelationRecord } from '../../store/transfer/transfer-port.js';
 import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
@@ -110,7 +111,7 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
       );
     progress.finish(done);
     process.stderr.write(
-      `Exported ${done.toLocaleString('en-US')} relations of type ${relId} (${type.name}) as ${format}` +
+      `Exported ${groupDigits(done)} relations of type ${relId} (${type.name}) as ${format}` +
         `${values.out ? ` to ${values.out}` : ''}\n`,
     );
     return 0;

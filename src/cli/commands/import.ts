@@ -14,11 +14,12 @@ import type { RelationType } from '../../core/model.js';
 import type { BatchItemParams } from '../../core/relation-service.js';
 import { createTies, type Ties } from '../../core/ties.js';
 import type { ValueEncoding } from '../../core/values.js';
+import { groupDigits } from '../../group-digits.js';
 import { openConfiguredStore } from '../../store/configured-store.js';
 import { PG_BULK_CHUNK } from '../../store/postgres/pg-defaults.js';
 import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
 import { CsvSyntaxError, csvRecordBatches } from '../csv-reader.js';
-import { groupDigits, type ProgressBar, progressBar } from '../progress-bar.js';
+import { type ProgressBar, progressBar } from '../progress-bar.js';
 
 export const IMPORT_COMMAND: StoreCommand = {
   name: 'import',

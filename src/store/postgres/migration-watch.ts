@@ -6,6 +6,7 @@
 // second connection opens only once a statement has run for a poll interval: quick migrations
 // never open it. Reports go to the store's ProgressListener (`ties serve` prints them).
 import type pg from 'pg';
+import { groupDigits } from '../../group-digits.js';
 import type { ReportProgress } from '../migration-runner.js';
 
 /** A connection for looking at the migrating one; closed when the migration ends. */
@@ -32,7 +33,7 @@ export interface IndexProgressRow {
   readonly tuples_done: string | number;
 }
 
-const n = (x: number) => x.toLocaleString('en-US');
+const n = groupDigits;
 
 /** `ALTER TABLE relation_stats ADD CONSTRAINT …` — the statement's start, without its comments. */
 export function statementSummary(statement: string, max = 72): string {

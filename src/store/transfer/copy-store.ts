@@ -5,6 +5,7 @@
 // counts compared. Engine-neutral: it sees no table.
 import { isDeepStrictEqual } from 'node:util';
 import type { Database, RelationType } from '../../core/model.js';
+import { groupDigits } from '../../group-digits.js';
 import type {
   AggregateRecord,
   CatalogueRows,
@@ -206,10 +207,10 @@ export async function copyStore(
     const held = await target.counts();
     skipped = held.profiles + Object.values(held.relations).reduce((s, n) => s + n, 0) + held.changes;
     done = skipped;
-    phase(`resuming: the target holds ${skipped.toLocaleString('en-US')} profiles and relations already`);
+    phase(`resuming: the target holds ${groupDigits(skipped)} profiles and relations already`);
   }
   const lastProfile = resuming ? await target.lastProfileId() : null;
-  phase(`profiles: ${counts.profiles.toLocaleString('en-US')}`);
+  phase(`profiles: ${groupDigits(counts.profiles)}`);
   for await (const rows of source.profiles(lastProfile ?? '', options.chunk)) {
     await target.writeProfiles(rows, databases);
     wrote(rows.length);
@@ -217,7 +218,7 @@ export async function copyStore(
   for (const type of catalogue.relationTypes) {
     const n = counts.relations[type.relId] ?? 0;
     const last = resuming ? await target.lastRelation(type.relId) : null;
-    phase(`relations of type ${type.relId} (${type.name}): ${n.toLocaleString('en-US')}`);
+    phase(`relations of type ${type.relId} (${type.name}): ${groupDigits(n)}`);
     for await (const rows of source.relations(type.relId, last, options.chunk)) {
       await target.writeRelations(type.relId, rows);
       wrote(rows.length);
@@ -226,7 +227,7 @@ export async function copyStore(
 
   // The change log with its seqs, then the webhooks and cursors that point into it: positions,
   // cursors and a follower's `after` mean the same on the copy.
-  phase(`change log: ${counts.changes.toLocaleString('en-US')} events`);
+  phase(`change log: ${groupDigits(counts.changes)} events`);
   for await (const rows of source.changes(resuming ? await target.lastChangeSeq() : 0, options.chunk)) {
     await target.writeChanges(rows);
     wrote(rows.length);

@@ -1,7 +1,7 @@
 // groupDigits writes numbers as toLocaleString('en-US') does, without initialising ICU.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { groupDigits } from './progress-bar.js';
+import { groupDigits } from './group-digits.js';
 
 test('groupDigits writes what toLocaleString("en-US") writes', () => {
   const cases = [0, -0, 1, 12, 123, 1234, 12345, 123456, 1234567, -1, -999, -1000, -1234567, 8000, 1e15];
