@@ -198,12 +198,17 @@ export class PostgresCatalog {
     return rows[0] ? toDatabase(rows[0]) : null;
   }
 
-  // The three lookups every relation call makes answer from memory without an async function's
-  // awaits when the catalogue is fresh.
-  getDatabase(id: number): Promise<Database | null> {
+  /**
+   * What `pick` reads of the catalogue: the lookups every relation call makes answer from memory,
+   * without an async function's awaits, while the catalogue is fresh.
+   */
+  private fromCatalog<T>(pick: (catalog: Catalog) => T): Promise<T> {
     const catalog = this.freshCatalog();
-    if (catalog) return Promise.resolve(catalog.databases.get(id) ?? null);
-    return this.loadCatalog().then((c) => c.databases.get(id) ?? null);
+    return catalog ? Promise.resolve(pick(catalog)) : this.loadCatalog().then(pick);
+  }
+
+  getDatabase(id: number): Promise<Database | null> {
+    return this.fromCatalog((c) => c.databases.get(id) ?? null);
   }
 
   async listDatabases(afterId: number, limit: number): Promise<Page<Database>> {
@@ -227,9 +232,7 @@ export class PostgresCatalog {
   }
 
   getResource(id: number): Promise<Resource | null> {
-    const catalog = this.freshCatalog();
-    if (catalog) return Promise.resolve(catalog.resources.get(id) ?? null);
-    return this.loadCatalog().then((c) => c.resources.get(id) ?? null);
+    return this.fromCatalog((c) => c.resources.get(id) ?? null);
   }
 
   async listResources(afterId: number, limit: number): Promise<Page<Resource>> {
@@ -249,9 +252,7 @@ export class PostgresCatalog {
   }
 
   getRelationType(relId: number): Promise<RelationType | null> {
-    const catalog = this.freshCatalog();
-    if (catalog) return Promise.resolve(catalog.types.get(relId) ?? null);
-    return this.loadCatalog().then((c) => c.types.get(relId) ?? null);
+    return this.fromCatalog((c) => c.types.get(relId) ?? null);
   }
 
   async listRelationTypes(): Promise<readonly RelationType[]> {

@@ -1,6 +1,5 @@
 // `ties check` on PostgreSQL: the connection, the schema and its version, and that every table of
 // the schema can be read. Changes nothing (no schema is created, nothing migrated).
-
 import type { CheckReport } from '../check-report.js';
 import { newestVersion } from '../migration-runner.js';
 import { MIGRATIONS, schemaVersion } from './migrations.js';

@@ -58,28 +58,6 @@ function bulkQuery(q: ProfileQuery): ProfileQuery | string {
   return q.by === 'id' ? q.id : q;
 }
 
-/** A ties_attach_many row: a and b for 'ok' and 'duplicate', the id arrays only for 'pair'. */
-interface AttachManyRow extends PairRow {
-  idx: number;
-  a: string | null;
-  b: string | null;
-}
-
-function attachManyOutcome(relId: number, row: AttachManyRow): AttachManyOutcome {
-  switch (row.status) {
-    case 'ok':
-      return { kind: 'ok', a: row.a ?? '', b: row.b ?? '' };
-    case 'duplicate':
-      return { kind: 'duplicate', a: row.a ?? '', b: row.b ?? '' };
-    case 'pair':
-      return pairOutcome(row);
-    case 'no_type':
-      return { kind: 'error', error: noType(relId) };
-    default:
-      throw new Error(`ties_attach_many answered status ${row.status}`);
-  }
-}
-
 export class PostgresRelations {
   constructor(private readonly db: PgStatements) {}
 
@@ -113,7 +91,8 @@ export class PostgresRelations {
       else byType.set(input.type.relId, [i]);
     });
     for (const [relId, positions] of byType) {
-      let rows: AttachManyRow[];
+      // a and b for 'ok' and 'duplicate', the id arrays only for 'pair' (as ties_attach answers).
+      let rows: (PairRow & { idx: number })[];
       try {
         rows = await this.db.run({
           name: 'ties_attach_many',
@@ -135,7 +114,10 @@ export class PostgresRelations {
         continue;
       }
       rows.forEach((row, k) => {
-        outcomes[positions[k]!] = attachManyOutcome(relId, row);
+        outcomes[positions[k]!] =
+          row.status === 'no_type'
+            ? { kind: 'error', error: noType(relId) }
+            : (this.relationOutcome(relId, row) as AttachOutcome);
       });
     }
     return outcomes;
