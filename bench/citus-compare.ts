@@ -13,6 +13,7 @@ import type { RelationType } from '../src/core/model.js';
 import type { ProfileQuery } from '../src/core/store.js';
 import { createTies } from '../src/core/ties.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { PG_ADMIN_URL } from './pg-scratch.js';
 import { scriptArgs } from './script-args.js';
 
 const USAGE = `npm run bench:citus [-- options]
@@ -34,7 +35,7 @@ const opts = scriptArgs(
   () =>
     parseArgs({
       options: {
-        'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+        'pg-url': { type: 'string', default: PG_ADMIN_URL },
         'citus-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:19501/ties' },
         concurrency: { type: 'string', default: '8' },
         seconds: { type: 'string', default: '2' },

@@ -17,7 +17,7 @@ import pg from 'pg';
 import { int } from '../src/config.js';
 import { ATTACH_WEIGHTS, buildWorkspace } from './bench-fixtures.js';
 import { cpuMs } from './bench-processes.js';
-import { dropPgDbs, freshPgDb } from './pg-scratch.js';
+import { dropPgDbs, freshPgDb, PG_ADMIN_URL } from './pg-scratch.js';
 import { scriptArgs } from './script-args.js';
 
 const USAGE = `usage: node --import tsx bench/pg-attach-body.ts [--rounds N] [--calls N] [--base DIR] [--pg-url URL]
@@ -41,7 +41,7 @@ const opts = scriptArgs(
     rounds: int('--rounds', v.rounds ?? '8', 1, 100),
     calls: int('--calls', v.calls ?? '8000', 400, 1_000_000),
     base: v.base,
-    pgUrl: v['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    pgUrl: v['pg-url'] ?? PG_ADMIN_URL,
   }),
 );
 

@@ -16,6 +16,7 @@ import { CopyIn, line } from '../src/store/postgres/postgres-copy-in.js';
 import { freshSchemaName } from '../test/support/pg-engine.js';
 import { type PairSpace, pairAt } from './bench-bulk.js';
 import { ATTACH_WEIGHTS, buildWorkspace } from './bench-fixtures.js';
+import { PG_ADMIN_URL } from './pg-scratch.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,7 +24,7 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '50000' },
     attaches: { type: 'string', default: '10000' },
     chunk: { type: 'string', default: '1000' },
-    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'pg-url': { type: 'string', default: PG_ADMIN_URL },
   },
 });
 if (!values.base) throw new Error('--base DIR (a checkout of the build to compare with) is required');

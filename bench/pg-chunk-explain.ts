@@ -7,6 +7,7 @@ import pg from 'pg';
 import { freshSchemaName } from '../test/support/pg-engine.js';
 import { type PairSpace, pairAt } from './bench-bulk.js';
 import { ATTACH_WEIGHTS } from './bench-fixtures.js';
+import { PG_ADMIN_URL } from './pg-scratch.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +19,7 @@ const { values } = parseArgs({
     // 'string': a lookup by id as the id's JSON string (the store since 5e46448); 'object': {by, id}
     ids: { type: 'string', default: 'string' },
     keep: { type: 'boolean', default: false },
-    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'pg-url': { type: 'string', default: PG_ADMIN_URL },
   },
 });
 const url = values['pg-url']!;

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { rawPgCopy, writeCsv } from './bench-bulk.js';
 import { buildWorkspace } from './bench-fixtures.js';
-import { dropPgDbs, freshPgDb, pgAdmin } from './pg-scratch.js';
+import { dropPgDbs, freshPgDb, PG_ADMIN_URL, pgAdmin } from './pg-scratch.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     base: { type: 'string' },
     batch: { type: 'string' },
     'cpu-prof': { type: 'string' },
-    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'pg-url': { type: 'string', default: PG_ADMIN_URL },
   },
 });
 const adminUrl = values['pg-url']!;

@@ -36,7 +36,7 @@ import {
   startPgLeanAttach,
   startTies,
 } from './bench-processes.js';
-import { dropPgDbs, freshPgDb, pgAdmin, pgDbUrl } from './pg-scratch.js';
+import { dropPgDbs, freshPgDb, PG_ADMIN_URL, pgAdmin, pgDbUrl } from './pg-scratch.js';
 import { scriptArgs } from './script-args.js';
 
 const USAGE = `usage: node --import tsx bench/pg-lean-attach.ts [--rounds N] [--seconds N] [--one-row] [--floor] [--base DIR] [--pg-url URL]
@@ -67,7 +67,7 @@ const opts = scriptArgs(
     base: v.base,
     oneRow: v['one-row'] ?? false,
     floor: v.floor ?? false,
-    pgUrl: v['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    pgUrl: v['pg-url'] ?? PG_ADMIN_URL,
   }),
 );
 

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { int } from '../src/config.js';
 import { rawPgCopy, tiesImport, writeCsv } from './bench-bulk.js';
 import { buildWorkspace, type Workspace } from './bench-fixtures.js';
-import { dropPgDbs, freshPgDb, pgAdmin } from './pg-scratch.js';
+import { dropPgDbs, freshPgDb, PG_ADMIN_URL, pgAdmin } from './pg-scratch.js';
 import { scriptArgs } from './script-args.js';
 
 const USAGE = `usage: node --import tsx bench/pg-lean-load.ts [--rows N] [--rounds N] [--pg-url URL]
@@ -43,7 +43,7 @@ const opts = scriptArgs(
   (v) => ({
     rows: int('--rows', v.rows ?? '50000', 1, 10_000_000),
     rounds: int('--rounds', v.rounds ?? '3', 1, 100),
-    pgUrl: v['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    pgUrl: v['pg-url'] ?? PG_ADMIN_URL,
   }),
 );
 

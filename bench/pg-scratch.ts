@@ -4,6 +4,9 @@
 import pg from 'pg';
 
 /** Runs `run` on a client of `url`, closed afterwards. */
+/** The local PostgreSQL's admin URL, every PostgreSQL bench script's default for --pg-url. */
+export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
 export async function pgAdmin<T>(url: string, run: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

@@ -32,6 +32,7 @@ import {
   startTies,
 } from './bench-processes.js';
 import { importCache, type ScaleContext, scale } from './bench-scale.js';
+import { PG_ADMIN_URL } from './pg-scratch.js';
 import { scriptArgs } from './script-args.js';
 
 const USAGE = `npm run bench [-- options]
@@ -101,7 +102,7 @@ const opts = scriptArgs(
     only: v.only ? new Set<string>(v.only.split(',').map((x) => oneOf('--only', x, SECTIONS))) : undefined,
     keep: v.keep ?? false,
     cpuProf: v['cpu-prof'],
-    pgUrl: v['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    pgUrl: v['pg-url'] ?? PG_ADMIN_URL,
     bulkRows: v['bulk-rows'] === undefined ? undefined : int('--bulk-rows', v['bulk-rows'], 1, ROWS_MAX),
     scaleRows: v['scale-rows'] === undefined ? 10_000_000 : int('--scale-rows', v['scale-rows'], 1, ROWS_MAX),
     scaleDir: keptStores(v['scale-dir'], v.engine),
