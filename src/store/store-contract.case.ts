@@ -799,9 +799,10 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
             item(w.target(type, missing, b)),
             item(w.target(type, a, byPhone('79005550011'))),
             item(w.target(type, c, byEmail('c@example.com'))),
+            item(w.target(type, b, byEmail('c@example.com'))),
             item(goneTarget),
           ]);
-          assert.deepEqual(outcomes.slice(0, 7), [
+          assert.deepEqual(outcomes.slice(0, 8), [
             { kind: 'ok', a, b: c },
             { kind: 'duplicate', a, b },
             { kind: 'ok', a: c, b: a },
@@ -809,15 +810,16 @@ export function storeContract(engineName: string, open: () => Promise<OpenedStor
             { kind: 'not_found', side: 'profile_a' },
             { kind: 'ambiguous', side: 'profile_b' },
             { kind: 'self', id: c },
+            { kind: 'ok', a: b, b: c },
           ]);
-          const last = outcomes[7]!;
+          const last = outcomes[8]!;
           assert.ok(last.kind === 'error' && last.error.code === 'RELATION_TYPE_NOT_FOUND');
           assert.deepEqual(plain(await w.weights(type, a, c)), { hits: 3, note: 'n' });
           assert.deepEqual(plain(await w.weights(type, a, b)), { hits: 1 });
           const counter = await w.counter(type, a);
           assert.equal(counter.total, 2);
           assert.equal(prop(counter, 'hits')?.sum, 4);
-          assert.equal((await w.rows(type, c, 'b')).total, 1);
+          assert.equal((await w.rows(type, c, 'b')).total, 2);
           assert.deepEqual(await w.store.attachMany([]), []);
         }),
       );

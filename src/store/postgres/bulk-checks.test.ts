@@ -137,12 +137,60 @@ function olderStage(engine: string, open: () => Promise<PgTestStore>) {
   });
 }
 
+/**
+ * The chunk's answer: sparse (this version's call) leaves out the items attached by id on both
+ * sides, which the store answers with the ids it sent; with three arguments (a server of an
+ * earlier version sharing the schema) every item has its row, in order.
+ */
+function answerShapes(engine: string, open: () => Promise<PgTestStore>) {
+  it(`${engine}: ties_attach_many answers sparse when asked, one row per item otherwise`, async () => {
+    const { store, cleanup } = await open();
+    try {
+      const { type, ids } = await seed(store, 'f', 4);
+      const [p0, p1, p2, p3] = ids as [string, string, string, string];
+      const items = (n: number) =>
+        JSON.stringify([
+          [p0, p1, { hits: n }], // ok by id: no row when sparse
+          [p0, p1, { hits: n }], // duplicate of the first
+          [p2, { by: 'id', id: p3 }, { hits: n }], // ok, B not by id as an id string: a row
+          [p3, p3, { hits: n }], // self: 'pair'
+          ['000000000000000000000000', p1, { hits: n }], // not found: 'pair'
+          [p1, p2, { hits: n }], // ok by id: no row when sparse
+        ]);
+      const sparse = await store.pool.query<{
+        idx: number;
+        status: string;
+        a: string | null;
+        b: string | null;
+      }>('SELECT idx, status, a, b FROM ties_attach_many($1, $2, $3, true)', [type.relId, items(1), NOW]);
+      assert.deepEqual(sparse.rows, [
+        { idx: 2, status: 'duplicate', a: p0, b: p1 },
+        { idx: 3, status: 'ok', a: p2, b: p3 },
+        { idx: 4, status: 'pair', a: p3, b: p3 },
+        { idx: 5, status: 'pair', a: null, b: null },
+      ]);
+      const full = await store.pool.query<{ idx: number; status: string }>(
+        'SELECT idx, status FROM ties_attach_many($1, $2, $3)',
+        [type.relId, items(2), NOW],
+      );
+      assert.deepEqual(
+        full.rows.map((r) => `${r.idx} ${r.status}`),
+        ['1 duplicate', '2 duplicate', '3 duplicate', '4 pair', '5 pair', '6 duplicate'],
+      );
+    } finally {
+      await cleanup();
+    }
+  });
+}
+
 if (!PG_URL) test('PostgreSQL attach_batch checks', { skip: PG_SKIPPED }, () => undefined);
 else {
   suite('postgres', () => openPgTestStore({ poolMax: 3 }));
   olderStage('postgres', () => openPgTestStore({ poolMax: 3 }));
+  answerShapes('postgres', () => openPgTestStore({ poolMax: 3 }));
 }
 if (CITUS_URL) {
   suite('citus', () => openCitusTestStore({ poolMax: 3 }));
   olderStage('citus', () => openCitusTestStore({ poolMax: 3 }));
+  answerShapes('citus', () => openCitusTestStore({ poolMax: 3 }));
 }

@@ -91,12 +91,14 @@ export class PostgresRelations {
       else byType.set(input.type.relId, [i]);
     });
     for (const [relId, positions] of byType) {
-      // a and b for 'ok' and 'duplicate', the id arrays only for 'pair' (as ties_attach answers).
+      // Sparse: a row for each item but those attached by id on both sides, answered here with the
+      // ids they sent; a and b for 'ok' and 'duplicate', the id arrays only for 'pair' (as
+      // ties_attach answers). rows[k].idx is the item's place in the chunk, from 1.
       let rows: (PairRow & { idx: number })[];
       try {
         rows = await this.db.run({
           name: 'ties_attach_many',
-          text: 'SELECT * FROM ties_attach_many($1, $2, $3)',
+          text: 'SELECT * FROM ties_attach_many($1, $2, $3, true)',
           values: [
             relId,
             JSON.stringify(
@@ -113,12 +115,16 @@ export class PostgresRelations {
         for (const i of positions) outcomes[i] = await this.attachOrError(asBatchItem(inputs[i]!));
         continue;
       }
-      rows.forEach((row, k) => {
-        outcomes[positions[k]!] =
+      for (const i of positions) {
+        const { a, b } = inputs[i]!;
+        if (a.by === 'id' && b.by === 'id') outcomes[i] = { kind: 'ok', a: a.id, b: b.id };
+      }
+      for (const row of rows) {
+        outcomes[positions[row.idx - 1]!] =
           row.status === 'no_type'
             ? { kind: 'error', error: noType(relId) }
             : (this.relationOutcome(relId, row) as AttachOutcome);
-      });
+      }
     }
     return outcomes;
   }

@@ -15,7 +15,12 @@
 -- parse of the chunk took half the time with ids alone: docs/benchmarks.md, "the chunk's
 -- parameter"), any other as its ProfileQuery object (ties_find). Answers one row per item, in order: status 'ok',
 -- 'no_type', 'pair' (core reads a_ids / b_ids, set only on such rows) or 'duplicate' (a and b).
-CREATE FUNCTION ties_attach_many(p_rel integer, p_items jsonb, p_now text)
+-- p_sparse: rows only for the items whose answer the caller cannot tell itself, every item but
+-- an 'ok' one looked up by id on both sides (whose a and b are the ids it sent): an import's
+-- chunk answers a few rows instead of 8,000 (docs/benchmarks.md, "ties import: the chunk's
+-- answer"). Its default keeps the full answer for a server of an earlier version sharing the
+-- schema, which calls with three arguments and reads one row per item.
+CREATE FUNCTION ties_attach_many(p_rel integer, p_items jsonb, p_now text, p_sparse boolean DEFAULT false)
 RETURNS TABLE (idx integer, status text, a text, b text, a_ids text[], b_ids text[])
 LANGUAGE plpgsql AS $f$
 #variable_conflict use_column
@@ -229,7 +234,10 @@ BEGIN
       FROM (SELECT x.a, x.b, x.weights FROM ties_chunk x WHERE x.status = 'ok' ORDER BY x.idx) o;
   END IF;
 
-  RETURN QUERY SELECT s.idx, s.status, s.a, s.b, s.a_ids, s.b_ids FROM ties_chunk s ORDER BY s.idx;
+  RETURN QUERY SELECT s.idx, s.status, s.a, s.b, s.a_ids, s.b_ids FROM ties_chunk s
+   WHERE NOT p_sparse OR s.status <> 'ok' OR jsonb_typeof(p_items -> (s.idx - 1) -> 0) <> 'string'
+      OR jsonb_typeof(p_items -> (s.idx - 1) -> 1) <> 'string'
+   ORDER BY s.idx;
 END
 $f$;
 
