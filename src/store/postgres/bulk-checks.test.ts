@@ -56,14 +56,15 @@ function suite(engine: string, open: () => Promise<PgTestStore>) {
             [database.id, JSON.stringify(byId(victim))],
           );
           assert.equal(rows[0]!.status, 'ok');
-          // The batch finds the victim (the deletion is not committed) and waits for its lock.
+          // The batch finds the victim (the deletion is not committed) and waits for the lock of
+          // its bucket (a batch locks profiles by bucket: ties_lock_bucket).
           batch = store.attachMany!(items);
           const deadline = Date.now() + 10_000;
           for (;;) {
             const waiting = await deleter.query<{ n: string }>(
               `SELECT count(*) AS n FROM pg_locks
-                WHERE locktype = 'advisory' AND NOT granted AND classid = ties_ns('profile')::oid
-                  AND objid = hashtext($1)::oid`,
+                WHERE locktype = 'advisory' AND NOT granted AND classid = ties_ns('profile-bucket')::oid
+                  AND objid = ties_lock_bucket(hashtext($1))::oid`,
               [victim],
             );
             if (Number(waiting.rows[0]!.n) > 0) break;
@@ -183,14 +184,71 @@ function answerShapes(engine: string, open: () => Promise<PgTestStore>) {
   });
 }
 
+/**
+ * A chunk naming many profiles takes a bounded number of advisory locks: one per bucket of
+ * profiles and of top-row keys (ties_lock_bucket), not one per profile. PostgreSQL's lock table
+ * holds 64 × max_connections entries for every session together: an 8,000-item chunk over as many
+ * As and Bs took ~24,000 and failed with "out of shared memory" (docs/decisions.md). Both paths:
+ * set-wise (int sums) and one by one (a float sum), each with one A taken past the top-row
+ * threshold inside the chunk, whose top rows must be built.
+ */
+function lockBound(engine: string, open: () => Promise<PgTestStore>) {
+  for (const [path, score] of [
+    ['set-wise', { name: 'score', type: 'int', top: 3, sum: true }],
+    ['one by one', { name: 'score', type: 'float', top: 3, sum: true }],
+  ] as const) {
+    it(`${engine}: a chunk over 800 profiles takes at most 256 + 256 advisory locks (${path})`, async () => {
+      const { store, cleanup } = await open();
+      try {
+        const { type, ids } = await seedProfiles(store, [score], `g${path.length}`, 800, NOW);
+        // 330 pairs of distinct profiles, and A ids[0] with 70 relations (past 64: built here).
+        const items: unknown[] = [];
+        for (let i = 2; i + 1 < 662; i += 2) items.push([ids[i], ids[i + 1], { score: i }]);
+        for (let i = 662; i < 732; i++) items.push([ids[0], ids[i], { score: i }]);
+        const client = await store.pool.connect();
+        try {
+          await client.query('BEGIN');
+          const { rows } = await client.query<{ n: string }>(
+            'SELECT count(*) AS n FROM ties_attach_many($1, $2, $3, true)',
+            [type.relId, JSON.stringify(items), NOW],
+          );
+          assert.equal(rows[0]!.n, '0', 'every item attached by id: a sparse answer has no row');
+          const locks = await client.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+          );
+          assert.ok(Number(locks.rows[0]!.n) <= 256 + 256 + 8, `${locks.rows[0]!.n} advisory locks`);
+          await client.query('COMMIT');
+        } finally {
+          await client.query('ROLLBACK').catch(() => undefined);
+          client.release();
+        }
+        const tops = await store.pool.query<{ n: string }>(
+          'SELECT count(*) AS n FROM relation_tops WHERE a = $1 AND rel_id = $2',
+          [ids[0], type.relId],
+        );
+        assert.equal(tops.rows[0]!.n, '70', 'A past the threshold: a top row per relation');
+        const counter = await store.pool.query<{ n: string }>(
+          "SELECT sum(count) AS n FROM relation_stats WHERE profile_id = $1 AND rel_id = $2 AND side = 'a' AND prop = ''",
+          [ids[0], type.relId],
+        );
+        assert.equal(counter.rows[0]!.n, '70');
+      } finally {
+        await cleanup();
+      }
+    });
+  }
+}
+
 if (!PG_URL) test('PostgreSQL attach_batch checks', { skip: PG_SKIPPED }, () => undefined);
 else {
   suite('postgres', () => openPgTestStore({ poolMax: 3 }));
   olderStage('postgres', () => openPgTestStore({ poolMax: 3 }));
   answerShapes('postgres', () => openPgTestStore({ poolMax: 3 }));
+  lockBound('postgres', () => openPgTestStore({ poolMax: 3 }));
 }
 if (CITUS_URL) {
   suite('citus', () => openCitusTestStore({ poolMax: 3 }));
   olderStage('citus', () => openCitusTestStore({ poolMax: 3 }));
   answerShapes('citus', () => openCitusTestStore({ poolMax: 3 }));
+  lockBound('citus', () => openCitusTestStore({ poolMax: 3 }));
 }

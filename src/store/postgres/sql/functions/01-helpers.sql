@@ -6,6 +6,20 @@ CREATE FUNCTION ties_ns(p_kind text) RETURNS integer LANGUAGE sql STABLE AS $f$
   SELECT hashtext(current_schema() || '/' || p_kind)
 $f$;
 
+-- Bulk writers lock by bucket. A write locks each profile it names (namespace 'profile', key
+-- hashtext(id); a deletion takes it exclusive) and each unmarked A whose top rows it may touch
+-- ('tops', ties_top_lock_key). Each such lock is one entry of PostgreSQL's shared lock table,
+-- which holds max_locks_per_transaction × max_connections entries for all sessions (6,400 by
+-- default): a chunk of 8,000 items over as many As and Bs would need ~24,000 and fail with
+-- "out of shared memory" (docs/decisions.md, "Bulk writers lock by bucket"). So attach_batch and
+-- `ties import` take one lock per bucket instead ('profile-bucket', 'tops-bucket': the key's low
+-- 8 bits, at most 256 of each per chunk), and whoever takes a key exclusive — a profile's deletion,
+-- a build of A's top rows — takes its bucket exclusive too. Single writes keep the per-key locks:
+-- a deletion waits for both kinds of writers, and single writes never wait on each other's buckets.
+CREATE FUNCTION ties_lock_bucket(p_key integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$
+  SELECT p_key & 255
+$f$;
+
 -- The aggregate slot of this connection (migration 002): writers on different connections add to
 -- different rows of a hot counter; 16 slots cover the default pool of 10 connections with room.
 CREATE FUNCTION ties_slot() RETURNS smallint LANGUAGE sql STABLE AS $f$

@@ -102,9 +102,10 @@ $f$;
 --
 -- Invariant: an A with the row has a top row for every relation and top-keeping property. A
 -- writer holds a shared advisory lock per (type, A) from before it reads A's mark until COMMIT
--- (attach_batch: for unmarked As only, then reads the mark again); the writer that builds holds it
--- exclusive, so it waits for them and then reads every relation they wrote. The lock comes after
--- the relation row is written and before any aggregate row (lock order: type, profile, relation
+-- (attach_batch: the lock of A's bucket, for unmarked As only, then reads the mark again; see
+-- ties_lock_bucket); the writer that builds holds A's lock and A's bucket exclusive, so it waits
+-- for both kinds of writers and then reads every relation they wrote. The lock comes after the
+-- relation row is written and before any aggregate row (lock order: type, profile, relation
 -- rows, this lock, aggregate rows).
 CREATE FUNCTION ties_top_rows_from() RETURNS integer LANGUAGE sql IMMUTABLE AS $f$
   SELECT 64
@@ -139,22 +140,28 @@ $f$;
 
 -- Whether A keeps top rows of the type once its total grows by p_grow (its relation row written
 -- already): A's lock taken shared, then one read of its mark and total. A call taking an unmarked
--- A past the threshold takes the lock exclusive (waiting for A's other writers to commit) and
--- builds the rows. Two calls doing that for one A at once deadlock there: PostgreSQL aborts one
--- (after deadlock_timeout), the store runs it again (postgres-statements.ts) and it finds A
--- marked — once in A's life, against one statement less on every other call.
+-- A past the threshold takes the lock and its bucket exclusive (waiting for A's other writers to
+-- commit) and builds the rows. Two calls doing that for one A at once deadlock there: PostgreSQL
+-- aborts one (after deadlock_timeout), the store runs it again (postgres-statements.ts) and it
+-- finds A marked — once in A's life, against one statement less on every other call.
 CREATE FUNCTION ties_tops_kept(p_rel integer, p_props jsonb, p_a text, p_grow integer) RETURNS boolean
 LANGUAGE plpgsql AS $f$
 DECLARE
   v_kept boolean;
   v_total bigint;
+  -- Set by ties_attach_many for its one-by-one path: the chunk holds the buckets of its As and
+  -- has built the top rows of those it takes past the threshold; here A's mark is only read.
+  v_chunk boolean := coalesce(current_setting('ties.chunk_locks', true) = 'on', false);
 BEGIN
-  PERFORM pg_advisory_xact_lock_shared(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
+  IF NOT v_chunk THEN
+    PERFORM pg_advisory_xact_lock_shared(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
+  END IF;
   SELECT coalesce(bool_or(side = 't'), false), coalesce(sum(count) FILTER (WHERE side = 'a'), 0)
     INTO v_kept, v_total
     FROM relation_stats WHERE profile_id = p_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
-  IF NOT v_kept AND v_total + p_grow > ties_top_rows_from() THEN
+  IF NOT v_kept AND NOT v_chunk AND v_total + p_grow > ties_top_rows_from() THEN
     PERFORM pg_advisory_xact_lock(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
+    PERFORM pg_advisory_xact_lock(ties_ns('tops-bucket'), ties_lock_bucket(ties_top_lock_key(p_rel, p_a)));
     PERFORM ties_tops_build(p_rel, ties_top_props(p_props), p_a);
     RETURN true;
   END IF;

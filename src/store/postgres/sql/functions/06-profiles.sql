@@ -175,6 +175,8 @@ BEGIN
     PERFORM pg_advisory_xact_lock_shared(ties_ns('type'), v_rel);
   END LOOP;
   PERFORM pg_advisory_xact_lock(ties_ns('profile'), hashtext(v_id));
+  -- And its bucket, which bulk writers lock instead of the profile (01-helpers.sql).
+  PERFORM pg_advisory_xact_lock(ties_ns('profile-bucket'), ties_lock_bucket(hashtext(v_id)));
   SELECT keys INTO v_keys FROM profiles WHERE id = v_id FOR UPDATE;
   IF NOT FOUND THEN
     ids := '{}';

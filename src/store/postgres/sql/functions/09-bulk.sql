@@ -120,15 +120,16 @@ BEGIN
                               CASE WHEN jsonb_typeof(x.e->1) <> 'string' THEN ties_find(t.db_b, x.e->1) END AS fb
                              FROM jsonb_array_elements(p_items) WITH ORDINALITY AS x(e, ord) OFFSET 0) l) u) v;
   END IF;
-  -- Shared locks on every profile of a pair, in one order (a deletion takes the exclusive lock),
-  -- then the profiles looked for again: a deletion may have committed in between. The profiles are
-  -- taken once each (a chunk names each of a few thousand profiles several times), for the locks
-  -- and for the second look alike.
+  -- Shared locks on the buckets of every profile of a pair, in one order (a deletion takes its
+  -- profile's bucket exclusive; one lock per profile would overflow PostgreSQL's lock table on a
+  -- chunk of thousands of profiles: ties_lock_bucket), then the profiles looked for again: a
+  -- deletion may have committed in between. The profiles are taken once each (a chunk names each
+  -- of a few thousand profiles several times), for the locks and for the second look alike.
   v_ids := ARRAY(SELECT s.a FROM ties_chunk s WHERE s.a IS NOT NULL AND s.b IS NOT NULL
                  UNION SELECT s.b FROM ties_chunk s WHERE s.a IS NOT NULL AND s.b IS NOT NULL);
-  PERFORM pg_advisory_xact_lock_shared(ties_ns('profile'), l.h)
-     FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest(v_ids) id ORDER BY 1) l
-    ORDER BY l.h;
+  PERFORM pg_advisory_xact_lock_shared(ties_ns('profile-bucket'), l.k)
+     FROM (SELECT DISTINCT ties_lock_bucket(hashtext(id)) AS k FROM unnest(v_ids) id ORDER BY 1) l
+    ORDER BY l.k;
   -- Deleted between the lookup and the lock: not found, as a single attach would answer. Only
   -- such items are rewritten (the staging already holds every other item's pair and status).
   IF v_citus THEN
@@ -176,34 +177,47 @@ BEGIN
 
   v_ordered := EXISTS (SELECT 1 FROM jsonb_array_elements(t.properties) e
                         WHERE ties_keeps_sum(e) AND e->>'type' = 'float');
+  -- Top rows, under the rules of 03-aggregates.sql: the marks and totals of the chunk's As read
+  -- first, unlocked (a mark never goes while writers run); the buckets of the unmarked As locked
+  -- in one order (ties_lock_bucket), exclusive for a bucket holding an A this chunk takes past the
+  -- threshold, shared for the rest; then each A to build locked exclusive too (single writers
+  -- hold A's own lock), in key order. The marks of the others are read again (one may have been
+  -- built and committed meanwhile). Deciding before locking means a chunk never upgrades a lock
+  -- it holds.
+  v_top := ties_top_props(t.properties);
+  IF v_top <> '{}' THEN
+    v_as := ARRAY(SELECT DISTINCT x.a FROM ties_chunk x WHERE x.status = 'ok');
+    SELECT coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)
+                      AND coalesce(k.total, 0) + g.n > ties_top_rows_from()), '{}'),
+           coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)), '{}')
+      INTO v_build, v_locked
+      FROM (SELECT x.a, count(*) AS n FROM ties_chunk x WHERE x.status = 'ok' GROUP BY x.a) g
+      LEFT JOIN (SELECT profile_id, bool_or(side = 't') AS kept,
+                        sum(count) FILTER (WHERE side = 'a') AS total
+                   FROM relation_stats
+                  WHERE profile_id = ANY (v_as) AND rel_id = p_rel AND side IN ('a', 't') AND prop = ''
+                  GROUP BY profile_id) k ON k.profile_id = g.a;
+    PERFORM CASE WHEN l.build
+        THEN pg_advisory_xact_lock(ties_ns('tops-bucket'), l.k)
+        ELSE pg_advisory_xact_lock_shared(ties_ns('tops-bucket'), l.k) END
+       FROM (SELECT ties_lock_bucket(ties_top_lock_key(p_rel, a)) AS k, bool_or(a = ANY (v_build)) AS build
+               FROM unnest(v_locked) a GROUP BY 1 ORDER BY 1) l
+      ORDER BY l.k;
+    PERFORM pg_advisory_xact_lock(ties_ns('tops'), l.h)
+       FROM (SELECT DISTINCT ties_top_lock_key(p_rel, a) AS h FROM unnest(v_build) a ORDER BY 1) l
+      ORDER BY l.h;
+    v_built := ARRAY(SELECT a FROM unnest(v_build) a WHERE ties_tops_build(p_rel, v_top, a));
+  END IF;
   IF v_ordered THEN
+    -- One by one in item order (a float sum's steps). ties_tops_kept only reads A's mark here:
+    -- the chunk holds the locks and has built what it may build (an A another writer took past
+    -- the threshold meanwhile stays for a later write to build, as on the set-wise path).
+    PERFORM set_config('ties.chunk_locks', 'on', true);
     PERFORM ties_account(t, s.a, s.b, NULL, s.weights)
        FROM (SELECT * FROM ties_chunk x WHERE x.status = 'ok' ORDER BY x.idx) s;
+    PERFORM set_config('ties.chunk_locks', 'off', true);
   ELSE
-    -- Top rows, set-wise under the rules of 03-aggregates.sql: the marks and totals of the chunk's
-    -- As read first, unlocked (a mark never goes while writers run); the unmarked As locked in one
-    -- order, exclusive for those this chunk takes past the threshold (built then), shared for the
-    -- rest, whose marks are read again (one may have been built and committed meanwhile). Deciding
-    -- before locking means a chunk never upgrades a lock it holds.
-    v_top := ties_top_props(t.properties);
     IF v_top <> '{}' THEN
-      v_as := ARRAY(SELECT DISTINCT x.a FROM ties_chunk x WHERE x.status = 'ok');
-      SELECT coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)
-                        AND coalesce(k.total, 0) + g.n > ties_top_rows_from()), '{}'),
-             coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)), '{}')
-        INTO v_build, v_locked
-        FROM (SELECT x.a, count(*) AS n FROM ties_chunk x WHERE x.status = 'ok' GROUP BY x.a) g
-        LEFT JOIN (SELECT profile_id, bool_or(side = 't') AS kept,
-                          sum(count) FILTER (WHERE side = 'a') AS total
-                     FROM relation_stats
-                    WHERE profile_id = ANY (v_as) AND rel_id = p_rel AND side IN ('a', 't') AND prop = ''
-                    GROUP BY profile_id) k ON k.profile_id = g.a;
-      PERFORM CASE WHEN l.a = ANY (v_build)
-          THEN pg_advisory_xact_lock(ties_ns('tops'), l.h)
-          ELSE pg_advisory_xact_lock_shared(ties_ns('tops'), l.h) END
-         FROM (SELECT a, ties_top_lock_key(p_rel, a) AS h FROM unnest(v_locked) a ORDER BY 2, 1) l
-        ORDER BY l.h, l.a;
-      v_built := ARRAY(SELECT a FROM unnest(v_build) a WHERE ties_tops_build(p_rel, v_top, a));
       -- The other As that keep top rows now get one per new relation and property.
       v_kept := ARRAY(SELECT k.profile_id FROM relation_stats k
                        WHERE k.profile_id = ANY (v_as) AND k.rel_id = p_rel AND k.side = 't'
