@@ -239,16 +239,67 @@ function lockBound(engine: string, open: () => Promise<PgTestStore>) {
   }
 }
 
+/**
+ * A chunk of distinct pairs by id (the store skips the repeat check, and on plain PostgreSQL the
+ * relations go in as one plain INSERT): when some pairs are stored already, that insert is undone
+ * and the chunk answers as ever — the stored pairs duplicates, the rest attached once each.
+ */
+function storedPairs(engine: string, open: () => Promise<PgTestStore>) {
+  it(`${engine}: a chunk of distinct pairs, some stored already, answers those as duplicates and attaches the rest once`, async () => {
+    const { store, cleanup } = await open();
+    try {
+      const { type, ids } = await seed(store, 'h', 6);
+      const item = (a: string, b: string, hits: number): AttachInput => ({
+        type,
+        a: byId(a),
+        b: byId(b),
+        weights: { hits, fan: true },
+        now: NOW,
+      });
+      const first = await store.attachMany!([item(ids[0]!, ids[1]!, 1), item(ids[2]!, ids[3]!, 2)]);
+      assert.deepEqual(
+        first.map((o) => o.kind),
+        ['ok', 'ok'],
+      );
+      const second = await store.attachMany!([
+        item(ids[0]!, ids[2]!, 4),
+        item(ids[0]!, ids[1]!, 8), // stored
+        item(ids[4]!, ids[5]!, 16),
+        item(ids[2]!, ids[3]!, 32), // stored
+      ]);
+      assert.deepEqual(second, [
+        { kind: 'ok', a: ids[0], b: ids[2] },
+        { kind: 'duplicate', a: ids[0], b: ids[1] },
+        { kind: 'ok', a: ids[4], b: ids[5] },
+        { kind: 'duplicate', a: ids[2], b: ids[3] },
+      ]);
+      const { rows } = await store.pool.query<{ n: string; hits: string }>(
+        "SELECT count(*) AS n, sum((weights->>'hits')::int) AS hits FROM relations WHERE rel_id = $1",
+        [type.relId],
+      );
+      assert.deepEqual(rows[0], { n: '4', hits: String(1 + 2 + 4 + 16) });
+      const counter = await store.counter({ type, profile: byId(ids[0]!) });
+      assert.ok(counter.kind === 'ok');
+      assert.equal(counter.total, 2);
+      assert.equal(counter.props.find((p) => p.name === 'hits')?.sum, 5);
+    } finally {
+      await cleanup();
+    }
+  });
+}
+
 if (!PG_URL) test('PostgreSQL attach_batch checks', { skip: PG_SKIPPED }, () => undefined);
 else {
   suite('postgres', () => openPgTestStore({ poolMax: 3 }));
   olderStage('postgres', () => openPgTestStore({ poolMax: 3 }));
   answerShapes('postgres', () => openPgTestStore({ poolMax: 3 }));
   lockBound('postgres', () => openPgTestStore({ poolMax: 3 }));
+  storedPairs('postgres', () => openPgTestStore({ poolMax: 3 }));
 }
 if (CITUS_URL) {
   suite('citus', () => openCitusTestStore({ poolMax: 3 }));
   olderStage('citus', () => openCitusTestStore({ poolMax: 3 }));
   answerShapes('citus', () => openCitusTestStore({ poolMax: 3 }));
   lockBound('citus', () => openCitusTestStore({ poolMax: 3 }));
+  storedPairs('citus', () => openCitusTestStore({ poolMax: 3 }));
 }

@@ -41,6 +41,24 @@ function pairOutcome(row: PairRow): PairFailure | PairOk {
   return resolvePair(row.a_ids ?? [], row.b_ids ?? []);
 }
 
+/**
+ * Whether the items at `positions` are all looked up by id on both sides and name no pair twice:
+ * then none can be a later repeat of an earlier item's pair, and ties_attach_many skips that
+ * check (a hashed grouping of the chunk in the database, ~5 ms per 8,000 items, for ~1 ms here).
+ * Two pairs sharing a key (only ids holding U+0000 could) just make it run the check.
+ */
+function pairsUnique(inputs: readonly AttachInput[], positions: readonly number[]): boolean {
+  const seen = new Set<string>();
+  for (const i of positions) {
+    const { a, b } = inputs[i]!;
+    if (a.by !== 'id' || b.by !== 'id') return false;
+    const key = `${a.id}\u0000${b.id}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+  }
+  return true;
+}
+
 /** An attach_batch item attached alone: the change feed still records the batch call. */
 function asBatchItem(input: AttachInput): AttachInput {
   return input.call ? input : { ...input, call: 'relations/attach_batch' };
@@ -98,13 +116,14 @@ export class PostgresRelations {
       try {
         rows = await this.db.run({
           name: 'ties_attach_many',
-          text: 'SELECT * FROM ties_attach_many($1, $2, $3, true)',
+          text: 'SELECT * FROM ties_attach_many($1, $2, $3, true, $4)',
           values: [
             relId,
             JSON.stringify(
               positions.map((i) => [bulkQuery(inputs[i]!.a), bulkQuery(inputs[i]!.b), inputs[i]!.weights]),
             ),
             inputs[positions[0]!]!.now,
+            pairsUnique(inputs, positions),
           ],
           types: ID_ARRAY_TYPES,
         });

@@ -19,8 +19,12 @@
 -- an 'ok' one looked up by id on both sides (whose a and b are the ids it sent): an import's
 -- chunk answers a few rows instead of 8,000 (docs/benchmarks.md, "ties import: the chunk's
 -- answer"). Its default keeps the full answer for a server of an earlier version sharing the
--- schema, which calls with three arguments and reads one row per item.
-CREATE FUNCTION ties_attach_many(p_rel integer, p_items jsonb, p_now text, p_sparse boolean DEFAULT false)
+-- schema, which calls with three arguments and reads one row per item. p_unique: the caller saw
+-- every item looked up by id on both sides and no pair named twice, so no item can be a later
+-- repeat of an earlier one's pair (the check for that is skipped).
+CREATE FUNCTION ties_attach_many(
+  p_rel integer, p_items jsonb, p_now text, p_sparse boolean DEFAULT false, p_unique boolean DEFAULT false
+)
 RETURNS TABLE (idx integer, status text, a text, b text, a_ids text[], b_ids text[])
 LANGUAGE plpgsql AS $f$
 #variable_conflict use_column
@@ -37,6 +41,8 @@ DECLARE
   v_locked text[];
   v_built text[];
   v_kept text[];
+  v_inserted bigint;
+  v_fast boolean := false;
 BEGIN
   IF t.rel_id IS NULL THEN
     RETURN QUERY SELECT x.ord::integer, 'no_type', NULL::text, NULL::text, NULL::text[], NULL::text[]
@@ -150,28 +156,53 @@ BEGIN
   END IF;
   -- A later item naming the pair an earlier one names is a duplicate, whatever the store holds.
   -- The window (a sort of the chunk and a join back) runs only when some pair repeats: a hashed
-  -- count finds that in a fraction of its time, and an import's chunks seldom repeat a pair.
-  IF EXISTS (SELECT 1 FROM ties_chunk e WHERE e.status = 'ok' GROUP BY e.a, e.b HAVING count(*) > 1) THEN
+  -- count finds that in a fraction of its time, and an import's chunks seldom repeat a pair; it
+  -- is skipped when the caller knows no pair repeats (p_unique: ~5 ms of an 8,000-item chunk).
+  IF NOT p_unique
+     AND EXISTS (SELECT 1 FROM ties_chunk e WHERE e.status = 'ok' GROUP BY e.a, e.b HAVING count(*) > 1) THEN
     UPDATE ties_chunk s SET status = 'duplicate'
       FROM (SELECT e.idx, row_number() OVER (PARTITION BY e.a, e.b ORDER BY e.idx) AS n
               FROM ties_chunk e WHERE e.status = 'ok') d
      WHERE d.idx = s.idx AND d.n > 1;
   END IF;
 
-  -- The items still 'ok' attach; those whose relation exists already are duplicates. NOT IN, not
-  -- NOT EXISTS: it stays a hashed subplan whatever the estimates. The staging has no statistics and
-  -- its estimates depend on its width: with 'ok' rows 4 of 1,000, NOT EXISTS became a nested loop
-  -- anti join, 500,000 comparisons and ~90 ms per 1,000 items (docs/benchmarks.md, "the chunk's
-  -- parameter"). No NULLs on either side (an 'ok' row has both a and b; relations' key is NOT NULL).
-  WITH inserted AS (
-    INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
-    SELECT s.a, p_rel, s.b, s.weights, p_now, p_now FROM ties_chunk s WHERE s.status = 'ok'
-     ORDER BY s.a, s.b
-    ON CONFLICT DO NOTHING
-    RETURNING relations.a, relations.b
-  )
-  UPDATE ties_chunk s SET status = 'duplicate'
-   WHERE s.status = 'ok' AND (s.a, s.b) NOT IN (SELECT i.a, i.b FROM inserted i);
+  -- The items still 'ok' attach; those whose relation exists already are duplicates. On plain
+  -- PostgreSQL first as one plain INSERT: when it inserts every 'ok' item (an import's usual
+  -- chunk), none is a duplicate and nothing needs to come back from it (~7 ms of an 8,000-item
+  -- chunk against the form below: docs/benchmarks.md, "ties import: the chunk's answer"). When it
+  -- does not, the block's subtransaction undoes it and the form below runs. On Citus (where a
+  -- subtransaction around distributed writes costs a savepoint on every worker) only that form.
+  IF NOT v_citus THEN
+    BEGIN
+      INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+      SELECT s.a, p_rel, s.b, s.weights, p_now, p_now FROM ties_chunk s WHERE s.status = 'ok'
+       ORDER BY s.a, s.b
+      ON CONFLICT DO NOTHING;
+      GET DIAGNOSTICS v_inserted = ROW_COUNT;
+      IF v_inserted < (SELECT count(*) FROM ties_chunk s WHERE s.status = 'ok') THEN
+        RAISE SQLSTATE 'T1DUP';
+      END IF;
+      v_fast := true;
+    EXCEPTION WHEN SQLSTATE 'T1DUP' THEN
+      v_fast := false;
+    END;
+  END IF;
+  -- NOT IN, not NOT EXISTS: it stays a hashed subplan whatever the estimates. The staging has no
+  -- statistics and its estimates depend on its width: with 'ok' rows 4 of 1,000, NOT EXISTS became
+  -- a nested loop anti join, 500,000 comparisons and ~90 ms per 1,000 items (docs/benchmarks.md,
+  -- "the chunk's parameter"). No NULLs on either side (an 'ok' row has both a and b; relations'
+  -- key is NOT NULL).
+  IF NOT v_fast THEN
+    WITH inserted AS (
+      INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+      SELECT s.a, p_rel, s.b, s.weights, p_now, p_now FROM ties_chunk s WHERE s.status = 'ok'
+       ORDER BY s.a, s.b
+      ON CONFLICT DO NOTHING
+      RETURNING relations.a, relations.b
+    )
+    UPDATE ties_chunk s SET status = 'duplicate'
+     WHERE s.status = 'ok' AND (s.a, s.b) NOT IN (SELECT i.a, i.b FROM inserted i);
+  END IF;
   INSERT INTO relations_by_b (b, rel_id, a)
   SELECT s.b, p_rel, s.a FROM ties_chunk s WHERE s.status = 'ok' ORDER BY s.b, s.a;
 
