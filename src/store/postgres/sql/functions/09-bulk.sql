@@ -26,6 +26,13 @@ CREATE FUNCTION ties_attach_many(
   p_rel integer, p_items jsonb, p_now text, p_sparse boolean DEFAULT false, p_unique boolean DEFAULT false
 )
 RETURNS TABLE (idx integer, status text, a text, b text, a_ids text[], b_ids text[])
+-- Groupings hashed, not sorted: the staging table has no statistics, so the planner takes a
+-- chunk's 8,000 'ok' rows for 28 and sorts them to group, for the aggregate merge, the repeat
+-- check, the As' marks and the distinct lists (each sorting a few ms; hashed ~4–5 ms less per
+-- chunk in all: docs/benchmarks.md, "PostgreSQL import: the aggregate merge"). Sorts that give an
+-- order (key order for inserts and locks) still run: no other plan gives it. jit off because the
+-- disabled sorts' cost passes jit_above_cost (the merge took 245 ms compiled).
+SET enable_sort = off SET jit = off
 LANGUAGE plpgsql AS $f$
 #variable_conflict use_column
 DECLARE
@@ -268,7 +275,7 @@ BEGIN
     -- the type (ties_bulk_stats_sql: one row per relation read once, where a row per relation and
     -- property grouped on the property sorted three times as many), then one upsert in
     -- ties_apply's row order (profile, side, total before properties in the type's order).
-    PERFORM ties_bulk_stats(ties_bulk_stats_sql(t.properties), p_rel, v_slot);
+    EXECUTE ties_bulk_stats_sql(t.properties) USING p_rel, v_slot;
   END IF;
 
   -- The change feed: one event per attached item, in item order, last (10-change-log.sql).
@@ -283,19 +290,6 @@ BEGIN
    WHERE NOT p_sparse OR s.status <> 'ok' OR jsonb_typeof(p_items -> (s.idx - 1) -> 0) <> 'string'
       OR jsonb_typeof(p_items -> (s.idx - 1) -> 1) <> 'string'
    ORDER BY s.idx;
-END
-$f$;
-
--- Runs the aggregate merge (below) with its groupings hashed. The staging table has no statistics,
--- so the planner takes the chunk's 'ok' rows for 28 and groups them by sorting: hashed, the merge
--- of an 8,000-item chunk takes ~4 ms less (~34 → ~30 ms: docs/benchmarks.md, "PostgreSQL import:
--- the aggregate merge", variant g). enable_sort = off only for this statement: the rows are still
--- sorted into key order for the upsert (no plan gives that order otherwise), and jit = off because
--- the disabled sorts' cost would pass jit_above_cost (the statement took 245 ms compiled).
-CREATE FUNCTION ties_bulk_stats(p_sql text, p_rel integer, p_slot smallint) RETURNS void
-LANGUAGE plpgsql SET enable_sort = off SET jit = off AS $f$
-BEGIN
-  EXECUTE p_sql USING p_rel, p_slot;
 END
 $f$;
 
