@@ -19,6 +19,9 @@ const { values } = parseArgs({
     // 'string': a lookup by id as the id's JSON string (the store since 5e46448); 'object': {by, id}
     ids: { type: 'string', default: 'string' },
     keep: { type: 'boolean', default: false },
+    // The profiles on each side (the full bench's 10,000 each).
+    as: { type: 'string', default: '1000' },
+    bs: { type: 'string', default: '1000' },
     'pg-url': { type: 'string', default: PG_ADMIN_URL },
   },
 });
@@ -28,8 +31,8 @@ const fixtures = (await import(join(dir, 'bench/bench-fixtures.ts'))) as typeof 
 // A kept schema is not named as the tests' (they drop those of processes gone).
 const schema = values.keep ? `chunk_scratch_${process.pid}` : freshSchemaName();
 const space = (await fixtures.buildWorkspace(`${url}?schema=${schema}`, {
-  as: 1000,
-  bs: 1000,
+  as: Number(values.as),
+  bs: Number(values.bs),
   hub: 0,
   get100: false,
 })) as PairSpace & { relId: number };

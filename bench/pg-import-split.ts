@@ -8,7 +8,9 @@
 //   - a `psql \copy` of the same file into a plain table, as `npm run bench` measures it.
 // Runs --runs times; with --base DIR (a checkout of another build, built) each run imports with
 // both builds in alternating order, so an A/B sees the same background load.
-//   node --import tsx bench/pg-import-split.ts [--rows 50000] [--runs 3] [--base DIR] [--cpu-prof DIR]
+//   node --import tsx bench/pg-import-split.ts [--rows 50000] [--as 1000] [--bs 1000] [--runs 3] [--batch N]
+//     [--base DIR] [--cpu-prof DIR]
+// (--as/--bs: the profiles on each side, the full bench's 10,000 each; --batch: ties import's --batch)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -25,6 +27,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     base: { type: 'string' },
     batch: { type: 'string' },
+    as: { type: 'string', default: '1000' },
+    bs: { type: 'string', default: '1000' },
     'cpu-prof': { type: 'string' },
     'pg-url': { type: 'string', default: PG_ADMIN_URL },
   },
@@ -156,8 +160,8 @@ const dir = join(tmpdir(), tag);
 rmSync(dir, { recursive: true, force: true });
 const template = `${tag}_t`;
 const w = await buildWorkspace(await freshPgDb(adminUrl, template), {
-  as: 1000,
-  bs: 1000,
+  as: Number(values.as),
+  bs: Number(values.bs),
   hub: 0,
   get100: false,
 });
