@@ -23,6 +23,17 @@ function seed(store: PgTestStore['store'], prefix: string, count: number) {
   return seedProfiles(store, PROPS, prefix, count, NOW);
 }
 
+/** An attach of the type between two profiles by id, with these weights. */
+function itemOf(type: AttachInput['type']) {
+  return (a: string, b: string, hits: number): AttachInput => ({
+    type,
+    a: byId(a),
+    b: byId(b),
+    weights: { hits, fan: true },
+    now: NOW,
+  });
+}
+
 function suite(engine: string, open: () => Promise<PgTestStore>) {
   describe(`${engine}: attach_batch and a profile deleted while it runs`, () => {
     it('answers not found for every item naming a profile deleted between the lookup and the locks, and keeps nothing of it', async () => {
@@ -30,13 +41,7 @@ function suite(engine: string, open: () => Promise<PgTestStore>) {
       try {
         const { database, type, ids } = await seed(store, 'd', 5);
         const [victim, p1, p2, p3, p4] = ids as [string, string, string, string, string];
-        const item = (a: string, b: string, hits: number): AttachInput => ({
-          type,
-          a: byId(a),
-          b: byId(b),
-          weights: { hits, fan: true },
-          now: NOW,
-        });
+        const item = itemOf(type);
         const items = [
           item(p1, victim, 1), // B goes
           item(victim, p2, 2), // A goes
@@ -249,13 +254,7 @@ function storedPairs(engine: string, open: () => Promise<PgTestStore>) {
     const { store, cleanup } = await open();
     try {
       const { type, ids } = await seed(store, 'h', 6);
-      const item = (a: string, b: string, hits: number): AttachInput => ({
-        type,
-        a: byId(a),
-        b: byId(b),
-        weights: { hits, fan: true },
-        now: NOW,
-      });
+      const item = itemOf(type);
       const first = await store.attachMany!([item(ids[0]!, ids[1]!, 1), item(ids[2]!, ids[3]!, 2)]);
       assert.deepEqual(
         first.map((o) => o.kind),
