@@ -124,6 +124,38 @@ async function counter(w: World, a: string) {
   return withTies(w.db, (ties) => ties.relations.getCounter({ rel_id: w.relId, profile_id: a }));
 }
 
+test('a long import batches double every eighth batch up to batchMax; without batchMax they keep their size', async () => {
+  const w = await world(join(dir, `${++files}.db`));
+  // 40 lines over the 9 pairs (repeats are counted as existing): enough for three sizes.
+  const lines = Array.from(
+    { length: 40 },
+    (_, i) => `${w.as[i % 3]},${w.bs[Math.floor(i / 3) % 3]},${i},true`,
+  );
+  const path = file('grow.csv', `profile_a,profile_b,user_like,is_online\n${lines.join('\n')}\n`);
+  const sizes = async (batchMax: number | undefined) =>
+    withTies(w.db, async (ties) => {
+      const seen: number[] = [];
+      const attachBatch = ties.relations.attachBatch.bind(ties.relations);
+      ties.relations.attachBatch = (params, ctx) => {
+        seen.push(params.items.length);
+        return attachBatch(params, ctx);
+      };
+      const summary = await importRelations({
+        ties,
+        file: path,
+        format: 'csv',
+        relId: w.relId,
+        batch: 1,
+        ...(batchMax === undefined ? {} : { batchMax }),
+        report: () => undefined,
+      });
+      assert.equal(summary.created + summary.existed, 40);
+      return seen;
+    });
+  assert.deepEqual(await sizes(4), [...Array(8).fill(1), ...Array(8).fill(2), 4, 4, 4, 4]);
+  assert.deepEqual(await sizes(undefined), Array(40).fill(1));
+});
+
 for (const engine of ENGINES)
   describe(`ties import relations (${engine.name})`, () => {
     let w: World;

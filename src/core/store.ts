@@ -371,6 +371,11 @@ export interface Store extends OutboundStore {
    * fixed cost. Without it, a bulk load sends attach_batch's maximum per call.
    */
   readonly bulkChunk?: number;
+  /**
+   * Optional, with bulkChunk: what a long bulk load's chunks may grow to (each eighth chunk doubles
+   * them), when larger chunks share more of the work per item. Without it, chunks keep bulkChunk.
+   */
+  readonly bulkChunkMax?: number;
   strengthen(input: StrengthenInput): Promise<StrengthenOutcome>;
   edit(input: EditInput): Promise<EditOutcome>;
   detach(input: DetachInput): Promise<DetachOutcome>;

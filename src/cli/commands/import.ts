@@ -16,7 +16,7 @@ import { createTies, type Ties } from '../../core/ties.js';
 import type { ValueEncoding } from '../../core/values.js';
 import { groupDigits } from '../../group-digits.js';
 import { openConfiguredStore } from '../../store/configured-store.js';
-import { PG_BULK_CHUNK } from '../../store/postgres/pg-defaults.js';
+import { PG_BULK_CHUNK, PG_BULK_CHUNK_MAX } from '../../store/postgres/pg-defaults.js';
 import { parseStoreCommand, type StoreCommand, usageError } from '../command-line.js';
 import { CsvSyntaxError, csvRecordBatches } from '../csv-reader.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
@@ -27,7 +27,8 @@ export const IMPORT_COMMAND: StoreCommand = {
     'Usage: ties import relations FILE.csv|FILE.ndjson --rel-id N [--db PATH|URL] [--errors FILE]\n' +
     '                            [--format csv|ndjson] [--batch N]\n' +
     '  Loads relations from a file, streamed, in batches of one commit each (--batch: lines per\n' +
-    `  batch, default ${groupDigits(MAX_BATCH_ITEMS)}; on PostgreSQL ${groupDigits(PG_BULK_CHUNK)}). CSV: a header naming\n` +
+    `  batch, default ${groupDigits(MAX_BATCH_ITEMS)}; on PostgreSQL ${groupDigits(PG_BULK_CHUNK)}, doubling every eighth batch up to\n` +
+    `  ${groupDigits(PG_BULK_CHUNK_MAX)} in a long import, unless --batch is given). CSV: a header naming\n` +
     '  profile_a,profile_b (ids) or a_email, b_phone, … and property columns; NDJSON: one\n' +
     '  attach_batch item per line. Existing relations are counted, not failed: re-run to resume.\n',
   options: {
@@ -165,6 +166,8 @@ export async function importRelations(options: {
   readonly format: 'csv' | 'ndjson';
   readonly relId: number;
   readonly batch: number;
+  /** What the batch grows to, doubling every eighth batch (default: it stays `batch`). */
+  readonly batchMax?: number;
   readonly report: (line: number, error: string) => void;
   readonly progress?: ProgressBar | undefined;
 }): Promise<ImportSummary> {
@@ -195,6 +198,10 @@ export async function importRelations(options: {
   const inFlight: Promise<void>[] = [];
   let lines: number[] = [];
   let items: BatchItemParams[] = [];
+  // A long import's batches grow (the store's bulkChunkMax): larger chunks share more of the
+  // store's work per item. Only from the ninth on, so a short import keeps the pipeline's grain.
+  let target = options.batch;
+  let sent = 0;
   /** Takes one line's item (or its failure); answers whether the chunk is full. */
   const accept = (line: number, raw: unknown, coerced = false): boolean => {
     summary.lines++;
@@ -205,13 +212,14 @@ export async function importRelations(options: {
       if (!isTiesError(err)) throw err;
       fail(line, `${err.status} ${err.message}`);
     }
-    return items.length >= options.batch;
+    return items.length >= target;
   };
   /** Sends the full chunk; waits while two are in flight. */
   const flush = async () => {
     inFlight.push(submit(lines, items));
     lines = [];
     items = [];
+    if (++sent % 8 === 0) target = Math.min(options.batchMax ?? options.batch, target * 2);
     if (inFlight.length >= 2) await inFlight.shift();
     options.progress?.update(summary.lines, size > 0 ? consumed / size : undefined);
   };
@@ -321,15 +329,18 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
   const progress = progressBar(process.stderr, { label: 'importing', unit: 'rows' });
   const started = performance.now();
   const ties = createTies({ store: await openConfiguredStore(parsed.store) });
-  // The store may want larger chunks than attach_batch's limit (PostgreSQL: a call's fixed cost).
+  // The store may want larger chunks than attach_batch's limit (PostgreSQL: a call's fixed cost),
+  // growing in a long import; --batch fixes the size (up to what the store takes).
   const chunk = ties.store.bulkChunk ?? MAX_BATCH_ITEMS;
+  const chunkMax = Math.max(ties.store.bulkChunkMax ?? chunk, chunk, MAX_BATCH_ITEMS);
   try {
     const summary = await importRelations({
       ties,
       file,
       format,
       relId,
-      batch: Math.min(batch ?? chunk, Math.max(chunk, MAX_BATCH_ITEMS)),
+      batch: Math.min(batch ?? chunk, chunkMax),
+      batchMax: batch === undefined ? chunkMax : Math.min(batch, chunkMax),
       report,
       progress,
     });

@@ -4,4 +4,6 @@
 export const DEFAULT_POOL_MAX = 10;
 /** Items per ties_attach_many call for `ties import` (PostgresStore.bulkChunk says why). */
 export const PG_BULK_CHUNK = 8000;
+/** What a long `ties import`'s chunks grow to (PostgresStore.bulkChunkMax says why). */
+export const PG_BULK_CHUNK_MAX = 32_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;

@@ -45,7 +45,12 @@ import type {
 } from '../../core/store.js';
 import type { ProgressListener } from '../migration-runner.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
-import { DEFAULT_POOL_MAX, DEFAULT_STATEMENT_TIMEOUT_MS, PG_BULK_CHUNK } from './pg-defaults.js';
+import {
+  DEFAULT_POOL_MAX,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  PG_BULK_CHUNK,
+  PG_BULK_CHUNK_MAX,
+} from './pg-defaults.js';
 import { pgDriver } from './pg-driver.js';
 import { PostgresCatalog } from './postgres-catalog.js';
 import { PostgresChanges } from './postgres-changes.js';
@@ -277,6 +282,14 @@ export class PostgresStore implements Store {
    * 8,000 it gained nothing more.
    */
   readonly bulkChunk = PG_BULK_CHUNK;
+  /**
+   * A long import's chunks grow to 32,000 items: on a store of many As a chunk's merge rewrites
+   * the aggregate rows of every A it names (~27,500 rows per 8,000 items over 10,000 As), so
+   * larger chunks share them. 1,000,000 relations over 10,000 × 10,000 profiles loaded 1.57 × as
+   * fast with 32,000-item chunks, 1.88 × with 64,000 (docs/benchmarks.md, "PostgreSQL import: the
+   * chunk grows"); 32,000 keeps a chunk a few seconds long on Citus, under the statement timeout.
+   */
+  readonly bulkChunkMax = PG_BULK_CHUNK_MAX;
 
   attachMany(inputs: readonly AttachInput[]): Promise<AttachManyOutcome[]> {
     return this.changes.written(this.relations.attachMany(inputs));
