@@ -144,22 +144,22 @@ $f$;
 -- commit) and builds the rows. Two calls doing that for one A at once deadlock there: PostgreSQL
 -- aborts one (after deadlock_timeout), the store runs it again (postgres-statements.ts) and it
 -- finds A marked — once in A's life, against one statement less on every other call.
-CREATE FUNCTION ties_tops_kept(p_rel integer, p_props jsonb, p_a text, p_grow integer) RETURNS boolean
+-- p_chunk: called for ties_attach_many's one-by-one path, whose chunk holds the buckets of its
+-- As and has built the top rows of those it takes past the threshold: A's mark is only read.
+CREATE FUNCTION ties_tops_kept(p_rel integer, p_props jsonb, p_a text, p_grow integer,
+  p_chunk boolean DEFAULT false) RETURNS boolean
 LANGUAGE plpgsql AS $f$
 DECLARE
   v_kept boolean;
   v_total bigint;
-  -- Set by ties_attach_many for its one-by-one path: the chunk holds the buckets of its As and
-  -- has built the top rows of those it takes past the threshold; here A's mark is only read.
-  v_chunk boolean := coalesce(current_setting('ties.chunk_locks', true) = 'on', false);
 BEGIN
-  IF NOT v_chunk THEN
+  IF NOT p_chunk THEN
     PERFORM pg_advisory_xact_lock_shared(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
   END IF;
   SELECT coalesce(bool_or(side = 't'), false), coalesce(sum(count) FILTER (WHERE side = 'a'), 0)
     INTO v_kept, v_total
     FROM relation_stats WHERE profile_id = p_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
-  IF NOT v_kept AND NOT v_chunk AND v_total + p_grow > ties_top_rows_from() THEN
+  IF NOT v_kept AND NOT p_chunk AND v_total + p_grow > ties_top_rows_from() THEN
     PERFORM pg_advisory_xact_lock(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
     PERFORM pg_advisory_xact_lock(ties_ns('tops-bucket'), ties_lock_bucket(ties_top_lock_key(p_rel, p_a)));
     PERFORM ties_tops_build(p_rel, ties_top_props(p_props), p_a);
@@ -173,14 +173,16 @@ $f$;
 -- tables: one statement for the aggregate rows (in this connection's slot), and when A keeps top
 -- rows, one for the tops it enters or moves in, one for those it leaves (both idempotent: right
 -- too when ties_tops_kept has just built A's rows from the relation as written). The type test
--- is a plain expression (no query) on the hot path.
-CREATE FUNCTION ties_account(t relation_types, p_a text, p_b text, p_old jsonb, p_new jsonb)
+-- is a plain expression (no query) on the hot path. p_chunk: as ties_tops_kept's.
+CREATE FUNCTION ties_account(t relation_types, p_a text, p_b text, p_old jsonb, p_new jsonb,
+  p_chunk boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql AS $f$
 DECLARE
   v_top text[];
 BEGIN
   IF t.properties @? '$[*] ? (@.top > 0 && (@.type == "int" || @.type == "float"))' THEN
-    IF ties_tops_kept(t.rel_id, t.properties, p_a, (p_new IS NOT NULL)::integer - (p_old IS NOT NULL)::integer) THEN
+    IF ties_tops_kept(t.rel_id, t.properties, p_a, (p_new IS NOT NULL)::integer - (p_old IS NOT NULL)::integer,
+                      p_chunk) THEN
       v_top := ties_top_props(t.properties);
     END IF;
   END IF;

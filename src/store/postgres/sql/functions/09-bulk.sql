@@ -250,10 +250,8 @@ BEGIN
     -- One by one in item order (a float sum's steps). ties_tops_kept only reads A's mark here:
     -- the chunk holds the locks and has built what it may build (an A another writer took past
     -- the threshold meanwhile stays for a later write to build, as on the set-wise path).
-    PERFORM set_config('ties.chunk_locks', 'on', true);
-    PERFORM ties_account(t, s.a, s.b, NULL, s.weights)
+    PERFORM ties_account(t, s.a, s.b, NULL, s.weights, true)
        FROM (SELECT * FROM ties_chunk x WHERE x.status = 'ok' ORDER BY x.idx) s;
-    PERFORM set_config('ties.chunk_locks', 'off', true);
   ELSE
     IF v_top <> '{}' THEN
       -- The other As that keep top rows now get one per new relation and property.
