@@ -17,6 +17,7 @@ import { citusVersion, distributeOnCitus } from './citus-distribute.js';
 import { runWatched, type WatchOptions } from './migration-watch.js';
 import { FUNCTION_FILES, MIGRATION_FILES, type SqlFile } from './sql-files.generated.js';
 import { splitSqlStatements } from './sql-split.js';
+import { unguardedQuery } from './unguarded-query.js';
 
 export { SchemaTooNewError } from '../migration-runner.js';
 
@@ -66,21 +67,14 @@ export function routinesCreatedBy(sql: string): string[] {
   return [...names];
 }
 
-/**
- * A migration statement may run far longer than a call's statement_timeout (an index over a large
- * store's rows): migrate() lifts that setting for its session, and this lifts the client-side guard
- * (the pool's query_timeout, which pg reads per query, and 0 does not override) to ~24 days.
- */
-export const NO_CLIENT_TIMEOUT = 2 ** 31 - 1;
-
 /** The runner's view of one connection whose search_path is the schema to migrate. */
 export function postgresMigrationAdapter(
   client: pg.ClientBase,
   watch?: WatchOptions,
 ): MigrationAdapter<PostgresMigration> {
-  // pg reads query_timeout from the query's config, though its typings do not declare it there.
-  const long = (text: string): Promise<unknown> =>
-    client.query({ text, query_timeout: NO_CLIENT_TIMEOUT } as pg.QueryConfig);
+  // A migration statement may outlast a call's timeouts: migrate() lifts statement_timeout for its
+  // session, and each statement here runs without the client-side one.
+  const long = (text: string): Promise<unknown> => unguardedQuery(client, text);
   return {
     async state() {
       const { rows } = await client.query<{ m: string | null; r: string | null }>(

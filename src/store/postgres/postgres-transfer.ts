@@ -17,10 +17,10 @@ import type {
   StoreCounts,
   TransferWriter,
 } from '../transfer/transfer-port.js';
-import { NO_CLIENT_TIMEOUT } from './migrations.js';
 import { CopyIn, line } from './postgres-copy-in.js';
 import * as feed from './postgres-feed-transfer.js';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
+import { NO_CLIENT_TIMEOUT, unguardedQuery } from './unguarded-query.js';
 
 const map = catalogMappers<unknown>((value) => value);
 
@@ -66,20 +66,15 @@ export interface TransferClient {
 }
 
 /**
- * The pool's connections carry a client-side read timeout (statement timeout + 5 s, a guard for a
- * server that stops answering) that `SET statement_timeout = 0` does not lift: a rebuild of a large
- * type's aggregates, or a cursor's first FETCH over a sort of millions of rows, ran into it as
- * "Query read timeout". Each query here sets its own (pg reads query_timeout from the query's
- * config, though its typings do not declare it there; 0 does not override), as migrations do.
+ * The pool's connections carry a client-side read timeout that `SET statement_timeout = 0` does not
+ * lift: a rebuild of a large type's aggregates, or a cursor's first FETCH over a sort of millions of
+ * rows, ran into it as "Query read timeout". Every query and COPY here runs without it, as
+ * migrations do (unguarded-query.ts).
  */
 export function unguarded(client: pg.PoolClient): TransferClient {
   return {
     query: <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) =>
-      client.query<R>({
-        text,
-        values: values as unknown[] | undefined,
-        query_timeout: NO_CLIENT_TIMEOUT,
-      } as pg.QueryConfig),
+      unguardedQuery<R>(client, text, values),
     copy: (copy) => {
       copy.query_timeout = NO_CLIENT_TIMEOUT;
       return client.query(copy).finished;
