@@ -372,8 +372,9 @@ export interface Store extends OutboundStore {
    */
   readonly bulkChunk?: number;
   /**
-   * Optional, with bulkChunk: what a long bulk load's chunks may grow to (each eighth chunk doubles
-   * them), when larger chunks share more of the work per item. Without it, chunks keep bulkChunk.
+   * Optional, with bulkChunk: the size a long bulk load's chunks may grow to, when larger chunks
+   * share more of the work per item (how they grow is the loader's: `ties import`). Without it,
+   * chunks keep bulkChunk.
    */
   readonly bulkChunkMax?: number;
   strengthen(input: StrengthenInput): Promise<StrengthenOutcome>;

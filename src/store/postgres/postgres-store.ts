@@ -279,7 +279,8 @@ export class PostgresStore implements Store {
    * a fixed cost (staging table, lookups, locks, one commit) and a chunk's aggregate changes are
    * merged per row, so fewer, larger chunks write fewer rows. Measured 1.3-1.5 x the rows/s of 1,000
    * (bench/pg-import-split.ts, docs/benchmarks.md "PostgreSQL import: where the time goes"); past
-   * 8,000 it gained nothing more.
+   * 8,000 a short import gains nothing more (its two connections lose their overlap), a long one
+   * does (bulkChunkMax).
    */
   readonly bulkChunk = PG_BULK_CHUNK;
   /**
