@@ -1,6 +1,7 @@
-// Experiment (docs/benchmarks.md, "PostgreSQL import: the aggregate merge"): ways to merge one chunk's grouped aggregate changes into relation_stats when
-// most of the rows exist already (what ties_attach_many's last write does, 09-bulk.sql). A fresh
-// schema gets the bench's workspace and --preload relations through ties_attach_many on two
+// Experiment (docs/benchmarks.md, "PostgreSQL import: the aggregate merge"): ways to merge one
+// chunk's grouped aggregate changes into relation_stats when most of the rows exist already (what
+// ties_attach_many's last write does, 09-bulk.sql). A fresh schema gets the bench's workspace and
+// --preload relations through ties_attach_many on two
 // connections (two slots, as an import's two chunks in flight); then, round after round, one
 // connection stages a chunk of --chunk items (the staging table ties_attach_many fills) and each
 // variant merges it, in rotating order, each in its own committed transaction. Per variant: the
@@ -9,7 +10,7 @@
 // The hashed variants turn enable_sort off for their statement (the staging has no statistics, so
 // the planner sorts for 28 estimated rows), and jit off with it: the disabled sort's cost put the
 // plan past jit_above_cost, and JIT compilation took ~240 ms.
-//   flock /work/briefs/.machine.lock node --import tsx bench/pg-aggmerge.ts [--rounds 12] [--chunk 8000]
+//   node --import tsx bench/pg-aggmerge.ts [--rounds 12] [--chunk 8000]
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
