@@ -115,6 +115,12 @@ CREATE FUNCTION ties_top_lock_key(p_rel integer, p_a text) RETURNS integer LANGU
   SELECT hashtext(p_rel::text || '/' || p_a)
 $f$;
 
+-- The value a relation with weights p_w has in the top rows of property p_name (NULL: none, the
+-- property absent or not a number): what the rows were written with, so the key they are found by.
+CREATE FUNCTION ties_top_value(p_w jsonb, p_name text) RETURNS float8 LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE WHEN jsonb_typeof(p_w -> p_name) = 'number' THEN (p_w -> p_name)::float8 END
+$f$;
+
 -- The names of the properties of a type that keep a top.
 CREATE FUNCTION ties_top_props(p_props jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS $f$
   SELECT ARRAY(SELECT e->>'name' FROM jsonb_array_elements(p_props) e WHERE ties_keeps_top(e))
@@ -171,9 +177,12 @@ $f$;
 
 -- What one relation changing from p_old to p_new weights (NULL: absent) does to both aggregate
 -- tables: one statement for the aggregate rows (in this connection's slot), and when A keeps top
--- rows, one for the tops it enters or moves in, one for those it leaves (both idempotent: right
--- too when ties_tops_kept has just built A's rows from the relation as written). The type test
--- is a plain expression (no query) on the hot path. p_chunk: as ties_tops_kept's.
+-- rows, for each top-keeping property whose value changed, its row with the old value goes and
+-- one with the new value comes. relation_tops has no key by B (migration 011): the row is found
+-- by its ranked key, the value taken from the weights it was written from. The row of either value
+-- goes, so that the step is right too when ties_tops_kept has just built A's rows from the relation
+-- as written (with the new value). The type test is a plain expression (no query) on the hot path.
+-- p_chunk: as ties_tops_kept's.
 CREATE FUNCTION ties_account(t relation_types, p_a text, p_b text, p_old jsonb, p_new jsonb,
   p_chunk boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql AS $f$
@@ -190,17 +199,17 @@ BEGIN
     ARRAY(SELECT d FROM ties_deltas(t.rel_id, t.properties, p_a, p_b, p_old, p_new, true, true, ties_slot()) d),
     p_old IS NOT NULL AND p_new IS NOT NULL,
     p_old IS NOT NULL);
-  IF v_top IS NOT NULL AND p_new IS NOT NULL THEN
-    INSERT INTO relation_tops AS x (a, rel_id, prop, b, value)
-    SELECT p_a, t.rel_id, n.name, p_b, (p_new -> n.name)::float8
-      FROM unnest(v_top) AS n(name)
-     WHERE p_new ? n.name AND (p_old -> n.name) IS DISTINCT FROM (p_new -> n.name)
-    ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
-  END IF;
-  IF v_top IS NOT NULL AND p_old IS NOT NULL THEN
+  IF v_top IS NOT NULL THEN
     DELETE FROM relation_tops x USING unnest(v_top) AS n(name)
-     WHERE p_old ? n.name AND NOT coalesce(p_new ? n.name, false)
-       AND x.a = p_a AND x.rel_id = t.rel_id AND x.prop = n.name AND x.b = p_b;
+     WHERE (p_old -> n.name) IS DISTINCT FROM (p_new -> n.name)
+       AND x.a = p_a AND x.rel_id = t.rel_id AND x.prop = n.name AND x.b = p_b
+       AND x.value IN (ties_top_value(p_old, n.name), ties_top_value(p_new, n.name));
+    IF p_new IS NOT NULL THEN
+      INSERT INTO relation_tops (a, rel_id, prop, b, value)
+      SELECT p_a, t.rel_id, n.name, p_b, (p_new -> n.name)::float8
+        FROM unnest(v_top) AS n(name)
+       WHERE p_new ? n.name AND (p_old -> n.name) IS DISTINCT FROM (p_new -> n.name);
+    END IF;
   END IF;
 END
 $f$;

@@ -81,8 +81,12 @@ BEGIN
       SELECT coalesce(bool_or(side = 't'), false), coalesce(sum(count) FILTER (WHERE side = 'a'), 0)
         INTO v_kept, v_total
         FROM relation_stats WHERE profile_id = v_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
-      IF v_kept OR (v_total + 1 > ties_top_rows_from() AND ties_tops_kept(p_rel, v_props, v_a, 1)) THEN
+      -- Rows for this relation only when A kept them already: a build here (past the threshold)
+      -- wrote them from A's relations, this one included.
+      IF v_kept THEN
         v_top := ties_top_props(v_props);
+      ELSIF v_total + 1 > ties_top_rows_from() THEN
+        v_locked := ties_tops_kept(p_rel, v_props, v_a, 1);
       END IF;
     END IF;
     -- What ties_deltas and ties_apply make of a new relation without float sums: A's total, B's
@@ -102,11 +106,10 @@ BEGIN
     ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
       count = s.count + 1, isum = s.isum + EXCLUDED.isum;
     IF v_top IS NOT NULL THEN
-      INSERT INTO relation_tops AS x (a, rel_id, prop, b, value)
+      INSERT INTO relation_tops (a, rel_id, prop, b, value)
       SELECT v_a, p_rel, n.name, v_b, (p_weights -> n.name)::float8
         FROM unnest(v_top) AS n(name)
-       WHERE p_weights ? n.name
-      ON CONFLICT (a, rel_id, prop, b) DO UPDATE SET value = EXCLUDED.value;
+       WHERE p_weights ? n.name;
     END IF;
   END IF;
   v_locked := ties_log(p_call, p_rel, v_db_a, v_a, v_db_b, v_b, NULL, p_weights, p_now) IS NOT NULL;
