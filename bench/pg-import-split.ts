@@ -74,7 +74,8 @@ async function importOnce(
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', () => {});
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
   const name = new URL(db).pathname.slice(1);
   const backends = new Map<number, number>();
   let nodeCpu = 0;
@@ -102,7 +103,7 @@ async function importOnce(
   sampling = false;
   await sampler;
   await watcher.end();
-  if (code !== 0 || !/ 0 failed /.test(out)) throw new Error(`import failed (${code}): ${out}`);
+  if (code !== 0 || !/ 0 failed /.test(out)) throw new Error(`import failed (${code}): ${out}${err}`);
   const fn = await pgAdmin(db, async (c) => {
     const r = await c.query<{ calls: string; total: number }>(
       "SELECT calls, total_time AS total FROM pg_stat_user_functions WHERE funcname = 'ties_attach_many'",
@@ -159,7 +160,12 @@ const tag = `ties_split_${process.pid}`;
 const dir = join(tmpdir(), tag);
 rmSync(dir, { recursive: true, force: true });
 const template = `${tag}_t`;
-const w = await buildWorkspace(await freshPgDb(adminUrl, template), {
+// With --base, the base's code builds the workspace: the newer of two builds migrates an older
+// schema when it opens it (an empty store, in milliseconds), the older refuses a newer one.
+const build: typeof buildWorkspace = values.base
+  ? (await import(join(values.base, 'bench/bench-fixtures.ts'))).buildWorkspace
+  : buildWorkspace;
+const w = await build(await freshPgDb(adminUrl, template), {
   as: Number(values.as),
   bs: Number(values.bs),
   hub: 0,
