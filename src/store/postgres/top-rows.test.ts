@@ -90,7 +90,7 @@ async function layout(store: PostgresStore, schema: string, type: RelationType, 
                                    AND (r.weights -> t.prop)::float8 = t.value)) AS stale`,
     [a, type.relId],
   );
-  assert.deepEqual(rows[0]!.stale, null, 'top rows whose value is not their relation\'s');
+  assert.deepEqual(rows[0]!.stale, null, "top rows whose value is not their relation's");
   return { tops: Number(rows[0]!.tops), marked: rows[0]!.marked };
 }
 
