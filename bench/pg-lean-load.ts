@@ -11,11 +11,21 @@
 //           profiles looked up (rows naming a missing one dropped), and the top rows of the As past
 //           64 relations (migration 009; none at the quick bench's 50 per A). Left out, as no write
 //           depends on them: advisory locks, the top-row marks read, per-item answers, chunking. Timed per statement (psql's \timing), with its backend's CPU;
+//   chunked (with --chunk N) the same writes committed chunk by chunk as `ties import` commits them:
+//           the file \copy'd into an unlogged table, then two psql sessions (as ties import keeps
+//           two chunks in flight) each taking every other chunk, one transaction per chunk, the
+//           chunk sizes ties import's (N, doubling every eighth chunk up to --chunk-max). Per chunk:
+//           both profiles looked up, relations, relations_by_b, the aggregate merge, then under one
+//           advisory lock held to COMMIT (in place of Ties' bucket locks and the feed's lock) the
+//           As' marks and totals read, the top rows of the As it takes past 64 relations built from
+//           their relations, those of the As marked before written for its own relations, and the
+//           change log. What it shows: the rate of Ties' writes in Ties' transactions, without
+//           Ties' per-item work (JSON items, answers, per-kind lookups);
 //   import  `ties import` of the same file (process start included, as the bench has it).
 // After each round the lean database's rows are checked equal to the import's (slots summed), so
 // the lean load is Ties' writes and not fewer.
-//   node --import tsx bench/pg-lean-load.ts [--rows 50000] [--rounds 3] [--pg-url URL]
-import { spawnSync } from 'node:child_process';
+//   node --import tsx bench/pg-lean-load.ts [--rows 50000] [--rounds 3] [--chunk N [--chunk-max N]] [--pg-url URL]
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +40,9 @@ const USAGE = `usage: node --import tsx bench/pg-lean-load.ts [--rows N] [--as N
   --rows N       relations in the CSV (default 50,000)
   --as N, --bs N profiles on each side (default 1,000 each; the full bench: 10,000 each)
   --rounds N     rounds of copy / lean / ties import, alternating (default 3)
+  --chunk N      also load it chunk by chunk (two sessions, a transaction per chunk), chunks of N
+                 growing as ties import's on PostgreSQL: 8000 with --chunk-max 32000
+  --chunk-max N  what the chunks grow to, doubling every eighth (default: --chunk)
   --pg-url URL   a PostgreSQL server's admin URL (scratch databases are made and dropped there)`;
 const opts = scriptArgs(
   USAGE,
@@ -40,6 +53,8 @@ const opts = scriptArgs(
         as: { type: 'string' },
         bs: { type: 'string' },
         rounds: { type: 'string' },
+        chunk: { type: 'string' },
+        'chunk-max': { type: 'string' },
         'pg-url': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -49,6 +64,8 @@ const opts = scriptArgs(
     as: int('--as', v.as ?? '1000', 1, 1_000_000),
     bs: int('--bs', v.bs ?? '1000', 1, 1_000_000),
     rounds: int('--rounds', v.rounds ?? '3', 1, 100),
+    chunk: v.chunk === undefined ? undefined : int('--chunk', v.chunk, 1, 1_000_000),
+    chunkMax: v['chunk-max'] === undefined ? undefined : int('--chunk-max', v['chunk-max'], 1, 1_000_000),
     pgUrl: v['pg-url'] ?? PG_ADMIN_URL,
   }),
 );
@@ -136,6 +153,113 @@ function leanStatements(w: Workspace, csv: string): [string, string][] {
   ];
 }
 
+/** ties import's chunk sizes on PostgreSQL (src/cli/commands/import.ts): doubling every eighth. */
+function chunkSizes(rows: number, first: number, max: number): number[] {
+  const sizes: number[] = [];
+  for (let done = 0, size = first; done < rows; done += sizes.at(-1)!) {
+    sizes.push(Math.min(size, rows - done));
+    if (sizes.length % 8 === 0) size = Math.min(max, size * 2);
+  }
+  return sizes;
+}
+
+/**
+ * The chunked load's scripts: the \copy into an unlogged table, then one script per session
+ * holding every other chunk (ordinals lo..hi of the file), each chunk one transaction.
+ */
+function chunkedScripts(
+  w: Workspace,
+  csv: string,
+  sizes: readonly number[],
+): { stage: string; sessions: string[] } {
+  const rel = w.relId;
+  const now = quote(NOW);
+  const weights = "jsonb_build_object('user_like', user_like, 'donate', donate, 'is_online', is_online)";
+  const tops = (t: string) =>
+    `(VALUES ('donate', ${t}.donate::float8), ('user_like', ${t}.user_like::float8)) AS n(name, v)`;
+  const stage = `CREATE UNLOGGED TABLE lean_all (ord serial, a text COLLATE "C", b text COLLATE "C",
+      user_like integer, donate integer, is_online boolean);
+    \\copy lean_all (a, b, user_like, donate, is_online) FROM ${quote(csv)} WITH (FORMAT csv, HEADER true)
+    CREATE INDEX ON lean_all (ord);`;
+  const chunk = (lo: number, hi: number) => `BEGIN;
+    CREATE TEMP TABLE c ON COMMIT DROP AS SELECT s.* FROM lean_all s
+     WHERE s.ord BETWEEN ${lo} AND ${hi}
+       AND EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a AND p.db_id = ${w.dbA})
+       AND EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b AND p.db_id = ${w.dbB});
+    INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+    SELECT a, ${rel}, b, ${weights}, ${now}, ${now} FROM c ORDER BY a, b ON CONFLICT DO NOTHING;
+    INSERT INTO relations_by_b (b, rel_id, a) SELECT b, ${rel}, a FROM c ORDER BY b, a;
+    INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
+    SELECT d.profile_id, ${rel}, d.side, d.prop, ties_slot(), d.n, d.isum
+      FROM (SELECT a AS profile_id, 'a' AS side, 0 AS ord, '' AS prop, count(*) AS n, 0::numeric AS isum
+              FROM c GROUP BY a
+            UNION ALL SELECT b, 'b', 0, '', count(*), 0 FROM c GROUP BY b
+            UNION ALL SELECT a, 'a', 1, 'user_like', count(user_like), sum(user_like) FROM c
+             WHERE user_like IS NOT NULL GROUP BY a
+            UNION ALL SELECT a, 'a', 2, 'donate', count(donate), sum(donate) FROM c
+             WHERE donate IS NOT NULL GROUP BY a
+            UNION ALL SELECT a, 'a', 3, 'is_online', count(is_online), 0 FROM c
+             WHERE is_online IS NOT NULL GROUP BY a) d
+     ORDER BY d.profile_id, d.side, d.ord
+    ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
+      count = s.count + EXCLUDED.count, isum = s.isum + EXCLUDED.isum;
+    SELECT pg_advisory_xact_lock(4242);
+    CREATE TEMP TABLE k ON COMMIT DROP AS
+    SELECT g.a, coalesce(m.kept, false) AS kept, coalesce(m.total, 0) AS total
+      FROM (SELECT DISTINCT a FROM c) g
+      LEFT JOIN (SELECT profile_id, bool_or(side = 't') AS kept, sum(count) FILTER (WHERE side = 'a') AS total
+                   FROM relation_stats WHERE profile_id IN (SELECT a FROM c) AND rel_id = ${rel}
+                    AND side IN ('a', 't') AND prop = '' GROUP BY profile_id) m ON m.profile_id = g.a;
+    INSERT INTO relation_stats (profile_id, rel_id, side, prop, slot, count)
+    SELECT a, ${rel}, 't', '', 0, 1 FROM k WHERE NOT kept AND total > 64 ORDER BY a;
+    INSERT INTO relation_tops (a, rel_id, prop, b, value)
+    SELECT r.a, ${rel}, n.name, r.b, n.v
+      FROM relations r JOIN k ON k.a = r.a AND NOT k.kept AND k.total > 64
+     CROSS JOIN LATERAL (VALUES ('donate', (r.weights -> 'donate')::float8),
+                                ('user_like', (r.weights -> 'user_like')::float8)) AS n(name, v)
+     WHERE r.rel_id = ${rel} AND n.v IS NOT NULL ORDER BY r.a, n.name, r.b;
+    INSERT INTO relation_tops (a, rel_id, prop, b, value)
+    SELECT s.a, ${rel}, n.name, s.b, n.v FROM c s JOIN k ON k.a = s.a AND k.kept
+     CROSS JOIN LATERAL ${tops('s')} WHERE n.v IS NOT NULL ORDER BY s.a, n.name, s.b;
+    INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
+    SELECT nextval('change_seq'), ${now}, 'relations/attach_batch', ${rel}, a, ${w.dbA}, b, ${w.dbB}, NULL, ${weights}
+      FROM c ORDER BY ord;
+    COMMIT;`;
+  const sessions = ['', ''];
+  let lo = 1;
+  sizes.forEach((size, i) => {
+    sessions[i % 2] += `${chunk(lo, lo + size - 1)}\n`;
+    lo += size;
+  });
+  return { stage, sessions };
+}
+
+/** Runs the chunked load: the stage, then both sessions at once; wall seconds of the whole. */
+async function chunkedLoad(
+  db: string,
+  scripts: { stage: string; sessions: string[] },
+  dir: string,
+): Promise<number> {
+  const run = (name: string, sql: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, sql);
+    return new Promise<void>((resolve, reject) => {
+      const child = spawn('psql', ['--no-psqlrc', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, '-f', file], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`chunked load (${name}): ${err}`)),
+      );
+    });
+  };
+  const started = performance.now();
+  await run('stage.sql', scripts.stage);
+  await Promise.all(scripts.sessions.map((sql, i) => run(`session${i}.sql`, sql)));
+  return (performance.now() - started) / 1000;
+}
+
 /**
  * Runs the lean load in one psql process: wall seconds (process start included), its backend's CPU
  * seconds, and ms per statement.
@@ -194,15 +318,28 @@ try {
     `SELECT pg_backend_pid() AS backend_pid \\gset\n\\setenv LEAN_BACKEND_PID :backend_pid\n\\timing on\n${statements.map(([, sql]) => sql).join('\n')}\n\\! ${cpuTicks}\n`,
   );
   const labels = statements.map(([label]) => label);
-  type Side = 'copy' | 'lean' | 'import';
-  const seconds: Record<Side, number[]> = { copy: [], lean: [], import: [] };
+  type Side = 'copy' | 'lean' | 'import' | 'chunked';
+  const seconds: Record<Side, number[]> = { copy: [], lean: [], import: [], chunked: [] };
+  const chunked =
+    opts.chunk === undefined
+      ? undefined
+      : chunkedScripts(
+          w,
+          csv,
+          chunkSizes(opts.rows, opts.chunk, Math.max(opts.chunk, opts.chunkMax ?? opts.chunk)),
+        );
   for (let round = 0; round < opts.rounds; round++) {
     const line: Record<string, unknown> = { round: round + 1, rows: opts.rows, load_avg: loadavg()[0] };
     const db = async (side: Side) => {
       databases.push(`${tag}_${side}_${round}`);
       return freshPgDb(opts.pgUrl, `${tag}_${side}_${round}`, side === 'copy' ? undefined : template);
     };
-    const urls = { copy: await db('copy'), lean: await db('lean'), import: await db('import') };
+    const urls = {
+      copy: await db('copy'),
+      lean: await db('lean'),
+      import: await db('import'),
+      chunked: chunked ? await db('chunked') : '',
+    };
     const steps: [Side, () => Promise<number>][] = [
       ['copy', async () => rawPgCopy(urls.copy, csv).seconds],
       [
@@ -216,16 +353,23 @@ try {
       ],
       ['import', async () => (await tiesImport(csv, w.relId, urls.import)).seconds],
     ];
+    if (chunked) steps.push(['chunked', () => chunkedLoad(urls.chunked, chunked, dir)]);
     // Each side first once in three rounds.
     for (let i = 0; i < steps.length; i++) {
       const [side, step] = steps[(i + round) % steps.length]!;
       seconds[side].push(await step());
     }
-    const [lean, ties] = await Promise.all(
-      [urls.lean, urls.import].map((url) => pgAdmin(url, async (c) => (await c.query(FINGERPRINT)).rows[0])),
+    const [lean, ties, inChunks] = await Promise.all(
+      [urls.lean, urls.import, ...(chunked ? [urls.chunked] : [])].map((url) =>
+        pgAdmin(url, async (c) => (await c.query(FINGERPRINT)).rows[0]),
+      ),
     );
     if (JSON.stringify(lean) !== JSON.stringify(ties) || lean.relations !== opts.rows)
       throw new Error(`the lean load wrote other rows than ties import: ${JSON.stringify({ lean, ties })}`);
+    if (chunked && JSON.stringify(inChunks) !== JSON.stringify(ties))
+      throw new Error(
+        `the chunked load wrote other rows than ties import: ${JSON.stringify({ inChunks, ties })}`,
+      );
     const rate = (side: Side) => opts.rows / seconds[side].at(-1)!;
     const ms = line.lean_ms as Record<string, number>;
     Object.assign(line, {
@@ -235,6 +379,13 @@ try {
       lean_vs_copy: +(rate('lean') / rate('copy')).toFixed(3),
       import_vs_copy: +(rate('import') / rate('copy')).toFixed(3),
       import_vs_lean: +(rate('import') / rate('lean')).toFixed(3),
+      ...(chunked
+        ? {
+            chunked_rows_per_s: Math.round(rate('chunked')),
+            chunked_vs_copy: +(rate('chunked') / rate('copy')).toFixed(3),
+            import_vs_chunked: +(rate('import') / rate('chunked')).toFixed(3),
+          }
+        : {}),
       // The same without the change log's statement (a server with TIES_FEED=off writes none).
       lean_nofeed_vs_copy: +(
         seconds.copy.at(-1)! /

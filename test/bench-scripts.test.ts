@@ -73,7 +73,8 @@ test('bench/lean-attach.ts --help lists every option', () => {
 test('bench/pg-lean-load.ts --help lists every option; a bad value exits 2 before any database', () => {
   const help = script('pg-lean-load', ['--help']);
   assert.equal(help.code, 0, help.stderr);
-  for (const option of ['--rows', '--rounds', '--pg-url']) assert.ok(help.stdout.includes(option), option);
+  for (const option of ['--rows', '--rounds', '--chunk', '--chunk-max', '--pg-url'])
+    assert.ok(help.stdout.includes(option), option);
   const bad = script('pg-lean-load', ['--rounds', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--rounds/);
