@@ -188,6 +188,63 @@ function suite(engine: string, url: string, open: (poolMax: number) => Promise<P
       }
     });
 
+    it('attach_batch: a chunk builds at most its budget of top rows, the largest As first; the rest later', async () => {
+      const { store, schema, cleanup } = await open(2);
+      try {
+        const { type, ids } = await seed(store, 'v', 3 + 70);
+        const [a1, a2, a3, ...bs] = ids as [string, string, string, ...string[]];
+        // 200 rows: one A of ~66 relations (two top-keeping properties: 132 rows), not two.
+        await store.pool.query(
+          `CREATE OR REPLACE FUNCTION ${schema}.ties_top_build_budget() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 200'`,
+        );
+        const rels = new Map([a1, a2, a3].map((a) => [a, new Map() as Rels]));
+        const item = (a: string, i: number) => {
+          rels.get(a)!.set(bs[i]!, weights(i));
+          return { type, a: byId(a), b: byId(bs[i]!), weights: weights(i), now: NOW };
+        };
+        const check = async (label: string, layouts: [string, number, boolean][]) => {
+          for (const [a, tops, marked] of layouts) {
+            assert.deepEqual(await layout(store, schema, type, a), { tops, marked }, `${label}: ${a}`);
+            const counter = await store.counter({ type, profile: byId(a) });
+            assert.deepEqual(sortProps(counter), sortProps(expected(a, rels.get(a)!)), `${label}: ${a}`);
+          }
+        };
+        for (const [a, n] of [
+          [a1, 62],
+          [a2, 60],
+          [a3, 64],
+        ] as const) {
+          for (let i = 0; i < n; i++) assert.equal((await store.attach(item(a, i))).kind, 'ok');
+        }
+        // The chunk takes all three past 64: a1 to 67, a2 to 66, a3 to 65. Only a1 fits the budget.
+        const first = [
+          ...Array.from({ length: 5 }, (_, i) => item(a1, 62 + i)),
+          ...Array.from({ length: 6 }, (_, i) => item(a2, 60 + i)),
+          item(a3, 64),
+        ];
+        assert.ok((await store.attachMany(first)).every((o) => o.kind === 'ok'));
+        await check('first chunk', [
+          [a1, 67 * 2, true],
+          [a2, 0, false],
+          [a3, 0, false],
+        ]);
+        // The next chunk naming a2 and a3 builds the larger, a2 (67 relations), and a1 gets its own.
+        assert.ok(
+          (await store.attachMany([item(a1, 67), item(a2, 66), item(a3, 65)])).every((o) => o.kind === 'ok'),
+        );
+        await check('second chunk', [
+          [a1, 68 * 2, true],
+          [a2, 67 * 2, true],
+          [a3, 0, false],
+        ]);
+        // A single attach builds whatever it takes past the threshold.
+        assert.equal((await store.attach(item(a3, 66))).kind, 'ok');
+        await check('single attach', [[a3, 67 * 2, true]]);
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('migration 9 turns a store of the version-8 layout (top rows of every relation, totals over slots) into this one', async () => {
       const { store, schema, cleanup } = await open(4);
       let reopened: PostgresStore | undefined;

@@ -222,19 +222,29 @@ BEGIN
   -- hold A's own lock), in key order. The marks of the others are read again (one may have been
   -- built and committed meanwhile). Deciding before locking means a chunk never upgrades a lock
   -- it holds.
+  -- A chunk builds at most ties_top_build_budget() top rows (each A past the threshold costs its
+  -- relations × the top-keeping properties), the largest As first and always one: a chunk taking
+  -- thousands of As past 64 relations at once (a store of As at 64 each, then one more relation
+  -- for every one) would otherwise build millions of rows in one statement, past the statement
+  -- timeout, and fail again on every retry. An A left unbuilt stays unmarked, which the invariant
+  -- allows (get_counter ranks its relations itself); a later write naming it builds its rows.
   v_top := ties_top_props(t.properties);
   IF v_top <> '{}' THEN
     v_as := ARRAY(SELECT DISTINCT x.a FROM ties_chunk x WHERE x.status = 'ok');
-    SELECT coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)
-                      AND coalesce(k.total, 0) + g.n > ties_top_rows_from()), '{}'),
-           coalesce(array_agg(g.a) FILTER (WHERE NOT coalesce(k.kept, false)), '{}')
+    SELECT coalesce(array_agg(u.a) FILTER (WHERE u.build AND (u.before = 0
+                      OR u.before + u.grown * cardinality(v_top) <= ties_top_build_budget())), '{}'),
+           coalesce(array_agg(u.a) FILTER (WHERE NOT u.kept), '{}')
       INTO v_build, v_locked
-      FROM (SELECT x.a, count(*) AS n FROM ties_chunk x WHERE x.status = 'ok' GROUP BY x.a) g
-      LEFT JOIN (SELECT profile_id, bool_or(side = 't') AS kept,
-                        sum(count) FILTER (WHERE side = 'a') AS total
-                   FROM relation_stats
-                  WHERE profile_id = ANY (v_as) AND rel_id = p_rel AND side IN ('a', 't') AND prop = ''
-                  GROUP BY profile_id) k ON k.profile_id = g.a;
+      FROM (SELECT w.*, coalesce(sum(w.grown * cardinality(v_top)) OVER (PARTITION BY w.build
+                          ORDER BY w.grown DESC, w.a ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+              FROM (SELECT g.a, coalesce(k.kept, false) AS kept, coalesce(k.total, 0) + g.n AS grown,
+                           NOT coalesce(k.kept, false) AND coalesce(k.total, 0) + g.n > ties_top_rows_from() AS build
+                      FROM (SELECT x.a, count(*) AS n FROM ties_chunk x WHERE x.status = 'ok' GROUP BY x.a) g
+                      LEFT JOIN (SELECT profile_id, bool_or(side = 't') AS kept,
+                                        sum(count) FILTER (WHERE side = 'a') AS total
+                                   FROM relation_stats
+                                  WHERE profile_id = ANY (v_as) AND rel_id = p_rel AND side IN ('a', 't') AND prop = ''
+                                  GROUP BY profile_id) k ON k.profile_id = g.a) w) u;
     PERFORM CASE WHEN l.build
         THEN pg_advisory_xact_lock(ties_ns('tops-bucket'), l.k)
         ELSE pg_advisory_xact_lock_shared(ties_ns('tops-bucket'), l.k) END
