@@ -125,8 +125,9 @@ CREATE FUNCTION ties_top_lock_key(p_rel integer, p_a text) RETURNS integer LANGU
   SELECT hashtext(p_rel::text || '/' || p_a)
 $f$;
 
--- The value a relation with weights p_w has in the top rows of property p_name (NULL: none, the
--- property absent or not a number): what the rows were written with, so the key they are found by.
+-- The value a relation with weights p_w has in the top rows of property p_name (NULL: no row, the
+-- property absent or not a number). Every writer of top rows takes the value from here, so the
+-- writers that find a row by its ranked key (ties_account; migration 011) derive the same key.
 CREATE FUNCTION ties_top_value(p_w jsonb, p_name text) RETURNS float8 LANGUAGE sql IMMUTABLE AS $f$
   SELECT CASE WHEN jsonb_typeof(p_w -> p_name) = 'number' THEN (p_w -> p_name)::float8 END
 $f$;
@@ -147,9 +148,9 @@ BEGIN
     RETURN false;
   END IF;
   INSERT INTO relation_tops (a, rel_id, prop, b, value)
-  SELECT p_a, p_rel, n.name, r.b, (r.weights -> n.name)::float8
+  SELECT p_a, p_rel, n.name, r.b, ties_top_value(r.weights, n.name)
     FROM relations r CROSS JOIN unnest(p_top) AS n(name)
-   WHERE r.a = p_a AND r.rel_id = p_rel AND jsonb_typeof(r.weights -> n.name) = 'number';
+   WHERE r.a = p_a AND r.rel_id = p_rel AND ties_top_value(r.weights, n.name) IS NOT NULL;
   RETURN true;
 END
 $f$;
@@ -216,9 +217,9 @@ BEGIN
        AND x.value IN (ties_top_value(p_old, n.name), ties_top_value(p_new, n.name));
     IF p_new IS NOT NULL THEN
       INSERT INTO relation_tops (a, rel_id, prop, b, value)
-      SELECT p_a, t.rel_id, n.name, p_b, (p_new -> n.name)::float8
+      SELECT p_a, t.rel_id, n.name, p_b, ties_top_value(p_new, n.name)
         FROM unnest(v_top) AS n(name)
-       WHERE p_new ? n.name AND (p_old -> n.name) IS DISTINCT FROM (p_new -> n.name);
+       WHERE ties_top_value(p_new, n.name) IS NOT NULL AND (p_old -> n.name) IS DISTINCT FROM (p_new -> n.name);
     END IF;
   END IF;
 END
@@ -254,10 +255,10 @@ BEGIN
      GROUP BY a HAVING count(*) > ties_top_rows_from()
     ON CONFLICT DO NOTHING;
     INSERT INTO relation_tops (a, rel_id, prop, b, value)
-    SELECT r.a, p_rel, v_name, r.b, (r.weights -> v_name)::float8
+    SELECT r.a, p_rel, v_name, r.b, ties_top_value(r.weights, v_name)
       FROM relations r JOIN relation_stats k
         ON k.profile_id = r.a AND k.rel_id = p_rel AND k.side = 't' AND k.prop = '' AND k.slot = 0
-     WHERE r.rel_id = p_rel AND jsonb_typeof(r.weights -> v_name) = 'number';
+     WHERE r.rel_id = p_rel AND ties_top_value(r.weights, v_name) IS NOT NULL;
   END IF;
 END
 $f$;

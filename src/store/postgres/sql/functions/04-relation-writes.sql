@@ -107,9 +107,9 @@ BEGIN
       count = s.count + 1, isum = s.isum + EXCLUDED.isum;
     IF v_top IS NOT NULL THEN
       INSERT INTO relation_tops (a, rel_id, prop, b, value)
-      SELECT v_a, p_rel, n.name, v_b, (p_weights -> n.name)::float8
+      SELECT v_a, p_rel, n.name, v_b, ties_top_value(p_weights, n.name)
         FROM unnest(v_top) AS n(name)
-       WHERE p_weights ? n.name;
+       WHERE ties_top_value(p_weights, n.name) IS NOT NULL;
     END IF;
   END IF;
   v_locked := ties_log(p_call, p_rel, v_db_a, v_a, v_db_b, v_b, NULL, p_weights, p_now) IS NOT NULL;

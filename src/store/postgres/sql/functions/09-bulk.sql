@@ -270,9 +270,9 @@ BEGIN
                          AND k.prop = '' AND k.slot = 0 AND NOT k.profile_id = ANY (v_built));
       IF v_kept <> '{}' THEN
         INSERT INTO relation_tops (a, rel_id, prop, b, value)
-        SELECT s.a, p_rel, n.name, s.b, (s.weights -> n.name)::float8
+        SELECT s.a, p_rel, n.name, s.b, ties_top_value(s.weights, n.name)
           FROM ties_chunk s CROSS JOIN unnest(v_top) AS n(name)
-         WHERE s.status = 'ok' AND s.weights ? n.name AND s.a = ANY (v_kept)
+         WHERE s.status = 'ok' AND ties_top_value(s.weights, n.name) IS NOT NULL AND s.a = ANY (v_kept)
          ORDER BY s.a, n.name, s.b;
       END IF;
     END IF;
