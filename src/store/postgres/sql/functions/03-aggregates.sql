@@ -155,6 +155,18 @@ BEGIN
 END
 $f$;
 
+-- A single write taking unmarked A past the threshold, holding A's lock shared: takes it and its
+-- bucket exclusive (waiting for A's other writers to commit) and builds A's rows from every
+-- relation, this transaction's included.
+CREATE FUNCTION ties_tops_claim(p_rel integer, p_props jsonb, p_a text) RETURNS void
+LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM pg_advisory_xact_lock(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
+  PERFORM pg_advisory_xact_lock(ties_ns('tops-bucket'), ties_lock_bucket(ties_top_lock_key(p_rel, p_a)));
+  PERFORM ties_tops_build(p_rel, ties_top_props(p_props), p_a);
+END
+$f$;
+
 -- Whether A keeps top rows of the type once its total grows by p_grow (its relation row written
 -- already): A's lock taken shared, then one read of its mark and total. A call taking an unmarked
 -- A past the threshold takes the lock and its bucket exclusive (waiting for A's other writers to
@@ -177,9 +189,7 @@ BEGIN
     INTO v_kept, v_total
     FROM relation_stats WHERE profile_id = p_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
   IF NOT v_kept AND NOT p_chunk AND v_total + p_grow > ties_top_rows_from() THEN
-    PERFORM pg_advisory_xact_lock(ties_ns('tops'), ties_top_lock_key(p_rel, p_a));
-    PERFORM pg_advisory_xact_lock(ties_ns('tops-bucket'), ties_lock_bucket(ties_top_lock_key(p_rel, p_a)));
-    PERFORM ties_tops_build(p_rel, ties_top_props(p_props), p_a);
+    PERFORM ties_tops_claim(p_rel, p_props, p_a);
     RETURN true;
   END IF;
   RETURN v_kept;

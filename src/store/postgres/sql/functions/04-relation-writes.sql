@@ -74,19 +74,19 @@ BEGIN
     PERFORM ties_account(t, v_a, v_b, NULL, p_weights);
   ELSE
     IF v_props @? '$[*] ? (@.top > 0 && (@.type == "int" || @.type == "float"))' THEN
-      -- ties_tops_kept's common case written out: A's top-row lock shared and one read of its
-      -- mark and total; ties_tops_kept itself (the exclusive lock and the build) only when this
-      -- relation takes an unmarked A past the threshold.
+      -- ties_tops_kept written out: A's top-row lock shared and one read of its mark and total;
+      -- ties_tops_claim (the exclusive locks and the build) only when this relation takes an
+      -- unmarked A past the threshold (once in A's life: PERFORM is fine there).
       v_locked := pg_advisory_xact_lock_shared(ties_ns('tops'), ties_top_lock_key(p_rel, v_a)) IS NOT NULL;
       SELECT coalesce(bool_or(side = 't'), false), coalesce(sum(count) FILTER (WHERE side = 'a'), 0)
         INTO v_kept, v_total
         FROM relation_stats WHERE profile_id = v_a AND rel_id = p_rel AND side IN ('a', 't') AND prop = '';
       -- Rows for this relation only when A kept them already: a build here (past the threshold)
-      -- wrote them from A's relations, this one included.
+      -- writes them from A's relations, this one included.
       IF v_kept THEN
         v_top := ties_top_props(v_props);
       ELSIF v_total + 1 > ties_top_rows_from() THEN
-        v_locked := ties_tops_kept(p_rel, v_props, v_a, 1);
+        PERFORM ties_tops_claim(p_rel, v_props, v_a);
       END IF;
     END IF;
     -- What ties_deltas and ties_apply make of a new relation without float sums: A's total, B's
