@@ -231,20 +231,21 @@ BEGIN
   v_top := ties_top_props(t.properties);
   IF v_top <> '{}' THEN
     v_as := ARRAY(SELECT DISTINCT x.a FROM ties_chunk x WHERE x.status = 'ok');
-    SELECT coalesce(array_agg(u.a) FILTER (WHERE u.build AND (u.before = 0
-                      OR u.before + u.grown * cardinality(v_top) <= ties_top_build_budget())), '{}'),
-           coalesce(array_agg(u.a) FILTER (WHERE NOT u.kept), '{}')
-      INTO v_build, v_locked
-      FROM (SELECT w.*, coalesce(sum(w.grown * cardinality(v_top)) OVER (PARTITION BY w.build
-                          ORDER BY w.grown DESC, w.a ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-              FROM (SELECT g.a, coalesce(k.kept, false) AS kept, coalesce(k.total, 0) + g.n AS grown,
-                           NOT coalesce(k.kept, false) AND coalesce(k.total, 0) + g.n > ties_top_rows_from() AS build
-                      FROM (SELECT x.a, count(*) AS n FROM ties_chunk x WHERE x.status = 'ok' GROUP BY x.a) g
-                      LEFT JOIN (SELECT profile_id, bool_or(side = 't') AS kept,
-                                        sum(count) FILTER (WHERE side = 'a') AS total
-                                   FROM relation_stats
-                                  WHERE profile_id = ANY (v_as) AND rel_id = p_rel AND side IN ('a', 't') AND prop = ''
-                                  GROUP BY profile_id) k ON k.profile_id = g.a) w) u;
+    -- Per A of the chunk: marked or not, its total after the chunk, and (for an A to build) the
+    -- rows its build and those of the larger ones before it come to.
+    WITH k AS (SELECT profile_id, bool_or(side = 't') AS kept, sum(count) FILTER (WHERE side = 'a') AS total
+                 FROM relation_stats
+                WHERE profile_id = ANY (v_as) AND rel_id = p_rel AND side IN ('a', 't') AND prop = ''
+                GROUP BY profile_id),
+    w AS (SELECT g.a, coalesce(k.kept, false) AS kept, coalesce(k.total, 0) + g.n AS total
+            FROM (SELECT x.a, count(*) AS n FROM ties_chunk x WHERE x.status = 'ok' GROUP BY x.a) g
+            LEFT JOIN k ON k.profile_id = g.a),
+    b AS (SELECT w.a, w.total * cardinality(v_top) AS rows,
+                 sum(w.total * cardinality(v_top)) OVER (ORDER BY w.total DESC, w.a) AS upto
+            FROM w WHERE NOT w.kept AND w.total > ties_top_rows_from())
+    SELECT coalesce((SELECT array_agg(b.a) FROM b WHERE b.upto = b.rows OR b.upto <= ties_top_build_budget()), '{}'),
+           coalesce((SELECT array_agg(w.a) FROM w WHERE NOT w.kept), '{}')
+      INTO v_build, v_locked;
     PERFORM CASE WHEN l.build
         THEN pg_advisory_xact_lock(ties_ns('tops-bucket'), l.k)
         ELSE pg_advisory_xact_lock_shared(ties_ns('tops-bucket'), l.k) END
