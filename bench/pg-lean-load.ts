@@ -73,19 +73,57 @@ const opts = scriptArgs(
 const NOW = '2026-12-04T00:00:00.000Z';
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/** The lean load's statements, labelled, in order; each prints one `Time:` line under \timing. */
-function leanStatements(w: Workspace, csv: string): [string, string][] {
+/** A staged table's columns: ord, a, b and the three property values, as the CSV has them. */
+const STAGE_COLUMNS = `ord serial, a text COLLATE "C", b text COLLATE "C", user_like integer, donate integer,
+  is_online boolean`;
+
+/**
+ * The writes both lean loads make from a staged table `from` (the whole file, or one chunk):
+ * relations, their by-B entries, the aggregate merge and the change-log events, as Ties writes
+ * them for the bench's type; and the top-keeping properties' values of a row alias `t` (a LATERAL
+ * source of (name, v)).
+ */
+function stagedWrites(w: Workspace, from: string) {
   const rel = w.relId;
   const now = quote(NOW);
   // The weights as Ties stores them (jsonb of the three properties).
   const weights = "jsonb_build_object('user_like', user_like, 'donate', donate, 'is_online', is_online)";
+  return {
+    relations: `INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
+       SELECT a, ${rel}, b, ${weights}, ${now}, ${now} FROM ${from} ORDER BY a, b
+       ON CONFLICT DO NOTHING;`,
+    byB: `INSERT INTO relations_by_b (b, rel_id, a) SELECT b, ${rel}, a FROM ${from} ORDER BY b, a;`,
+    // ties_attach_many's grouping and ties_apply's upsert, written out for the bench's type
+    // (user_like and donate keep int sums, is_online is counted; no float sum to carry).
+    stats: `INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
+       SELECT d.profile_id, ${rel}, d.side, d.prop, ties_slot(), d.n, d.isum
+         FROM (SELECT a AS profile_id, 'a' AS side, 0 AS ord, '' AS prop, count(*) AS n, 0::numeric AS isum
+                 FROM ${from} GROUP BY a
+               UNION ALL SELECT b, 'b', 0, '', count(*), 0 FROM ${from} GROUP BY b
+               UNION ALL SELECT a, 'a', 1, 'user_like', count(user_like), sum(user_like)
+                 FROM ${from} WHERE user_like IS NOT NULL GROUP BY a
+               UNION ALL SELECT a, 'a', 2, 'donate', count(donate), sum(donate)
+                 FROM ${from} WHERE donate IS NOT NULL GROUP BY a
+               UNION ALL SELECT a, 'a', 3, 'is_online', count(is_online), 0
+                 FROM ${from} WHERE is_online IS NOT NULL GROUP BY a) d
+        ORDER BY d.profile_id, d.side, d.ord
+       ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
+         count = s.count + EXCLUDED.count, isum = s.isum + EXCLUDED.isum;`,
+    changeLog: `INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
+       SELECT nextval('change_seq'), ${now}, 'relations/attach_batch', ${rel}, a, ${w.dbA}, b, ${w.dbB}, NULL, ${weights}
+         FROM ${from} ORDER BY ord;`,
+    topValues: (t: string) =>
+      `(VALUES ('donate', ${t}.donate::float8), ('user_like', ${t}.user_like::float8)) AS n(name, v)`,
+  };
+}
+
+/** The lean load's statements, labelled, in order; each prints one `Time:` line under \timing. */
+function leanStatements(w: Workspace, csv: string): [string, string][] {
+  const rel = w.relId;
+  const writes = stagedWrites(w, 'lean_stage');
   return [
     ['begin', 'BEGIN;'],
-    [
-      'stage table',
-      `CREATE TEMP TABLE lean_stage (ord serial, a text COLLATE "C", b text COLLATE "C",
-         user_like integer, donate integer, is_online boolean) ON COMMIT DROP;`,
-    ],
+    ['stage table', `CREATE TEMP TABLE lean_stage (${STAGE_COLUMNS}) ON COMMIT DROP;`],
     [
       '\\copy into the stage',
       `\\copy lean_stage (a, b, user_like, donate, is_online) FROM ${quote(csv)} WITH (FORMAT csv, HEADER true)`,
@@ -96,35 +134,9 @@ function leanStatements(w: Workspace, csv: string): [string, string][] {
       `DELETE FROM lean_stage s WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a AND p.db_id = ${w.dbA})
           OR NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b AND p.db_id = ${w.dbB});`,
     ],
-    [
-      'relations',
-      `INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
-       SELECT a, ${rel}, b, ${weights}, ${now}, ${now} FROM lean_stage ORDER BY a, b
-       ON CONFLICT DO NOTHING;`,
-    ],
-    [
-      'relations_by_b',
-      `INSERT INTO relations_by_b (b, rel_id, a) SELECT b, ${rel}, a FROM lean_stage ORDER BY b, a;`,
-    ],
-    [
-      // ties_attach_many's grouping and ties_apply's upsert, written out for the bench's type
-      // (user_like and donate keep int sums, is_online is counted; no float sum to carry).
-      'relation_stats (totals, per property)',
-      `INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
-       SELECT d.profile_id, ${rel}, d.side, d.prop, ties_slot(), d.n, d.isum
-         FROM (SELECT a AS profile_id, 'a' AS side, 0 AS ord, '' AS prop, count(*) AS n, 0::numeric AS isum
-                 FROM lean_stage GROUP BY a
-               UNION ALL SELECT b, 'b', 0, '', count(*), 0 FROM lean_stage GROUP BY b
-               UNION ALL SELECT a, 'a', 1, 'user_like', count(user_like), sum(user_like)
-                 FROM lean_stage WHERE user_like IS NOT NULL GROUP BY a
-               UNION ALL SELECT a, 'a', 2, 'donate', count(donate), sum(donate)
-                 FROM lean_stage WHERE donate IS NOT NULL GROUP BY a
-               UNION ALL SELECT a, 'a', 3, 'is_online', count(is_online), 0
-                 FROM lean_stage WHERE is_online IS NOT NULL GROUP BY a) d
-        ORDER BY d.profile_id, d.side, d.ord
-       ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
-         count = s.count + EXCLUDED.count, isum = s.isum + EXCLUDED.isum;`,
-    ],
+    ['relations', writes.relations],
+    ['relations_by_b', writes.byB],
+    ['relation_stats (totals, per property)', writes.stats],
     [
       // Past 64 relations an A keeps top rows (migration 009): marked, then a row per relation and
       // top-keeping property (user_like, donate), written once here where ties import builds them
@@ -139,16 +151,11 @@ function leanStatements(w: Workspace, csv: string): [string, string][] {
        SELECT s.a, ${rel}, n.name, s.b, n.v
          FROM lean_stage s
          JOIN (SELECT a FROM lean_stage GROUP BY a HAVING count(*) > 64) k USING (a)
-        CROSS JOIN LATERAL (VALUES ('donate', s.donate::float8), ('user_like', s.user_like::float8)) AS n(name, v)
+        CROSS JOIN LATERAL ${writes.topValues('s')}
         WHERE n.v IS NOT NULL
         ORDER BY s.a, n.name, s.b;`,
     ],
-    [
-      'change_log (feed on)',
-      `INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
-       SELECT nextval('change_seq'), ${now}, 'relations/attach_batch', ${rel}, a, ${w.dbA}, b, ${w.dbB}, NULL, ${weights}
-         FROM lean_stage ORDER BY ord;`,
-    ],
+    ['change_log (feed on)', writes.changeLog],
     ['commit', 'COMMIT;'],
   ];
 }
@@ -173,12 +180,8 @@ function chunkedScripts(
   sizes: readonly number[],
 ): { stage: string; sessions: string[] } {
   const rel = w.relId;
-  const now = quote(NOW);
-  const weights = "jsonb_build_object('user_like', user_like, 'donate', donate, 'is_online', is_online)";
-  const tops = (t: string) =>
-    `(VALUES ('donate', ${t}.donate::float8), ('user_like', ${t}.user_like::float8)) AS n(name, v)`;
-  const stage = `CREATE UNLOGGED TABLE lean_all (ord serial, a text COLLATE "C", b text COLLATE "C",
-      user_like integer, donate integer, is_online boolean);
+  const writes = stagedWrites(w, 'c');
+  const stage = `CREATE UNLOGGED TABLE lean_all (${STAGE_COLUMNS});
     \\copy lean_all (a, b, user_like, donate, is_online) FROM ${quote(csv)} WITH (FORMAT csv, HEADER true)
     CREATE INDEX ON lean_all (ord);`;
   const chunk = (lo: number, hi: number) => `BEGIN;
@@ -186,23 +189,9 @@ function chunkedScripts(
      WHERE s.ord BETWEEN ${lo} AND ${hi}
        AND EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.a AND p.db_id = ${w.dbA})
        AND EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.b AND p.db_id = ${w.dbB});
-    INSERT INTO relations (a, rel_id, b, weights, created_at, updated_at)
-    SELECT a, ${rel}, b, ${weights}, ${now}, ${now} FROM c ORDER BY a, b ON CONFLICT DO NOTHING;
-    INSERT INTO relations_by_b (b, rel_id, a) SELECT b, ${rel}, a FROM c ORDER BY b, a;
-    INSERT INTO relation_stats AS s (profile_id, rel_id, side, prop, slot, count, isum)
-    SELECT d.profile_id, ${rel}, d.side, d.prop, ties_slot(), d.n, d.isum
-      FROM (SELECT a AS profile_id, 'a' AS side, 0 AS ord, '' AS prop, count(*) AS n, 0::numeric AS isum
-              FROM c GROUP BY a
-            UNION ALL SELECT b, 'b', 0, '', count(*), 0 FROM c GROUP BY b
-            UNION ALL SELECT a, 'a', 1, 'user_like', count(user_like), sum(user_like) FROM c
-             WHERE user_like IS NOT NULL GROUP BY a
-            UNION ALL SELECT a, 'a', 2, 'donate', count(donate), sum(donate) FROM c
-             WHERE donate IS NOT NULL GROUP BY a
-            UNION ALL SELECT a, 'a', 3, 'is_online', count(is_online), 0 FROM c
-             WHERE is_online IS NOT NULL GROUP BY a) d
-     ORDER BY d.profile_id, d.side, d.ord
-    ON CONFLICT (profile_id, rel_id, side, prop, slot) DO UPDATE SET
-      count = s.count + EXCLUDED.count, isum = s.isum + EXCLUDED.isum;
+    ${writes.relations}
+    ${writes.byB}
+    ${writes.stats}
     SELECT pg_advisory_xact_lock(4242);
     CREATE TEMP TABLE k ON COMMIT DROP AS
     SELECT g.a, coalesce(m.kept, false) AS kept, coalesce(m.total, 0) AS total
@@ -220,10 +209,8 @@ function chunkedScripts(
      WHERE r.rel_id = ${rel} AND n.v IS NOT NULL ORDER BY r.a, n.name, r.b;
     INSERT INTO relation_tops (a, rel_id, prop, b, value)
     SELECT s.a, ${rel}, n.name, s.b, n.v FROM c s JOIN k ON k.a = s.a AND k.kept
-     CROSS JOIN LATERAL ${tops('s')} WHERE n.v IS NOT NULL ORDER BY s.a, n.name, s.b;
-    INSERT INTO change_log (seq, at, call, rel_id, profile_a, db_a, profile_b, db_b, before, after)
-    SELECT nextval('change_seq'), ${now}, 'relations/attach_batch', ${rel}, a, ${w.dbA}, b, ${w.dbB}, NULL, ${weights}
-      FROM c ORDER BY ord;
+     CROSS JOIN LATERAL ${writes.topValues('s')} WHERE n.v IS NOT NULL ORDER BY s.a, n.name, s.b;
+    ${writes.changeLog}
     COMMIT;`;
   const sessions = ['', ''];
   let lo = 1;
