@@ -175,6 +175,19 @@ else {
           shards.rows.map((r) => r.result),
           ['fillfactor=50'],
         );
+        // Migration 11 on every shard of relation_tops: no primary key, the ranked index unique and
+        // the replica identity (what a non-blocking shard move needs).
+        const tops = await store.pool.query<{ result: string }>(
+          `SELECT DISTINCT result FROM run_command_on_shards('${schema}.relation_tops',
+             $$SELECT c.relreplident::text || ' ' || (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)
+                      || ' ' || (SELECT bool_and(i.indisunique AND i.indisreplident AND NOT i.indisprimary)
+                                   FROM pg_index i WHERE i.indrelid = c.oid)
+                 FROM pg_class c WHERE c.oid = '%s'::regclass$$)`,
+        );
+        assert.deepEqual(
+          tops.rows.map((r) => r.result),
+          ['i 1 true'],
+        );
       } finally {
         await store?.close();
         await dropSchema(schema, url);
